@@ -1,0 +1,163 @@
+//! The command-line interface: every subcommand and flag, defined once. Doc comments here become
+//! `--help`, the man pages in `man/` and the shell completions (ripgrep's habit).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The exit-code table, shown at the end of `--help` and in the man pages. A macro so it can be
+/// joined to each subcommand's examples with `concat!`; the test
+/// `exit_code_table_matches_constants` keeps it in step with `exit.rs`.
+macro_rules! exit_codes_help {
+    () => {
+        "Exit codes (the first that applies wins):
+  2    usage, configuration or fatal error (a missing path is named in a one-line message)
+  130  interrupted by SIGINT
+  143  terminated by SIGTERM
+  3    a file could not be analysed: status `failed` or `timeout`
+  1    reserved for `analyze`: findings at or above --fail-on
+  0    success (syntax errors in the analysed code are reported, not failures)"
+    };
+}
+
+macro_rules! parse_examples {
+    () => {
+        "Examples:
+  Parse the current project and print a summary (or JSON when piped):
+    elixirscope parse
+
+  Write the JSON report of two directories to a file:
+    elixirscope parse lib test --format json --output report.json
+
+  Stream one JSON object per file, skipping generated code:
+    elixirscope parse --format ndjson --exclude 'lib/generated/**'
+
+  Find where a stable ID from a report is defined:
+    elixirscope parse --locate 3f2a9c0d1e4b5a67"
+    };
+}
+
+macro_rules! completions_examples {
+    () => {
+        "Examples:
+  elixirscope completions bash > ~/.local/share/bash-completion/completions/elixirscope
+  elixirscope completions zsh > ~/.zfunc/_elixirscope
+  elixirscope completions fish > ~/.config/fish/completions/elixirscope.fish"
+    };
+}
+
+pub(crate) const EXIT_CODES_HELP: &str = exit_codes_help!();
+
+/// A fast, fault-tolerant static analyzer for Elixir codebases.
+///
+/// elixirscope parses every .ex and .exs file of a project in parallel with tree-sitter, without
+/// an Elixir toolchain and without compiling the project, and reports what it holds as JSON.
+#[derive(Debug, Parser)]
+#[command(name = "elixirscope", version, author, max_term_width = 100)]
+#[command(after_help = exit_codes_help!())]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Parse Elixir files and report modules, functions and the status of every file.
+    ///
+    /// Every file found appears in the report with a status: ok, syntax_error, failed, timeout or
+    /// skipped (with a reason). Paths in the report are relative to the root: the git top level
+    /// that contains the given paths, else their common ancestor.
+    #[command(after_help = parse_examples!(), after_long_help = concat!(parse_examples!(), "\n\n", exit_codes_help!()))]
+    Parse(ParseArgs),
+    /// Print a shell completion script to standard output.
+    #[command(after_help = completions_examples!())]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ParseArgs {
+    /// Files or directories to parse.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+
+    /// Print the file and line range where the entity with this stable ID is defined, and exit.
+    #[arg(long, value_name = "ID")]
+    pub(crate) locate: Option<String>,
+}
+
+/// Options shared by every subcommand that reads a project.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct InputArgs {
+    /// Number of worker threads [default: number of CPUs].
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) jobs: Option<u16>,
+
+    /// Skip paths matching this glob (gitignore syntax, relative to the root); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
+
+    /// Skip files larger than this many bytes (status `skipped`, reason `too_large`).
+    #[arg(long, value_name = "BYTES", default_value_t = 5 * 1024 * 1024)]
+    pub(crate) max_file_size: u64,
+
+    /// Follow symbolic links (loops are detected and reported); by default a link is listed as
+    /// `skipped` with reason `symlink`.
+    #[arg(long)]
+    pub(crate) follow: bool,
+
+    /// Give up parsing a file after this many milliseconds (status `timeout`).
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub(crate) parse_timeout_ms: u64,
+}
+
+/// Options shared by every subcommand that writes a report.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct OutputArgs {
+    /// Output format: `auto` is text on a terminal and JSON otherwise.
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub(crate) format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// When to use colours in text output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub(crate) color: ColorChoice,
+
+    /// Print nothing on standard error except fatal errors (no progress bar, no warnings).
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Text on a terminal, JSON otherwise.
+    Auto,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line, each with a `type` field.
+    Ndjson,
+    /// A readable summary with counts and problem files.
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}

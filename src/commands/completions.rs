@@ -1,0 +1,14 @@
+use std::io::Write;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, CompletionsArgs};
+use crate::exit;
+
+pub(crate) fn run(args: &CompletionsArgs) -> anyhow::Result<u8> {
+    let mut command = Cli::command();
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(args.shell, &mut command, "elixirscope", &mut out);
+    out.flush()?;
+    Ok(exit::SUCCESS)
+}

@@ -1,0 +1,6 @@
+//! One module per subcommand: each wires discovery, the pipeline, the repository and a report
+//! together and holds no analysis logic of its own.
+
+pub(crate) mod completions;
+pub(crate) mod parse;
+pub(crate) mod output;

@@ -1,0 +1,1044 @@
+//! Tree → facts: modules, functions, directives and attributes of one file, in one iterative walk
+//! (the design's Parsing.Parser). Names follow Elixir's own rules (Kernel.defmodule's
+//! `alias_defmodule`, Protocol.__impl__), checked against Elixir's parser by
+//! `tests/oracle/definitions.exs`.
+
+pub(crate) mod ids;
+pub(crate) mod kinds;
+pub(crate) mod model;
+pub(crate) mod role;
+
+use std::collections::HashMap;
+
+use tree_sitter::{Node, Tree};
+
+use crate::report::{SyntaxError, SyntaxErrorKind, MAX_ERRORS_PER_FILE};
+use crate::syntax::{self, kinds as k, Positions, Visitor};
+pub(crate) use model::*;
+
+/// Syntax errors of a parsed tree in source order, at most [`MAX_ERRORS_PER_FILE`], and the total.
+pub(crate) fn syntax_errors(tree: &Tree, source: &[u8]) -> (Vec<SyntaxError>, usize) {
+    let root = tree.root_node();
+    let mut errors = Vec::new();
+    let mut total = 0usize;
+    if !root.has_error() {
+        return (errors, 0);
+    }
+    let positions = Positions::new(source);
+    syntax::walk_preorder(root, |node| {
+        if node.is_error() || node.is_missing() {
+            total += 1;
+            if errors.len() < MAX_ERRORS_PER_FILE {
+                let (line, column) = positions.start(node);
+                let (end_line, end_column) = positions.end(node);
+                let (kind, message) = if node.is_missing() {
+                    (
+                        SyntaxErrorKind::Missing,
+                        format!("missing `{}`", node.kind()),
+                    )
+                } else {
+                    let snippet = syntax::text(node, source);
+                    let snippet: String = snippet
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .chars()
+                        .take(40)
+                        .collect();
+                    (
+                        SyntaxErrorKind::Unexpected,
+                        format!("unexpected `{snippet}`"),
+                    )
+                };
+                errors.push(SyntaxError {
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    kind,
+                    message,
+                });
+            }
+            return false;
+        }
+        node.has_error()
+    });
+    (errors, total)
+}
+
+/// The modules defined in a file, in source order (nested modules after their parent's start).
+pub(crate) fn modules(tree: &Tree, source: &[u8]) -> Vec<Module> {
+    let mut extractor = Extractor {
+        source,
+        modules: Vec::new(),
+        scopes: Vec::new(),
+        aliases: Vec::new(),
+    };
+    syntax::walk_enter_leave(tree.root_node(), &mut extractor);
+    // Scopes still open (only possible on broken trees) are closed in order.
+    while let Some(scope) = extractor.scopes.pop() {
+        extractor.close(scope);
+    }
+    extractor
+        .modules
+        .into_iter()
+        .map(|builder| builder.module)
+        .collect()
+}
+
+/// Per-module state needed only while its body is walked.
+struct ModuleBuilder {
+    module: Module,
+    function_index: HashMap<(FunctionKind, String, u32), usize>,
+    specs: Vec<(String, u32)>,
+    pending_doc: Option<DocState>,
+    pending_impl: bool,
+    is_exception: bool,
+    has_schema: bool,
+    has_embedded_schema: bool,
+    starts_registry: bool,
+}
+
+enum ScopeKind {
+    /// A module body; `defimpl ..., for: [A, B]` opens several at once.
+    Module(Vec<usize>),
+    /// A `def`-like body: nested `defmodule`s still belong to the enclosing module, nested
+    /// definitions are not functions of it.
+    Function { origin: String },
+    /// A `quote` block: its definitions are templates for other modules.
+    Quote,
+}
+
+struct Scope {
+    node_id: usize,
+    kind: ScopeKind,
+    /// Length of the alias stack when the scope opened: aliases are lexical.
+    alias_mark: usize,
+}
+
+struct Extractor<'s> {
+    source: &'s [u8],
+    modules: Vec<ModuleBuilder>,
+    scopes: Vec<Scope>,
+    /// (short name, full name), innermost last.
+    aliases: Vec<(String, String)>,
+}
+
+impl<'t> Visitor<'t> for Extractor<'_> {
+    fn enter(&mut self, node: Node<'t>) -> bool {
+        match node.kind() {
+            k::CALL => self.enter_call(node),
+            k::UNARY_OPERATOR => self.enter_unary(node),
+            _ => {}
+        }
+        true
+    }
+
+    fn leave(&mut self, node: Node<'t>) {
+        while self
+            .scopes
+            .last()
+            .is_some_and(|scope| scope.node_id == node.id())
+        {
+            let scope = self.scopes.pop().expect("checked above");
+            self.close(scope);
+        }
+    }
+}
+
+impl<'s> Extractor<'s> {
+    fn text(&self, node: Node<'_>) -> std::borrow::Cow<'s, str> {
+        syntax::text(node, self.source)
+    }
+
+    fn line(node: Node<'_>) -> u32 {
+        Positions::line(node.start_position())
+    }
+
+    fn end_line(node: Node<'_>) -> u32 {
+        Positions::line(node.end_position())
+    }
+
+    fn push(&mut self, node: Node<'_>, kind: ScopeKind) {
+        self.scopes.push(Scope {
+            node_id: node.id(),
+            kind,
+            alias_mark: self.aliases.len(),
+        });
+    }
+
+    fn close(&mut self, scope: Scope) {
+        self.aliases.truncate(scope.alias_mark);
+        if let ScopeKind::Module(indices) = scope.kind {
+            for index in indices {
+                kinds::finish_module(&mut self.modules[index]);
+            }
+        }
+    }
+
+    fn in_quote(&self) -> bool {
+        self.scopes
+            .iter()
+            .any(|scope| matches!(scope.kind, ScopeKind::Quote))
+    }
+
+    /// The modules whose body is the innermost scope, if the walk is at module level.
+    fn module_level(&self) -> Option<&[usize]> {
+        match self.scopes.last() {
+            Some(Scope {
+                kind: ScopeKind::Module(indices),
+                ..
+            }) => Some(indices),
+            _ => None,
+        }
+    }
+
+    /// The innermost enclosing module (Elixir's `__MODULE__`), whatever scopes lie between.
+    fn enclosing_module(&self) -> Option<usize> {
+        self.scopes.iter().rev().find_map(|scope| match &scope.kind {
+            ScopeKind::Module(indices) => indices.first().copied(),
+            _ => None,
+        })
+    }
+
+    fn enclosing_module_name(&self) -> Option<String> {
+        self.enclosing_module()
+            .map(|index| self.modules[index].module.name.clone())
+    }
+
+    /// The function whose body holds the innermost `quote`, for `injected` entries.
+    fn quote_origin(&self) -> Option<String> {
+        self.scopes.iter().rev().find_map(|scope| match &scope.kind {
+            ScopeKind::Function { origin } => Some(origin.clone()),
+            ScopeKind::Module(_) => Some(String::new()),
+            _ => None,
+        })
+        .filter(|origin| !origin.is_empty())
+    }
+
+    fn enter_call(&mut self, node: Node<'_>) {
+        let Some(target) = node.child_by_field_name("target") else {
+            return;
+        };
+        if target.kind() == k::DOT {
+            self.enter_remote_call(node, target);
+            return;
+        }
+        if target.kind() != k::IDENTIFIER {
+            return;
+        }
+        let keyword = self.text(target);
+        match keyword.as_ref() {
+            "defmodule" | "defprotocol" if !self.in_quote() => self.enter_defmodule(node, &keyword),
+            "defimpl" if !self.in_quote() => self.enter_defimpl(node),
+            "quote" => self.push(node, ScopeKind::Quote),
+            "alias" | "import" | "require" | "use" => self.enter_directive(node, &keyword),
+            "defstruct" | "defexception" => self.enter_defstruct(node, &keyword),
+            "schema" | "embedded_schema" => {
+                if let Some(indices) = self.module_level() {
+                    let embedded = keyword == "embedded_schema";
+                    for &index in &indices.to_vec() {
+                        let builder = &mut self.modules[index];
+                        if embedded {
+                            builder.has_embedded_schema = true;
+                        } else {
+                            builder.has_schema = true;
+                        }
+                    }
+                }
+            }
+            other => {
+                if let Some(kind) = FunctionKind::from_keyword(other) {
+                    self.enter_definition(node, kind);
+                }
+            }
+        }
+    }
+
+    /// `Registry.start_link(...)` inside a module marks it as starting a registry.
+    fn enter_remote_call(&mut self, _node: Node<'_>, dot: Node<'_>) {
+        let (Some(left), Some(right)) = (
+            dot.child_by_field_name("left"),
+            dot.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        if left.kind() == k::ALIAS
+            && self.resolve_module(left).as_deref() == Some("Registry")
+            && matches!(self.text(right).as_ref(), "start_link" | "child_spec")
+            && !self.in_quote()
+        {
+            if let Some(index) = self.enclosing_module() {
+                self.modules[index].starts_registry = true;
+            }
+        }
+    }
+
+    fn arguments(node: Node<'_>) -> Vec<Node<'_>> {
+        let mut cursor = node.walk();
+        let Some(arguments) = node
+            .named_children(&mut cursor)
+            .find(|child| child.kind() == k::ARGUMENTS)
+        else {
+            return Vec::new();
+        };
+        let mut cursor = arguments.walk();
+        arguments
+            .named_children(&mut cursor)
+            .filter(|child| child.kind() != k::COMMENT)
+            .collect()
+    }
+
+    fn has_do_block(node: Node<'_>) -> bool {
+        let mut cursor = node.walk();
+        let found = node
+            .named_children(&mut cursor)
+            .any(|child| child.kind() == k::DO_BLOCK);
+        found
+    }
+
+    /// The value of keyword `key` among a call's trailing keyword arguments.
+    fn keyword_value<'t>(&self, arguments: &[Node<'t>], key: &str) -> Option<Node<'t>> {
+        let keywords = arguments.iter().rev().find(|n| n.kind() == k::KEYWORDS)?;
+        let mut cursor = keywords.walk();
+        let pairs: Vec<Node<'t>> = keywords.named_children(&mut cursor).collect();
+        pairs.into_iter().find_map(|pair| {
+            let key_node = pair.child_by_field_name("key")?;
+            (keyword_name(&self.text(key_node)) == key)
+                .then(|| pair.child_by_field_name("value"))
+                .flatten()
+        })
+    }
+
+    /// Expands a module reference the way the compiler does: `Elixir.` prefix, aliases in
+    /// scope, `__MODULE__`. Erlang modules keep their colon (`:ets`).
+    fn resolve_module(&self, node: Node<'_>) -> Option<String> {
+        match node.kind() {
+            k::ALIAS => Some(self.expand_alias(&compact(&self.text(node)))),
+            k::IDENTIFIER if self.text(node) == "__MODULE__" => self.enclosing_module_name(),
+            k::ATOM => Some(self.text(node).into_owned()),
+            k::DOT => {
+                let left = node.child_by_field_name("left")?;
+                let right = node.child_by_field_name("right")?;
+                if right.kind() != k::ALIAS {
+                    return None;
+                }
+                let base = self.resolve_module(left)?;
+                Some(format!("{base}.{}", compact(&self.text(right))))
+            }
+            _ => None,
+        }
+    }
+
+    fn expand_alias(&self, name: &str) -> String {
+        let (first, rest) = match name.split_once('.') {
+            Some((first, rest)) => (first, Some(rest)),
+            None => (name, None),
+        };
+        if first == "Elixir" {
+            return rest.unwrap_or(name).to_string();
+        }
+        match self.aliases.iter().rev().find(|(short, _)| short == first) {
+            Some((_, full)) => match rest {
+                Some(rest) => format!("{full}.{rest}"),
+                None => full.clone(),
+            },
+            None => name.to_string(),
+        }
+    }
+
+    fn new_module(
+        &mut self,
+        node: Node<'_>,
+        name: String,
+        definition: ModuleDefinition,
+        implements: Option<Implementation>,
+    ) -> usize {
+        let parent = self.enclosing_module_name();
+        self.modules.push(ModuleBuilder {
+            module: Module {
+                id: String::new(),
+                name,
+                definition,
+                kinds: Vec::new(),
+                implements,
+                parent,
+                line: Self::line(node),
+                end_line: Self::end_line(node),
+                directives: Vec::new(),
+                attributes: Vec::new(),
+                moduledoc: DocState::Absent,
+                derives: Vec::new(),
+                struct_fields: None,
+                callbacks: Vec::new(),
+                functions: Vec::new(),
+                dynamic_definitions: Vec::new(),
+                injected: Vec::new(),
+            },
+            function_index: HashMap::new(),
+            specs: Vec::new(),
+            pending_doc: None,
+            pending_impl: false,
+            is_exception: false,
+            has_schema: false,
+            has_embedded_schema: false,
+            starts_registry: false,
+        });
+        self.modules.len() - 1
+    }
+
+    /// `defmodule`/`defprotocol`, named as Kernel's `alias_defmodule` does.
+    fn enter_defmodule(&mut self, node: Node<'_>, keyword: &str) {
+        let arguments = Self::arguments(node);
+        let Some(&name_node) = arguments.first() else {
+            return;
+        };
+        let enclosing = self.enclosing_module_name();
+        let name = match name_node.kind() {
+            k::ALIAS => {
+                let written = compact(&self.text(name_node));
+                let (first, rest) = match written.split_once('.') {
+                    Some((first, rest)) => (first.to_string(), Some(rest.to_string())),
+                    None => (written.clone(), None),
+                };
+                match (&enclosing, first.as_str(), rest) {
+                    // defmodule Elixir.Alias: absolute.
+                    (_, "Elixir", Some(rest)) => rest,
+                    // defmodule Alias nested: Outer.Alias, and `Alias` now names it.
+                    (Some(outer), _, rest) => {
+                        let head = format!("{outer}.{first}");
+                        self.aliases.push((first, head.clone()));
+                        match rest {
+                            Some(rest) => format!("{head}.{rest}"),
+                            None => head,
+                        }
+                    }
+                    // defmodule Alias at the root: aliases in scope apply.
+                    (None, _, _) => self.expand_alias(&written),
+                }
+            }
+            _ => self
+                .resolve_module(name_node)
+                .map(|name| name.trim_start_matches(':').to_string())
+                .unwrap_or_else(|| compact(&self.text(name_node))),
+        };
+        let definition = if keyword == "defprotocol" {
+            ModuleDefinition::Defprotocol
+        } else {
+            ModuleDefinition::Defmodule
+        };
+        let index = self.new_module(node, name, definition, None);
+        self.push(node, ScopeKind::Module(vec![index]));
+    }
+
+    /// `defimpl P, for: T`: module `P.T` (not nested), one per target of `for: [A, B]`;
+    /// without `for:`, the enclosing module (Protocol.__impl__).
+    fn enter_defimpl(&mut self, node: Node<'_>) {
+        let arguments = Self::arguments(node);
+        let Some(&protocol_node) = arguments.first() else {
+            return;
+        };
+        let protocol = self
+            .resolve_module(protocol_node)
+            .unwrap_or_else(|| compact(&self.text(protocol_node)));
+        let targets: Vec<String> = match self.keyword_value(&arguments, "for") {
+            Some(value) if value.kind() == k::LIST => {
+                let mut cursor = value.walk();
+                let items: Vec<Node<'_>> = value.named_children(&mut cursor).collect();
+                items
+                    .into_iter()
+                    .filter(|item| item.kind() != k::COMMENT)
+                    .map(|item| {
+                        self.resolve_module(item)
+                            .unwrap_or_else(|| compact(&self.text(item)))
+                    })
+                    .collect()
+            }
+            Some(value) => vec![self
+                .resolve_module(value)
+                .unwrap_or_else(|| compact(&self.text(value)))],
+            None => self.enclosing_module_name().into_iter().collect(),
+        };
+        let mut indices = Vec::new();
+        for target in targets {
+            let name = format!("{protocol}.{}", target.trim_start_matches(':'));
+            let implements = Implementation {
+                protocol: protocol.clone(),
+                for_type: target,
+            };
+            indices.push(self.new_module(node, name, ModuleDefinition::Defimpl, Some(implements)));
+        }
+        if !indices.is_empty() {
+            self.push(node, ScopeKind::Module(indices));
+        }
+    }
+
+    fn enter_directive(&mut self, node: Node<'_>, keyword: &str) {
+        let arguments = Self::arguments(node);
+        let Some(&target_node) = arguments.first() else {
+            return;
+        };
+        let kind = match keyword {
+            "alias" => DirectiveKind::Alias,
+            "import" => DirectiveKind::Import,
+            "require" => DirectiveKind::Require,
+            _ => DirectiveKind::Use,
+        };
+        let line = Self::line(node);
+        let mut directives = Vec::new();
+        // alias A.{B, C}: several directives from one call.
+        let multi = (target_node.kind() == k::DOT)
+            .then(|| target_node.child_by_field_name("right"))
+            .flatten()
+            .filter(|right| right.kind() == k::TUPLE);
+        if let Some(tuple) = multi {
+            let base = target_node
+                .child_by_field_name("left")
+                .and_then(|left| self.resolve_module(left))
+                .unwrap_or_default();
+            let mut cursor = tuple.walk();
+            let items: Vec<Node<'_>> = tuple.named_children(&mut cursor).collect();
+            for item in items.into_iter().filter(|n| n.kind() == k::ALIAS) {
+                let suffix = compact(&self.text(item));
+                let target = format!("{base}.{suffix}");
+                let short = suffix.rsplit('.').next().unwrap_or(&suffix).to_string();
+                directives.push(self.directive(kind, target, line, Some(short), &arguments));
+            }
+        } else {
+            let Some(target) = self.resolve_module(target_node) else {
+                return;
+            };
+            let explicit_as = self
+                .keyword_value(&arguments, "as")
+                .map(|value| compact(&self.text(value)));
+            let alias_as = match kind {
+                DirectiveKind::Alias => explicit_as.or_else(|| {
+                    (!target.starts_with(':'))
+                        .then(|| target.rsplit('.').next().unwrap_or(&target).to_string())
+                }),
+                DirectiveKind::Require => explicit_as,
+                _ => None,
+            };
+            directives.push(self.directive(kind, target, line, alias_as, &arguments));
+        }
+        for directive in &directives {
+            if let Some(short) = &directive.alias_as {
+                self.aliases.push((short.clone(), directive.target.clone()));
+            }
+        }
+        self.record_directives(directives, node);
+    }
+
+    fn directive(
+        &self,
+        kind: DirectiveKind,
+        target: String,
+        line: u32,
+        alias_as: Option<String>,
+        arguments: &[Node<'_>],
+    ) -> Directive {
+        let names = |key: &str| {
+            self.keyword_value(arguments, key)
+                .map(|value| self.function_list(value))
+        };
+        let (only, except) = if kind == DirectiveKind::Import {
+            (names("only"), names("except"))
+        } else {
+            (None, None)
+        };
+        let options = (kind == DirectiveKind::Use && arguments.len() > 1).then(|| {
+            let start = arguments[1].start_byte();
+            let end = arguments[arguments.len() - 1].end_byte();
+            compact_spaces(&String::from_utf8_lossy(&self.source[start..end]))
+        });
+        Directive {
+            kind,
+            target,
+            line,
+            alias_as,
+            only,
+            except,
+            options,
+        }
+    }
+
+    /// `[f: 1, g: 2]` → `["f/1", "g/2"]`; `:functions` stays as written.
+    fn function_list(&self, value: Node<'_>) -> Vec<String> {
+        if value.kind() != k::LIST {
+            return vec![compact(&self.text(value))];
+        }
+        let mut names = Vec::new();
+        syntax::walk_preorder(value, |node| {
+            if node.kind() == k::PAIR {
+                if let (Some(key), Some(arity)) = (
+                    node.child_by_field_name("key"),
+                    node.child_by_field_name("value"),
+                ) {
+                    names.push(format!(
+                        "{}/{}",
+                        keyword_name(&self.text(key)),
+                        compact(&self.text(arity))
+                    ));
+                }
+                return false;
+            }
+            true
+        });
+        names
+    }
+
+    fn record_directives(&mut self, directives: Vec<Directive>, node: Node<'_>) {
+        if self.in_quote() {
+            let Some(index) = self.enclosing_module() else {
+                return;
+            };
+            let origin = self.quote_origin();
+            for directive in directives {
+                let kind = match directive.kind {
+                    DirectiveKind::Alias => InjectedKind::Alias,
+                    DirectiveKind::Import => InjectedKind::Import,
+                    DirectiveKind::Require => InjectedKind::Require,
+                    DirectiveKind::Use => InjectedKind::Use,
+                    DirectiveKind::Behaviour => InjectedKind::Behaviour,
+                };
+                self.modules[index].module.injected.push(Injected {
+                    kind,
+                    name: directive.target,
+                    arity: None,
+                    line: Self::line(node),
+                    origin: origin.clone(),
+                    options: directive.options,
+                });
+            }
+        } else if let Some(indices) = self.module_level().map(<[usize]>::to_vec) {
+            for index in indices {
+                self.modules[index]
+                    .module
+                    .directives
+                    .extend(directives.iter().cloned());
+            }
+        }
+    }
+
+    fn enter_defstruct(&mut self, node: Node<'_>, keyword: &str) {
+        if self.in_quote() {
+            return;
+        }
+        let Some(indices) = self.module_level().map(<[usize]>::to_vec) else {
+            return;
+        };
+        let arguments = Self::arguments(node);
+        let mut fields = Vec::new();
+        for argument in &arguments {
+            match argument.kind() {
+                k::LIST | k::KEYWORDS => {
+                    let mut cursor = argument.walk();
+                    let items: Vec<Node<'_>> = argument.named_children(&mut cursor).collect();
+                    for item in items {
+                        match item.kind() {
+                            k::ATOM => fields.push(atom_name(&self.text(item))),
+                            k::PAIR => {
+                                if let Some(key) = item.child_by_field_name("key") {
+                                    fields.push(keyword_name(&self.text(key)));
+                                }
+                            }
+                            k::KEYWORDS => {
+                                let mut inner = item.walk();
+                                let pairs: Vec<Node<'_>> = item.named_children(&mut inner).collect();
+                                for pair in pairs {
+                                    if let Some(key) = pair.child_by_field_name("key") {
+                                        fields.push(keyword_name(&self.text(key)));
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for index in indices {
+            let builder = &mut self.modules[index];
+            builder.module.struct_fields = Some(fields.clone());
+            if keyword == "defexception" {
+                builder.is_exception = true;
+            }
+        }
+    }
+
+    fn enter_definition(&mut self, node: Node<'_>, kind: FunctionKind) {
+        let arguments = Self::arguments(node);
+        let head = arguments.first().copied();
+        let parsed = head.map(|head| self.parse_head(head));
+        let origin = match &parsed {
+            Some(Head::Named { name, arity, .. }) => format!("{name}/{arity}"),
+            _ => String::new(),
+        };
+        // At module level only: a `def` inside a function body is not a definition of the
+        // module (the compiler rejects it), but a module nested in a function body has its own.
+        let record_in_module = !self.in_quote() && self.module_level().is_some();
+        if self.in_quote() {
+            if let (Some(index), Some(Head::Named { name, arity, .. })) =
+                (self.enclosing_module(), &parsed)
+            {
+                let origin_name = self.quote_origin();
+                self.modules[index].module.injected.push(Injected {
+                    kind: injected_kind(kind),
+                    name: name.clone(),
+                    arity: Some(*arity),
+                    line: Self::line(node),
+                    origin: origin_name,
+                    options: None,
+                });
+            }
+        } else if record_in_module {
+            let indices = self.module_level().map(<[usize]>::to_vec).unwrap_or_default();
+            let delegate = (kind == FunctionKind::Defdelegate)
+                .then(|| self.delegate(&arguments, &parsed))
+                .flatten();
+            let has_body = Self::has_do_block(node)
+                || self.keyword_value(&arguments, "do").is_some()
+                || kind == FunctionKind::Defdelegate;
+            for index in indices {
+                let builder = &mut self.modules[index];
+                let doc = builder.pending_doc.take();
+                let impl_attribute = std::mem::take(&mut builder.pending_impl);
+                match &parsed {
+                    Some(Head::Named {
+                        name,
+                        arity,
+                        defaults,
+                        guard,
+                    }) => {
+                        let guard = guard.map(|g| compact_spaces(&syntax::text(g, self.source)));
+                        let clause = Clause {
+                            id: String::new(),
+                            line: Self::line(node),
+                            end_line: Self::end_line(node),
+                            guard,
+                            head: !has_body,
+                        };
+                        let key = (kind, name.clone(), *arity);
+                        let function_index = match builder.function_index.get(&key) {
+                            Some(&existing) => existing,
+                            None => {
+                                builder.module.functions.push(Function {
+                                    id: String::new(),
+                                    name: name.clone(),
+                                    kind,
+                                    arity: *arity,
+                                    min_arity: *arity,
+                                    line: clause.line,
+                                    end_line: clause.end_line,
+                                    doc: DocState::Absent,
+                                    spec: false,
+                                    impl_attribute: false,
+                                    delegate: delegate.clone(),
+                                    clauses: Vec::new(),
+                                });
+                                builder.function_index.insert(key, builder.module.functions.len() - 1);
+                                builder.module.functions.len() - 1
+                            }
+                        };
+                        let function = &mut builder.module.functions[function_index];
+                        function.min_arity = function.min_arity.min(arity - defaults);
+                        function.end_line = function.end_line.max(clause.end_line);
+                        function.impl_attribute |= impl_attribute;
+                        match (doc, function.doc) {
+                            (Some(DocState::Present), _) => function.doc = DocState::Present,
+                            (Some(DocState::False), DocState::Absent) => {
+                                function.doc = DocState::False
+                            }
+                            _ => {}
+                        }
+                        function.clauses.push(clause);
+                    }
+                    Some(Head::Dynamic) => {
+                        let head_text = head
+                            .map(|h| compact_spaces(&syntax::text(h, self.source)))
+                            .unwrap_or_default();
+                        builder.module.dynamic_definitions.push(DynamicDefinition {
+                            kind,
+                            head: head_text.chars().take(120).collect(),
+                            line: Self::line(node),
+                            end_line: Self::end_line(node),
+                        });
+                    }
+                    None => {}
+                }
+            }
+        }
+        self.push(node, ScopeKind::Function { origin });
+    }
+
+    fn delegate(&self, arguments: &[Node<'_>], head: &Option<Head<'_>>) -> Option<Delegate> {
+        let to = self.keyword_value(arguments, "to")?;
+        let to = self
+            .resolve_module(to)
+            .unwrap_or_else(|| compact(&self.text(to)));
+        let target_name = match self.keyword_value(arguments, "as") {
+            Some(value) => atom_name(&self.text(value)),
+            None => match head {
+                Some(Head::Named { name, .. }) => name.clone(),
+                _ => String::new(),
+            },
+        };
+        Some(Delegate { to, target_name })
+    }
+
+    /// The name, arity, defaults and guard of a definition head.
+    fn parse_head<'t>(&self, head: Node<'t>) -> Head<'t> {
+        let (head, guard) = match head.kind() {
+            k::BINARY_OPERATOR if self.operator(head).as_deref() == Some("when") => (
+                head.child_by_field_name("left"),
+                head.child_by_field_name("right"),
+            ),
+            _ => (Some(head), None),
+        };
+        let Some(head) = head else {
+            return Head::Dynamic;
+        };
+        match head.kind() {
+            k::CALL => {
+                let Some(target) = head.child_by_field_name("target") else {
+                    return Head::Dynamic;
+                };
+                if target.kind() != k::IDENTIFIER {
+                    return Head::Dynamic;
+                }
+                let name = self.text(target);
+                if matches!(name.as_ref(), "unquote" | "unquote_splicing") {
+                    return Head::Dynamic;
+                }
+                let parameters = Self::arguments(head);
+                let defaults = parameters
+                    .iter()
+                    .filter(|p| {
+                        p.kind() == k::BINARY_OPERATOR
+                            && self.operator(**p).as_deref() == Some("\\\\")
+                    })
+                    .count();
+                Head::Named {
+                    name: name.into_owned(),
+                    arity: count_u32(parameters.len()),
+                    defaults: count_u32(defaults),
+                    guard,
+                }
+            }
+            k::IDENTIFIER => Head::Named {
+                name: self.text(head).into_owned(),
+                arity: 0,
+                defaults: 0,
+                guard,
+            },
+            k::BINARY_OPERATOR => match self.operator(head) {
+                Some(op) if op != "\\\\" => Head::Named {
+                    name: op,
+                    arity: 2,
+                    defaults: 0,
+                    guard,
+                },
+                _ => Head::Dynamic,
+            },
+            k::UNARY_OPERATOR => match self.operator(head) {
+                Some(op) if op != "@" && op != "&" => Head::Named {
+                    name: op,
+                    arity: 1,
+                    defaults: 0,
+                    guard,
+                },
+                _ => Head::Dynamic,
+            },
+            _ => Head::Dynamic,
+        }
+    }
+
+    fn operator(&self, node: Node<'_>) -> Option<String> {
+        node.child_by_field_name("operator")
+            .map(|op| compact(&self.text(op)))
+    }
+
+    /// `@name value` at module level.
+    fn enter_unary(&mut self, node: Node<'_>) {
+        if self.operator(node).as_deref() != Some("@") || self.in_quote() {
+            return;
+        }
+        let Some(indices) = self.module_level().map(<[usize]>::to_vec) else {
+            return;
+        };
+        let Some(operand) = node.child_by_field_name("operand") else {
+            return;
+        };
+        if operand.kind() != k::CALL {
+            return; // `@name` alone reads the attribute.
+        }
+        let Some(target) = operand.child_by_field_name("target") else {
+            return;
+        };
+        if target.kind() != k::IDENTIFIER {
+            return;
+        }
+        let name = self.text(target).into_owned();
+        let arguments = Self::arguments(operand);
+        let Some(&value) = arguments.first() else {
+            return;
+        };
+        let line = Self::line(node);
+        let is_false = value.kind() == k::BOOLEAN && self.text(value) == "false";
+        let behaviour = (name == "behaviour")
+            .then(|| self.resolve_module(value))
+            .flatten();
+        let signature = matches!(name.as_str(), "spec" | "callback" | "macrocallback")
+            .then(|| self.signature(value))
+            .flatten();
+        let derives = (name == "derive")
+            .then(|| self.derived(value))
+            .unwrap_or_default();
+        for index in indices {
+            let builder = &mut self.modules[index];
+            if !builder.module.attributes.iter().any(|a| a.name == name) {
+                builder.module.attributes.push(Attribute {
+                    name: name.clone(),
+                    line,
+                });
+            }
+            match name.as_str() {
+                "moduledoc" => {
+                    builder.module.moduledoc = if is_false {
+                        DocState::False
+                    } else {
+                        DocState::Present
+                    }
+                }
+                "doc" => {
+                    builder.pending_doc = Some(if is_false {
+                        DocState::False
+                    } else {
+                        DocState::Present
+                    })
+                }
+                "impl" => builder.pending_impl = !is_false,
+                "spec" => {
+                    if let Some((spec_name, arity)) = &signature {
+                        builder.specs.push((spec_name.clone(), *arity));
+                    }
+                }
+                "callback" | "macrocallback" => {
+                    if let Some((callback_name, arity)) = &signature {
+                        builder.module.callbacks.push(Callback {
+                            name: callback_name.clone(),
+                            arity: *arity,
+                            macro_callback: name == "macrocallback",
+                            line,
+                        });
+                    }
+                }
+                "behaviour" => {
+                    if let Some(target) = &behaviour {
+                        builder.module.directives.push(Directive {
+                            kind: DirectiveKind::Behaviour,
+                            target: target.clone(),
+                            line,
+                            alias_as: None,
+                            only: None,
+                            except: None,
+                            options: None,
+                        });
+                    }
+                }
+                "derive" => builder.module.derives.extend(derives.iter().cloned()),
+                _ => {}
+            }
+        }
+    }
+
+    /// `name(args) :: type` (optionally `when ...`) → (name, arity).
+    fn signature(&self, value: Node<'_>) -> Option<(String, u32)> {
+        let mut node = value;
+        if node.kind() == k::BINARY_OPERATOR && self.operator(node).as_deref() == Some("when") {
+            node = node.child_by_field_name("left")?;
+        }
+        if node.kind() != k::BINARY_OPERATOR || self.operator(node).as_deref() != Some("::") {
+            return None;
+        }
+        match self.parse_head(node.child_by_field_name("left")?) {
+            Head::Named { name, arity, .. } => Some((name, arity)),
+            Head::Dynamic => None,
+        }
+    }
+
+    /// `@derive [A, {B, opts}]` → the protocols, resolved.
+    fn derived(&self, value: Node<'_>) -> Vec<String> {
+        let items: Vec<Node<'_>> = if value.kind() == k::LIST {
+            let mut cursor = value.walk();
+            value.named_children(&mut cursor).collect()
+        } else {
+            vec![value]
+        };
+        items
+            .into_iter()
+            .filter_map(|item| {
+                let item = if item.kind() == k::TUPLE {
+                    let mut cursor = item.walk();
+                    let first = item.named_children(&mut cursor).next();
+                    first?
+                } else {
+                    item
+                };
+                self.resolve_module(item)
+            })
+            .collect()
+    }
+}
+
+enum Head<'t> {
+    Named {
+        name: String,
+        arity: u32,
+        defaults: u32,
+        guard: Option<Node<'t>>,
+    },
+    Dynamic,
+}
+
+fn injected_kind(kind: FunctionKind) -> InjectedKind {
+    match kind {
+        FunctionKind::Def => InjectedKind::Def,
+        FunctionKind::Defp => InjectedKind::Defp,
+        FunctionKind::Defmacro => InjectedKind::Defmacro,
+        FunctionKind::Defmacrop => InjectedKind::Defmacrop,
+        FunctionKind::Defguard => InjectedKind::Defguard,
+        FunctionKind::Defguardp => InjectedKind::Defguardp,
+        FunctionKind::Defdelegate => InjectedKind::Defdelegate,
+    }
+}
+
+fn count_u32(count: usize) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+/// Removes all whitespace: `Foo . Bar` and `Foo.Bar` name the same module.
+fn compact(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Collapses runs of whitespace (including CRLF) to one space.
+pub(crate) fn compact_spaces(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `only: ` → `only`; `"quoted key": ` → `quoted key`.
+fn keyword_name(text: &str) -> String {
+    let trimmed = text.trim_end();
+    let trimmed = trimmed.strip_suffix(':').unwrap_or(trimmed);
+    trimmed.trim_matches('"').to_string()
+}
+
+/// `:name` → `name`.
+fn atom_name(text: &str) -> String {
+    let trimmed = text.trim();
+    let trimmed = trimmed.strip_prefix(':').unwrap_or(trimmed);
+    trimmed.trim_matches('"').to_string()
+}

@@ -1,0 +1,294 @@
+//! The report: the typed contract every output format serialises. Field order here is the order
+//! in the JSON; every list is sorted before it gets here, so output is byte-identical whatever
+//! `--jobs` is. `schema/report.schema.json` is generated from these types (schemars) and a test
+//! fails when it is stale. New fields and enum values are additive within schema_version 1.
+
+pub(crate) mod json;
+pub(crate) mod ndjson;
+pub(crate) mod text;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// Bumped only for changes that break consumers; additions keep it.
+pub(crate) const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Report {
+    pub(crate) schema_version: u32,
+    pub(crate) tool: Tool,
+    /// The subcommand that produced the report, e.g. `parse`.
+    pub(crate) command: String,
+    /// Absolute path of the root; every `path` in the report is relative to it.
+    pub(crate) root: String,
+    pub(crate) summary: Summary,
+    pub(crate) files: Vec<FileRecord>,
+    /// Values that vary between runs (timings, threads) live only here and in
+    /// `summary.elapsed_ms`.
+    pub(crate) runtime: RuntimeInfo,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Tool {
+    pub(crate) name: String,
+    pub(crate) version: String,
+}
+
+impl Tool {
+    pub(crate) fn current() -> Tool {
+        Tool {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Status {
+    /// Parsed without syntax errors.
+    Ok,
+    /// Parsed; tree-sitter found ERROR or MISSING nodes, listed in `errors`.
+    SyntaxError,
+    /// Could not be analysed: unreadable, or the tool panicked on it (see `message`).
+    Failed,
+    /// The parse exceeded `--parse-timeout-ms`.
+    Timeout,
+    /// Listed but deliberately not parsed (see `reason`).
+    Skipped,
+}
+
+/// Why a file was skipped, failed or timed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Reason {
+    /// A `.heex`, `.eex` or `.leex` template (analysed by a later release).
+    Template,
+    /// A symbolic link, not followed without `--follow`.
+    Symlink,
+    /// A symbolic link whose target does not exist.
+    BrokenSymlink,
+    /// A symbolic link leading back to one of its ancestors (with `--follow`).
+    SymlinkLoop,
+    /// Larger than `--max-file-size`.
+    TooLarge,
+    /// Contains NUL bytes: not source code.
+    Binary,
+    /// Deleted between discovery and reading.
+    Vanished,
+    /// Named on the command line but not an Elixir file.
+    NotElixir,
+    /// Not reached before an interrupt ended the run.
+    Interrupted,
+    /// Permission denied.
+    Unreadable,
+    /// Another input/output error.
+    IoError,
+    /// The tool panicked while handling the file.
+    Panic,
+    /// The parse deadline passed.
+    Deadline,
+}
+
+/// Where a file sits in a Mix project, which decides the rules that apply to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FileRole {
+    Lib,
+    Test,
+    TestSupport,
+    Config,
+    RuntimeConfig,
+    Migration,
+    Seeds,
+    MixProject,
+    Script,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileRecord {
+    /// Relative to the root, `/`-separated.
+    pub(crate) path: String,
+    pub(crate) status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<Reason>,
+    /// A human-readable explanation for `failed`, `timeout` and some `skipped` files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) message: Option<String>,
+    /// Size on disk in bytes (0 when not read).
+    pub(crate) bytes: u64,
+    /// Number of lines (0 when not read).
+    pub(crate) lines: u32,
+    /// blake3 of the file's bytes as read, in hex; absent when the file was not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) hash: Option<String>,
+    pub(crate) role: FileRole,
+    /// Path of the Mix project (directory of its `mix.exs`, `.` for the root) the file belongs
+    /// to; absent when no `mix.exs` encloses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) project: Option<String>,
+    /// Syntax errors, in source order (at most `MAX_ERRORS_PER_FILE`).
+    pub(crate) errors: Vec<SyntaxError>,
+    /// Total number of syntax errors, when more were found than are listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) errors_truncated: Option<u32>,
+    pub(crate) modules: Vec<crate::extract::Module>,
+    /// For a `mix.exs`: the project it defines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) mix_project: Option<crate::repository::Project>,
+}
+
+/// The most syntax errors listed per file: a binary file can hold thousands.
+pub(crate) const MAX_ERRORS_PER_FILE: usize = 100;
+
+impl FileRecord {
+    /// A record for a file that was not parsed.
+    pub(crate) fn unparsed(path: String, status: Status, reason: Reason, message: Option<String>) -> Self {
+        FileRecord {
+            role: FileRole::for_path(&path),
+            path,
+            status,
+            reason: Some(reason),
+            message,
+            bytes: 0,
+            lines: 0,
+            hash: None,
+            project: None,
+            errors: Vec::new(),
+            errors_truncated: None,
+            modules: Vec::new(),
+            mix_project: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SyntaxError {
+    /// 1-based.
+    pub(crate) line: u32,
+    /// 1-based, counting Unicode code points.
+    pub(crate) column: u32,
+    pub(crate) end_line: u32,
+    pub(crate) end_column: u32,
+    pub(crate) kind: SyntaxErrorKind,
+    pub(crate) message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SyntaxErrorKind {
+    /// Text the grammar could not place (a tree-sitter ERROR node).
+    Unexpected,
+    /// A token the parser inserted to recover (a tree-sitter MISSING node), such as `end`.
+    Missing,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Summary {
+    /// Every file listed, whatever its status.
+    pub(crate) files: u64,
+    pub(crate) by_status: StatusCounts,
+    /// Bytes and lines of the files read.
+    pub(crate) bytes: u64,
+    pub(crate) lines: u64,
+    pub(crate) modules: u64,
+    pub(crate) functions: u64,
+    /// Every Mix project under the root.
+    pub(crate) projects: Vec<crate::repository::Project>,
+    /// Module names defined in more than one place: kept apart, never merged.
+    pub(crate) duplicate_modules: Vec<DuplicateModule>,
+    /// Wall time of the whole run.
+    pub(crate) elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusCounts {
+    pub(crate) ok: u64,
+    pub(crate) syntax_error: u64,
+    pub(crate) failed: u64,
+    pub(crate) timeout: u64,
+    pub(crate) skipped: u64,
+}
+
+impl StatusCounts {
+    pub(crate) fn add(&mut self, status: Status) {
+        match status {
+            Status::Ok => self.ok += 1,
+            Status::SyntaxError => self.syntax_error += 1,
+            Status::Failed => self.failed += 1,
+            Status::Timeout => self.timeout += 1,
+            Status::Skipped => self.skipped += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DuplicateModule {
+    pub(crate) name: String,
+    pub(crate) locations: Vec<Location>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Location {
+    pub(crate) path: String,
+    pub(crate) line: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RuntimeInfo {
+    /// Worker threads used for the parse phase.
+    pub(crate) jobs: usize,
+    pub(crate) phases: Vec<PhaseTiming>,
+    /// Every failure met during the run, in path order.
+    pub(crate) failures: Vec<FailureRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PhaseTiming {
+    pub(crate) phase: String,
+    pub(crate) elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FailureRecord {
+    pub(crate) path: String,
+    pub(crate) status: Status,
+    pub(crate) reason: Reason,
+    pub(crate) message: String,
+}
+
+/// The generated JSON Schema of the report, as committed in `schema/report.schema.json`.
+pub(crate) fn schema_json() -> String {
+    let schema = schemars::schema_for!(Report);
+    let mut text = serde_json::to_string_pretty(&schema).expect("schema serialises");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn committed_schema_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/report.schema.json");
+        let generated = super::schema_json();
+        if std::env::var_os("ELIXIRSCOPE_UPDATE").is_some() {
+            std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "schema/report.schema.json is stale: run `ELIXIRSCOPE_UPDATE=1 cargo test` and commit it"
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! Mix projects: every `mix.exs` under the root is one; a file belongs to the nearest. An
+//! umbrella's root `mix.exs` names its `apps_path`; each app under it has its own `mix.exs`.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use tree_sitter::Tree;
+
+use crate::syntax::{self, kinds as k};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Project {
+    /// Directory of the `mix.exs`, relative to the root (`.` for the root itself).
+    pub(crate) path: String,
+    /// `app:` from `project/0`, when written as a literal atom.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) app: Option<String>,
+    /// `apps_path:` of an umbrella project.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) apps_path: Option<String>,
+}
+
+/// Reads `app:` and `apps_path:` from a parsed `mix.exs`.
+pub(crate) fn from_mix_file(path: &str, tree: &Tree, source: &[u8]) -> Project {
+    let directory = match path.rsplit_once('/') {
+        Some((directory, _)) => directory.to_string(),
+        None => ".".to_string(),
+    };
+    let mut project = Project {
+        path: directory,
+        app: None,
+        apps_path: None,
+    };
+    syntax::walk_preorder(tree.root_node(), |node| {
+        if node.kind() == k::PAIR {
+            let key = node.child_by_field_name("key");
+            let value = node.child_by_field_name("value");
+            if let (Some(key), Some(value)) = (key, value) {
+                let key = syntax::text(key, source);
+                let key = key.trim_end().trim_end_matches(':');
+                match (key, value.kind()) {
+                    ("app", k::ATOM) if project.app.is_none() => {
+                        project.app =
+                            Some(syntax::text(value, source).trim_start_matches(':').to_string())
+                    }
+                    ("apps_path", k::STRING) if project.apps_path.is_none() => {
+                        project.apps_path =
+                            Some(syntax::text(value, source).trim_matches('"').to_string())
+                    }
+                    _ => {}
+                }
+            }
+        }
+        true
+    });
+    project
+}
+
+/// The project whose directory is the longest prefix of `path`.
+pub(crate) fn nearest<'p>(projects: &'p [Project], path: &str) -> Option<&'p Project> {
+    projects
+        .iter()
+        .filter(|p| p.path == "." || path.starts_with(&format!("{}/", p.path)))
+        .max_by_key(|p| if p.path == "." { 0 } else { p.path.len() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(path: &str) -> Project {
+        Project {
+            path: path.into(),
+            app: None,
+            apps_path: None,
+        }
+    }
+
+    #[test]
+    fn nearest_project_wins() {
+        let projects = vec![project("."), project("apps/web")];
+        assert_eq!(nearest(&projects, "apps/web/lib/a.ex").unwrap().path, "apps/web");
+        assert_eq!(nearest(&projects, "config/config.exs").unwrap().path, ".");
+        assert_eq!(nearest(&projects, "apps/webx/lib/a.ex").unwrap().path, ".");
+        assert!(nearest(&[project("apps/web")], "lib/a.ex").is_none());
+    }
+}

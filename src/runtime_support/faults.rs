@@ -1,0 +1,89 @@
+//! Fault injection for tests and demonstrations: `ELIXIRSCOPE_FAULTS`, comma-separated.
+//!
+//! - `parse:panic:<path-suffix>`: processing a file whose path ends with the suffix panics;
+//! - `parse:hang:<path-suffix>`: the parser is fed an endless input, cancelled by the deadline.
+//!
+//! Without the variable the list is empty and no fault code runs.
+
+use std::sync::OnceLock;
+
+pub(crate) const ENV_VAR: &str = "ELIXIRSCOPE_FAULTS";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    Panic,
+    Hang,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ParseFault {
+    fault: Fault,
+    path_suffix: String,
+}
+
+/// Parses the specification; unknown entries are errors so a typo is not silently ignored.
+fn parse_spec(spec: &str) -> Result<Vec<ParseFault>, String> {
+    let mut faults = Vec::new();
+    for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let mut parts = item.splitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("parse"), Some(kind), Some(suffix)) if !suffix.is_empty() => {
+                let fault = match kind {
+                    "panic" => Fault::Panic,
+                    "hang" => Fault::Hang,
+                    _ => return Err(format!("unknown parse fault {kind:?} in {item:?}")),
+                };
+                faults.push(ParseFault {
+                    fault,
+                    path_suffix: suffix.to_string(),
+                });
+            }
+            _ => {
+                return Err(format!(
+                    "cannot read fault {item:?}: expected parse:panic:<path-suffix> or parse:hang:<path-suffix>"
+                ))
+            }
+        }
+    }
+    Ok(faults)
+}
+
+static FAULTS: OnceLock<Vec<ParseFault>> = OnceLock::new();
+
+/// Reads `ELIXIRSCOPE_FAULTS` once; an invalid value is a configuration error.
+pub(crate) fn init() -> Result<(), String> {
+    let faults = match std::env::var(ENV_VAR) {
+        Ok(spec) => parse_spec(&spec).map_err(|e| format!("{ENV_VAR}: {e}"))?,
+        Err(_) => Vec::new(),
+    };
+    let _ = FAULTS.set(faults);
+    Ok(())
+}
+
+/// The fault to inject while parsing `path`, if any.
+pub(crate) fn for_parse(path: &str) -> Option<Fault> {
+    let faults = FAULTS.get()?;
+    if faults.is_empty() {
+        return None;
+    }
+    faults
+        .iter()
+        .find(|f| path.ends_with(&f.path_suffix))
+        .map(|f| f.fault)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_specs() {
+        let faults = parse_spec("parse:panic:lib/a.ex, parse:hang:b.ex").unwrap();
+        assert_eq!(faults.len(), 2);
+        assert_eq!(faults[0].fault, Fault::Panic);
+        assert_eq!(faults[1].path_suffix, "b.ex");
+        assert!(parse_spec("parse:explode:a.ex").is_err());
+        assert!(parse_spec("nonsense").is_err());
+        assert!(parse_spec("").unwrap().is_empty());
+    }
+}

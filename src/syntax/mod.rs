@@ -1,0 +1,240 @@
+//! tree-sitter setup and the helpers every extractor shares: a parser per worker thread, a parse
+//! with a deadline, positions in code points, and iterative traversal (30k-deep trees occur, so
+//! nothing here recurses on the input's depth).
+
+pub(crate) mod kinds;
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use tree_sitter::{Node, ParseOptions, ParseState, Parser, Point, Tree};
+
+thread_local! {
+    /// One parser per worker thread: creating one is cheap, but reusing it keeps its buffers.
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+#[derive(Debug)]
+pub(crate) enum ParseOutcome {
+    Parsed(Tree),
+    /// The deadline passed; the parser has been reset.
+    TimedOut,
+}
+
+/// How the parser is fed: the file's bytes, or (fault injection) an input that never ends.
+pub(crate) enum ParseInput<'a> {
+    Bytes(&'a [u8]),
+    Endless,
+}
+
+pub(crate) fn language() -> tree_sitter::Language {
+    tree_sitter_elixir::LANGUAGE.into()
+}
+
+/// Parses with this thread's parser, giving up after `timeout`.
+pub(crate) fn parse(input: ParseInput<'_>, timeout: Duration) -> ParseOutcome {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let parser = slot.get_or_insert_with(|| {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&language())
+                .expect("the bundled tree-sitter-elixir grammar matches the tree-sitter ABI");
+            parser
+        });
+        let deadline = Instant::now() + timeout;
+        // The progress callback runs inside tree-sitter's C code: it must not panic, and it
+        // does nothing that could.
+        let mut past_deadline = |_: &ParseState| Instant::now() >= deadline;
+        let options = ParseOptions::new().progress_callback(&mut past_deadline);
+        let tree = match input {
+            ParseInput::Bytes(bytes) => {
+                let mut read = |offset: usize, _: Point| -> &[u8] {
+                    if offset < bytes.len() {
+                        &bytes[offset..]
+                    } else {
+                        &[]
+                    }
+                };
+                parser.parse_with_options(&mut read, None, Some(options))
+            }
+            ParseInput::Endless => {
+                // An ever-growing list literal: the parser never sees the end of its input.
+                let mut read = |_: usize, _: Point| -> &[u8] { b"[1, [2, " };
+                parser.parse_with_options(&mut read, None, Some(options))
+            }
+        };
+        match tree {
+            Some(tree) => ParseOutcome::Parsed(tree),
+            None => {
+                parser.reset();
+                ParseOutcome::TimedOut
+            }
+        }
+    })
+}
+
+/// Converts tree-sitter byte positions to 1-based lines and code-point columns.
+pub(crate) struct Positions<'a> {
+    source: &'a [u8],
+}
+
+impl<'a> Positions<'a> {
+    pub(crate) fn new(source: &'a [u8]) -> Self {
+        Positions { source }
+    }
+
+    /// 1-based line of a point.
+    pub(crate) fn line(point: Point) -> u32 {
+        u32::try_from(point.row).unwrap_or(u32::MAX - 1) + 1
+    }
+
+    /// 1-based column of the byte at `byte` on the line of `point`, counted in code points.
+    pub(crate) fn column(&self, byte: usize, point: Point) -> u32 {
+        let byte = byte.min(self.source.len());
+        let line_start = byte.saturating_sub(point.column);
+        let prefix = &self.source[line_start..byte];
+        // Count the bytes that start a UTF-8 sequence; invalid bytes count one each.
+        let code_points = prefix.iter().filter(|b| (**b & 0xC0) != 0x80).count();
+        u32::try_from(code_points).unwrap_or(u32::MAX - 1) + 1
+    }
+
+    pub(crate) fn start(&self, node: Node<'_>) -> (u32, u32) {
+        let point = node.start_position();
+        (Self::line(point), self.column(node.start_byte(), point))
+    }
+
+    pub(crate) fn end(&self, node: Node<'_>) -> (u32, u32) {
+        let point = node.end_position();
+        (Self::line(point), self.column(node.end_byte(), point))
+    }
+}
+
+/// Visits every node in document order without recursion. `enter` returns whether to descend
+/// into the node's children.
+pub(crate) fn walk_preorder<'t>(root: Node<'t>, mut enter: impl FnMut(Node<'t>) -> bool) {
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if enter(node) && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node() == root {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
+/// The source text of a node, lossily decoded.
+pub(crate) fn text<'s>(node: Node<'_>, source: &'s [u8]) -> std::borrow::Cow<'s, str> {
+    let range = node.byte_range();
+    String::from_utf8_lossy(&source[range.start.min(source.len())..range.end.min(source.len())])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(source: &str) -> Tree {
+        match parse(ParseInput::Bytes(source.as_bytes()), Duration::from_secs(10)) {
+            ParseOutcome::Parsed(tree) => tree,
+            ParseOutcome::TimedOut => panic!("timed out"),
+        }
+    }
+
+    #[test]
+    fn columns_count_code_points() {
+        let source = "x = \"héllo\" + y\n";
+        let tree = parse_str(source);
+        let positions = Positions::new(source.as_bytes());
+        let mut found = None;
+        walk_preorder(tree.root_node(), |node| {
+            if node.kind() == "identifier" && text(node, source.as_bytes()) == "y" {
+                found = Some(positions.start(node));
+            }
+            true
+        });
+        assert_eq!(found, Some((1, 15)));
+    }
+
+    #[test]
+    fn deep_nesting_walks_without_recursion() {
+        let depth = 30_000;
+        let source = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        let tree = parse_str(&source);
+        let mut count = 0usize;
+        walk_preorder(tree.root_node(), |_| {
+            count += 1;
+            true
+        });
+        assert!(count > depth);
+    }
+
+    #[test]
+    fn enter_and_leave_pair_up() {
+        struct Depth(i64, i64);
+        impl<'t> Visitor<'t> for Depth {
+            fn enter(&mut self, _: Node<'t>) -> bool {
+                self.0 += 1;
+                self.1 = self.1.max(self.0);
+                true
+            }
+            fn leave(&mut self, _: Node<'t>) {
+                self.0 -= 1;
+            }
+        }
+        let tree = parse_str("defmodule A do\n  def f(x), do: [x, [x]]\nend\n");
+        let mut depth = Depth(0, 0);
+        walk_enter_leave(tree.root_node(), &mut depth);
+        assert_eq!(depth.0, 0);
+        assert!(depth.1 > 5);
+    }
+
+    #[test]
+    fn endless_input_times_out() {
+        let outcome = parse(ParseInput::Endless, Duration::from_millis(50));
+        assert!(matches!(outcome, ParseOutcome::TimedOut));
+        // The parser is usable again after the reset.
+        let tree = parse_str("defmodule A do\nend\n");
+        assert!(!tree.root_node().has_error());
+    }
+}
+
+/// Like [`walk_preorder`], and calls `leave` once for every node `enter` was called on, after
+/// its descendants, so a visitor can keep a stack of scopes without recursion.
+pub(crate) fn walk_enter_leave<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut V) {
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if visitor.enter(node) && cursor.goto_first_child() {
+            continue;
+        }
+        visitor.leave(node);
+        loop {
+            if cursor.node() == root {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+            visitor.leave(cursor.node());
+        }
+    }
+}
+
+pub(crate) trait Visitor<'t> {
+    /// Returns whether to visit the node's children.
+    fn enter(&mut self, node: Node<'t>) -> bool;
+    fn leave(&mut self, node: Node<'t>);
+}
