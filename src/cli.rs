@@ -46,6 +46,7 @@ macro_rules! completions_examples {
     };
 }
 
+#[cfg(test)]
 pub(crate) const EXIT_CODES_HELP: &str = exit_codes_help!();
 
 /// A fast, fault-tolerant static analyzer for Elixir codebases.
@@ -70,7 +71,7 @@ pub(crate) enum Command {
     #[command(after_help = parse_examples!(), after_long_help = concat!(parse_examples!(), "\n\n", exit_codes_help!()))]
     Parse(ParseArgs),
     /// Print a shell completion script to standard output.
-    #[command(after_help = completions_examples!())]
+    #[command(after_help = completions_examples!(), after_long_help = concat!(completions_examples!(), "\n\n", exit_codes_help!()))]
     Completions(CompletionsArgs),
 }
 
@@ -160,4 +161,52 @@ pub(crate) struct CompletionsArgs {
     /// The shell to generate completions for.
     #[arg(value_enum)]
     pub(crate) shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    /// `man/` holds one page for the tool and one per subcommand, rendered from this file.
+    /// `ELIXIRSCOPE_UPDATE=1 cargo test` rewrites them.
+    #[test]
+    fn man_pages_are_current() {
+        let command = Cli::command();
+        let mut pages = vec![("elixirscope".to_string(), command.clone())];
+        for sub in command.get_subcommands() {
+            let name = format!("elixirscope-{}", sub.get_name());
+            pages.push((
+                name.clone(),
+                sub.clone().name(&*Box::leak(name.into_boxed_str())),
+            ));
+        }
+        let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+        let update = std::env::var_os("ELIXIRSCOPE_UPDATE").is_some();
+        let mut stale = Vec::new();
+        for (name, page) in pages {
+            let mut rendered = Vec::new();
+            clap_mangen::Man::new(page)
+                .render(&mut rendered)
+                .expect("rendering to memory cannot fail");
+            let path = directory.join(format!("{name}.1"));
+            if update {
+                std::fs::create_dir_all(&directory).unwrap();
+                std::fs::write(&path, &rendered).unwrap();
+            }
+            if std::fs::read(&path).ok().as_deref() != Some(rendered.as_slice()) {
+                stale.push(path.display().to_string());
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "stale man pages {stale:?}: run `ELIXIRSCOPE_UPDATE=1 cargo test` and commit man/"
+        );
+    }
 }

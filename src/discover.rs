@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use ignore::overrides::OverrideBuilder;
 use ignore::WalkBuilder;
 
-use crate::report::{Reason, Status};
+use crate::report::Reason;
 
 /// Directories that hold build output, dependencies or tool state, never the project's source.
 const SKIPPED_DIRS: &[&str] = &[
@@ -60,16 +60,6 @@ pub(crate) struct Entry {
     pub(crate) path: String,
     pub(crate) absolute: PathBuf,
     pub(crate) kind: EntryKind,
-}
-
-impl Entry {
-    pub(crate) fn status(&self) -> Option<Status> {
-        match self.kind {
-            EntryKind::Source => None,
-            EntryKind::Skipped(..) => Some(Status::Skipped),
-            EntryKind::Failed(..) => Some(Status::Failed),
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -142,10 +132,7 @@ pub(crate) fn discover(
             } else {
                 add(
                     start.clone(),
-                    EntryKind::Skipped(
-                        Reason::NotElixir,
-                        Some("not an .ex or .exs file".into()),
-                    ),
+                    EntryKind::Skipped(Reason::NotElixir, Some("not an .ex or .exs file".into())),
                 );
             }
             continue;
@@ -260,10 +247,7 @@ fn classify_walk_error(err: &ignore::Error) -> Option<(PathBuf, EntryKind)> {
             }
             other => {
                 let path = path?;
-                return Some((
-                    path,
-                    EntryKind::Failed(Reason::IoError, other.to_string()),
-                ));
+                return Some((path, EntryKind::Failed(Reason::IoError, other.to_string())));
             }
         }
     }
@@ -277,7 +261,9 @@ fn find_root(paths: &[PathBuf]) -> PathBuf {
             if p.is_dir() {
                 p.clone()
             } else {
-                p.parent().map(Path::to_path_buf).unwrap_or_else(|| p.clone())
+                p.parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| p.clone())
             }
         })
         .collect();

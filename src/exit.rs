@@ -29,7 +29,14 @@ mod tests {
             .collect();
         assert_eq!(
             codes,
-            vec![USAGE_OR_FATAL, INTERRUPTED, TERMINATED, FILE_FAILURES, FINDINGS, SUCCESS]
+            vec![
+                USAGE_OR_FATAL,
+                INTERRUPTED,
+                TERMINATED,
+                FILE_FAILURES,
+                FINDINGS,
+                SUCCESS
+            ]
         );
     }
 }

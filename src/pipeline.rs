@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use crate::discover::{Entry, EntryKind};
 use crate::extract;
-use crate::repository::projects;
 use crate::report::{FileRecord, FileRole, Reason, Status};
-use crate::runtime_support::{faults::Fault, panic_capture};
+use crate::repository::projects;
+use crate::runtime_support::{faults::Fault, panic_capture, signals};
 use crate::syntax::{self, ParseInput, ParseOutcome};
 
 #[derive(Debug, Clone)]
@@ -22,15 +22,19 @@ pub(crate) struct FileOptions {
 /// Processes one discovered entry; never panics.
 pub(crate) fn process(entry: &Entry, options: &FileOptions) -> FileRecord {
     match &entry.kind {
-        EntryKind::Skipped(reason, message) => {
-            FileRecord::unparsed(entry.path.clone(), Status::Skipped, *reason, message.clone())
-        }
+        EntryKind::Skipped(reason, message) => FileRecord::unparsed(
+            entry.path.clone(),
+            Status::Skipped,
+            *reason,
+            message.clone(),
+        ),
         EntryKind::Failed(reason, message) => FileRecord::unparsed(
             entry.path.clone(),
             Status::Failed,
             *reason,
             Some(message.clone()),
         ),
+        EntryKind::Source if signals::stop_requested() => interrupted(entry),
         EntryKind::Source => {
             let outcome = panic_capture::capturing(|| {
                 catch_unwind(AssertUnwindSafe(|| process_source(entry, options)))
@@ -52,8 +56,21 @@ pub(crate) fn process(entry: &Entry, options: &FileOptions) -> FileRecord {
     }
 }
 
+fn interrupted(entry: &Entry) -> FileRecord {
+    FileRecord::unparsed(
+        entry.path.clone(),
+        Status::Skipped,
+        Reason::Interrupted,
+        Some("not analysed: the run was interrupted".into()),
+    )
+}
+
 fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
     let path = &entry.path;
+    let fault = crate::runtime_support::faults::for_parse(path);
+    if fault == Some(Fault::Vanish) {
+        let _ = std::fs::remove_file(&entry.absolute);
+    }
     let bytes = match read_limited(entry, options.max_file_size) {
         Ok(Read_::Bytes(bytes)) => bytes,
         Ok(Read_::TooLarge(size)) => {
@@ -101,7 +118,6 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         return record;
     }
 
-    let fault = crate::runtime_support::faults::for_parse(path);
     if fault == Some(Fault::Panic) {
         panic!("injected fault: parse:panic for {path}");
     }
@@ -113,6 +129,7 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
     };
     let tree = match syntax::parse(input, options.parse_timeout) {
         ParseOutcome::Parsed(tree) => tree,
+        ParseOutcome::TimedOut if signals::stop_requested() => return interrupted(entry),
         ParseOutcome::TimedOut => {
             record.status = Status::Timeout;
             record.reason = Some(Reason::Deadline);

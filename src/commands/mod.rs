@@ -2,5 +2,5 @@
 //! together and holds no analysis logic of its own.
 
 pub(crate) mod completions;
-pub(crate) mod parse;
 pub(crate) mod output;
+pub(crate) mod parse;

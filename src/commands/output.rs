@@ -72,7 +72,10 @@ fn write_atomically(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report".into());
-    let temporary = directory.join(format!(".{file_name}.elixirscope-{}.tmp", std::process::id()));
+    let temporary = directory.join(format!(
+        ".{file_name}.elixirscope-{}.tmp",
+        std::process::id()
+    ));
     let result = (|| {
         let mut out = BufWriter::with_capacity(1 << 16, std::fs::File::create(&temporary)?);
         emit(&mut out)?;

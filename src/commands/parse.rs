@@ -17,7 +17,7 @@ use crate::report::{
     SCHEMA_VERSION,
 };
 use crate::repository::Repository;
-use crate::runtime_support::{faults, panic_capture};
+use crate::runtime_support::{faults, panic_capture, signals};
 
 /// A progress bar appears only when a run lasts longer than this, and only on a terminal.
 const PROGRESS_DELAY: Duration = Duration::from_millis(400);
@@ -26,6 +26,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
     faults::init().map_err(anyhow::Error::msg)?;
     panic_capture::install();
+    signals::install().context("cannot install the signal handlers")?;
     let mut phases = Vec::new();
 
     let discovery = discover::discover(
@@ -112,10 +113,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
 
     if !args.output.quiet {
         for failure in &failures {
-            eprintln!(
-                "elixirscope: {}: {}",
-                failure.path, failure.message
-            );
+            eprintln!("elixirscope: {}: {}", failure.path, failure.message);
         }
     }
 
@@ -137,6 +135,9 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
     report.runtime.phases.push(phase("report", write_started));
     output::write_report(&report, &args.output)?;
 
+    if let Some(code) = signals::exit_code() {
+        return Ok(code);
+    }
     Ok(if failed {
         exit::FILE_FAILURES
     } else {
@@ -149,7 +150,11 @@ fn locate(repository: &Repository, id: &str) -> anyhow::Result<u8> {
         Some(location) => {
             println!(
                 "{}:{}-{}\t{}\t{}",
-                location.path, location.line, location.end_line, location.entity, location.description
+                location.path,
+                location.line,
+                location.end_line,
+                location.entity,
+                location.description
             );
             Ok(exit::SUCCESS)
         }
@@ -181,8 +186,10 @@ impl Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} parsing {pos}/{len} files {wide_bar} {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{spinner} parsing {pos}/{len} files {wide_bar} {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar
         });

@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::model::{DirectiveKind, FunctionKind, InjectedKind, Module, ModuleDefinition, ModuleKind};
+use super::model::{
+    DirectiveKind, FunctionKind, InjectedKind, Module, ModuleDefinition, ModuleKind,
+};
 use super::ModuleBuilder;
 
 /// Kinds implied by `use Target` or `@behaviour Target`.
@@ -128,23 +130,29 @@ pub(crate) fn classify_through_project(modules: &mut [&mut Module]) {
     }
     let mut templates: HashMap<String, Template> = HashMap::new();
     for module in modules.iter() {
-        templates.entry(module.name.clone()).or_insert_with(|| Template {
-            kinds: module.kinds.clone(),
-            uses: module
-                .injected
-                .iter()
-                .filter(|i| i.kind == InjectedKind::Use)
-                .map(|i| (i.origin.clone(), i.name.clone()))
-                .collect(),
-            dispatches_on_atom: module
-                .functions
-                .iter()
-                .any(|f| f.name == "__using__" && f.kind == FunctionKind::Defmacro),
-        });
+        templates
+            .entry(module.name.clone())
+            .or_insert_with(|| Template {
+                kinds: module.kinds.clone(),
+                uses: module
+                    .injected
+                    .iter()
+                    .filter(|i| i.kind == InjectedKind::Use)
+                    .map(|i| (i.origin.clone(), i.name.clone()))
+                    .collect(),
+                dispatches_on_atom: module
+                    .functions
+                    .iter()
+                    .any(|f| f.name == "__using__" && f.kind == FunctionKind::Defmacro),
+            });
     }
     for module in modules.iter_mut() {
         let mut added: BTreeSet<ModuleKind> = BTreeSet::new();
-        for directive in module.directives.iter().filter(|d| d.kind == DirectiveKind::Use) {
+        for directive in module
+            .directives
+            .iter()
+            .filter(|d| d.kind == DirectiveKind::Use)
+        {
             let Some(template) = templates.get(&directive.target) else {
                 continue;
             };

@@ -196,10 +196,13 @@ impl<'s> Extractor<'s> {
 
     /// The innermost enclosing module (Elixir's `__MODULE__`), whatever scopes lie between.
     fn enclosing_module(&self) -> Option<usize> {
-        self.scopes.iter().rev().find_map(|scope| match &scope.kind {
-            ScopeKind::Module(indices) => indices.first().copied(),
-            _ => None,
-        })
+        self.scopes
+            .iter()
+            .rev()
+            .find_map(|scope| match &scope.kind {
+                ScopeKind::Module(indices) => indices.first().copied(),
+                _ => None,
+            })
     }
 
     fn enclosing_module_name(&self) -> Option<String> {
@@ -209,12 +212,15 @@ impl<'s> Extractor<'s> {
 
     /// The function whose body holds the innermost `quote`, for `injected` entries.
     fn quote_origin(&self) -> Option<String> {
-        self.scopes.iter().rev().find_map(|scope| match &scope.kind {
-            ScopeKind::Function { origin } => Some(origin.clone()),
-            ScopeKind::Module(_) => Some(String::new()),
-            _ => None,
-        })
-        .filter(|origin| !origin.is_empty())
+        self.scopes
+            .iter()
+            .rev()
+            .find_map(|scope| match &scope.kind {
+                ScopeKind::Function { origin } => Some(origin.clone()),
+                ScopeKind::Module(_) => Some(String::new()),
+                _ => None,
+            })
+            .filter(|origin| !origin.is_empty())
     }
 
     fn enter_call(&mut self, node: Node<'_>) {
@@ -645,7 +651,8 @@ impl<'s> Extractor<'s> {
                             }
                             k::KEYWORDS => {
                                 let mut inner = item.walk();
-                                let pairs: Vec<Node<'_>> = item.named_children(&mut inner).collect();
+                                let pairs: Vec<Node<'_>> =
+                                    item.named_children(&mut inner).collect();
                                 for pair in pairs {
                                     if let Some(key) = pair.child_by_field_name("key") {
                                         fields.push(keyword_name(&self.text(key)));
@@ -694,7 +701,10 @@ impl<'s> Extractor<'s> {
                 });
             }
         } else if record_in_module {
-            let indices = self.module_level().map(<[usize]>::to_vec).unwrap_or_default();
+            let indices = self
+                .module_level()
+                .map(<[usize]>::to_vec)
+                .unwrap_or_default();
             let delegate = (kind == FunctionKind::Defdelegate)
                 .then(|| self.delegate(&arguments, &parsed))
                 .flatten();
@@ -738,7 +748,9 @@ impl<'s> Extractor<'s> {
                                     delegate: delegate.clone(),
                                     clauses: Vec::new(),
                                 });
-                                builder.function_index.insert(key, builder.module.functions.len() - 1);
+                                builder
+                                    .function_index
+                                    .insert(key, builder.module.functions.len() - 1);
                                 builder.module.functions.len() - 1
                             }
                         };
@@ -893,9 +905,11 @@ impl<'s> Extractor<'s> {
         let signature = matches!(name.as_str(), "spec" | "callback" | "macrocallback")
             .then(|| self.signature(value))
             .flatten();
-        let derives = (name == "derive")
-            .then(|| self.derived(value))
-            .unwrap_or_default();
+        let derives = if name == "derive" {
+            self.derived(value)
+        } else {
+            Vec::new()
+        };
         for index in indices {
             let builder = &mut self.modules[index];
             if !builder.module.attributes.iter().any(|a| a.name == name) {

@@ -188,13 +188,6 @@ impl FunctionKind {
             FunctionKind::Defdelegate => "defdelegate",
         }
     }
-
-    pub(crate) fn is_private(self) -> bool {
-        matches!(
-            self,
-            FunctionKind::Defp | FunctionKind::Defmacrop | FunctionKind::Defguardp
-        )
-    }
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -240,7 +233,7 @@ pub(crate) struct Clause {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) guard: Option<String>,
     /// A bodiless head (declaring defaults, or a protocol function).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) head: bool,
 }
 

@@ -72,7 +72,10 @@ mod tests {
             ("test/test_helper.exs", FileRole::Test),
             ("config/config.exs", FileRole::Config),
             ("config/runtime.exs", FileRole::RuntimeConfig),
-            ("priv/repo/migrations/20240101_create.exs", FileRole::Migration),
+            (
+                "priv/repo/migrations/20240101_create.exs",
+                FileRole::Migration,
+            ),
             ("priv/repo/seeds.exs", FileRole::Seeds),
             ("scripts/bench.exs", FileRole::Script),
             (".formatter.exs", FileRole::Config),

@@ -145,7 +145,12 @@ pub(crate) const MAX_ERRORS_PER_FILE: usize = 100;
 
 impl FileRecord {
     /// A record for a file that was not parsed.
-    pub(crate) fn unparsed(path: String, status: Status, reason: Reason, message: Option<String>) -> Self {
+    pub(crate) fn unparsed(
+        path: String,
+        status: Status,
+        reason: Reason,
+        message: Option<String>,
+    ) -> Self {
         FileRecord {
             role: FileRole::for_path(&path),
             path,
@@ -268,7 +273,8 @@ pub(crate) struct FailureRecord {
 }
 
 /// The generated JSON Schema of the report, as committed in `schema/report.schema.json`.
-pub(crate) fn schema_json() -> String {
+#[cfg(test)]
+fn schema_json() -> String {
     let schema = schemars::schema_for!(Report);
     let mut text = serde_json::to_string_pretty(&schema).expect("schema serialises");
     text.push('\n');

@@ -70,7 +70,12 @@ pub(crate) fn write(report: &Report, out: &mut dyn Write, color: bool) -> std::i
     let problems: Vec<_> = report
         .files
         .iter()
-        .filter(|f| matches!(f.status, Status::SyntaxError | Status::Failed | Status::Timeout))
+        .filter(|f| {
+            matches!(
+                f.status,
+                Status::SyntaxError | Status::Failed | Status::Timeout
+            )
+        })
         .collect();
     if !problems.is_empty() {
         writeln!(out, "\n{}", style.bold("Problems:"))?;
@@ -92,7 +97,13 @@ pub(crate) fn write(report: &Report, out: &mut dyn Write, color: bool) -> std::i
                 (None, Some(message)) => message.clone(),
                 (None, None) => String::new(),
             };
-            writeln!(out, "  {}  {} {}", file.path, style.status(file.status), detail)?;
+            writeln!(
+                out,
+                "  {}  {} {}",
+                file.path,
+                style.status(file.status),
+                detail
+            )?;
         }
     }
     let skipped: Vec<_> = report
@@ -105,14 +116,18 @@ pub(crate) fn write(report: &Report, out: &mut dyn Write, color: bool) -> std::i
         for file in skipped {
             let reason = file
                 .reason
-                .map(|r| serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)))
-                .flatten()
+                .and_then(|r| serde_json::to_value(r).ok())
+                .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default();
             writeln!(out, "  {}  {}", file.path, style.paint("2", &reason))?;
         }
     }
     if !summary.duplicate_modules.is_empty() {
-        writeln!(out, "\n{}", style.bold("Modules defined in several places:"))?;
+        writeln!(
+            out,
+            "\n{}",
+            style.bold("Modules defined in several places:")
+        )?;
         for duplicate in &summary.duplicate_modules {
             let places: Vec<String> = duplicate
                 .locations

@@ -57,8 +57,10 @@ impl Repository {
 
         // Kinds that need the other files.
         {
-            let mut modules: Vec<&mut Module> =
-                files.iter_mut().flat_map(|f| f.modules.iter_mut()).collect();
+            let mut modules: Vec<&mut Module> = files
+                .iter_mut()
+                .flat_map(|f| f.modules.iter_mut())
+                .collect();
             extract::kinds::classify_through_project(&mut modules);
         }
 
@@ -181,11 +183,13 @@ impl Repository {
         &self.duplicates
     }
 
+    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
     pub(crate) fn file(&self, path: &str) -> Option<&FileRecord> {
         self.by_path.get(path).map(|&index| &self.files[index])
     }
 
     /// Every definition of a module name (several when it is defined in several places).
+    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
     pub(crate) fn modules_named(&self, name: &str) -> Vec<&Module> {
         self.by_module
             .get(name)
@@ -198,7 +202,13 @@ impl Repository {
     }
 
     /// Every function `Module.name/arity` (one per place its module is defined).
-    pub(crate) fn functions(&self, module: &str, name: &str, arity: u32) -> Vec<&extract::Function> {
+    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
+    pub(crate) fn functions(
+        &self,
+        module: &str,
+        name: &str,
+        arity: u32,
+    ) -> Vec<&extract::Function> {
         self.by_function
             .get(&(module.to_string(), name.to_string(), arity))
             .map(|refs| {
@@ -211,5 +221,60 @@ impl Repository {
 
     pub(crate) fn locate(&self, id: &str) -> Option<&IdLocation> {
         self.by_id.get(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{parse, ParseInput, ParseOutcome};
+
+    fn record(path: &str, source: &str) -> FileRecord {
+        let ParseOutcome::Parsed(tree) = parse(
+            ParseInput::Bytes(source.as_bytes()),
+            std::time::Duration::from_secs(10),
+        ) else {
+            panic!("timed out")
+        };
+        let mut record = FileRecord::unparsed(
+            path.into(),
+            crate::report::Status::Ok,
+            crate::report::Reason::Panic,
+            None,
+        );
+        record.reason = None;
+        record.modules = extract::modules(&tree, source.as_bytes());
+        record
+    }
+
+    #[test]
+    fn indexes_answer_by_name_signature_path_and_id() {
+        let files = vec![
+            record("lib/a.ex", "defmodule A do\n  def f(x), do: x\nend\n"),
+            record(
+                "lib/b.ex",
+                "defmodule A do\n  def f(x), do: x\nend\ndefmodule B do\nend\n",
+            ),
+        ];
+        let repository = Repository::build(files, Vec::new());
+        assert_eq!(repository.modules_named("A").len(), 2);
+        assert_eq!(repository.modules_named("B").len(), 1);
+        assert_eq!(repository.functions("A", "f", 1).len(), 2);
+        assert!(repository.functions("A", "f", 2).is_empty());
+        assert_eq!(repository.file("lib/b.ex").unwrap().modules.len(), 2);
+        assert_eq!(repository.duplicates().len(), 1);
+        // Duplicates get distinct IDs, ranked by path.
+        let ids: Vec<&str> = repository
+            .modules_named("A")
+            .iter()
+            .map(|m| m.id.as_str())
+            .collect();
+        assert_ne!(ids[0], ids[1]);
+        let located = repository.locate(ids[1]).unwrap();
+        assert_eq!((located.path.as_str(), located.line), ("lib/b.ex", 1));
+        let function = repository.functions("A", "f", 1)[0];
+        assert_eq!(repository.locate(&function.id).unwrap().entity, "function");
+        let clause = &function.clauses[0];
+        assert_eq!(repository.locate(&clause.id).unwrap().entity, "clause");
     }
 }

@@ -40,8 +40,11 @@ pub(crate) fn from_mix_file(path: &str, tree: &Tree, source: &[u8]) -> Project {
                 let key = key.trim_end().trim_end_matches(':');
                 match (key, value.kind()) {
                     ("app", k::ATOM) if project.app.is_none() => {
-                        project.app =
-                            Some(syntax::text(value, source).trim_start_matches(':').to_string())
+                        project.app = Some(
+                            syntax::text(value, source)
+                                .trim_start_matches(':')
+                                .to_string(),
+                        )
                     }
                     ("apps_path", k::STRING) if project.apps_path.is_none() => {
                         project.apps_path =
@@ -79,7 +82,10 @@ mod tests {
     #[test]
     fn nearest_project_wins() {
         let projects = vec![project("."), project("apps/web")];
-        assert_eq!(nearest(&projects, "apps/web/lib/a.ex").unwrap().path, "apps/web");
+        assert_eq!(
+            nearest(&projects, "apps/web/lib/a.ex").unwrap().path,
+            "apps/web"
+        );
         assert_eq!(nearest(&projects, "config/config.exs").unwrap().path, ".");
         assert_eq!(nearest(&projects, "apps/webx/lib/a.ex").unwrap().path, ".");
         assert!(nearest(&[project("apps/web")], "lib/a.ex").is_none());

@@ -239,7 +239,12 @@ mod tests {
         let root = path("root");
         log.record(Duration::ZERO, &root, Some("a"), EventKind::Started);
         log.record(Duration::from_secs(1), &root, Some("b"), EventKind::Started);
-        log.record(Duration::from_secs(2), &root, None, EventKind::SupervisorStarted);
+        log.record(
+            Duration::from_secs(2),
+            &root,
+            None,
+            EventKind::SupervisorStarted,
+        );
         let events = log.snapshot();
         assert_eq!(events.len(), 3);
         assert_eq!(
@@ -269,7 +274,12 @@ mod tests {
         let log = EventLog::new();
         let writer = log.clone();
         let recorder = std::thread::spawn(move || {
-            writer.record(Duration::ZERO, &path("root"), Some("late"), EventKind::Started);
+            writer.record(
+                Duration::ZERO,
+                &path("root"),
+                Some("late"),
+                EventKind::Started,
+            );
         });
         let event = log.wait_for(Duration::from_secs(10), |event| event.is_about("late"));
         recorder.join().expect("recorder thread");

@@ -118,9 +118,7 @@ pub(super) fn child_health(info: &ChildInfo) -> Health {
             None => "restarting".to_owned(),
         }),
         ChildStatus::Stopped => match &info.last_exit {
-            Some(reason)
-                if info.restart == RestartType::Transient && !reason.is_abnormal() =>
-            {
+            Some(reason) if info.restart == RestartType::Transient && !reason.is_abnormal() => {
                 Health::Healthy
             }
             Some(ExitReason::Normal | ExitReason::Shutdown) | None => {

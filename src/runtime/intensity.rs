@@ -106,7 +106,10 @@ mod tests {
     #[test]
     fn design_defaults() {
         assert_eq!(RestartIntensity::ROOT, RestartIntensity::new(3, secs(10)));
-        assert_eq!(RestartIntensity::SERVICES, RestartIntensity::new(5, secs(10)));
+        assert_eq!(
+            RestartIntensity::SERVICES,
+            RestartIntensity::new(5, secs(10))
+        );
         assert_eq!(RestartIntensity::POOLS, RestartIntensity::new(10, secs(5)));
     }
 }

@@ -1,7 +1,9 @@
 //! Fault injection for tests and demonstrations: `ELIXIRSCOPE_FAULTS`, comma-separated.
 //!
 //! - `parse:panic:<path-suffix>`: processing a file whose path ends with the suffix panics;
-//! - `parse:hang:<path-suffix>`: the parser is fed an endless input, cancelled by the deadline.
+//! - `parse:hang:<path-suffix>`: the parser is fed an endless input, cancelled by the deadline;
+//! - `parse:vanish:<path-suffix>`: the file is deleted between discovery and reading (the race
+//!   a user's editor or build tool can cause), so that path is testable deterministically.
 //!
 //! Without the variable the list is empty and no fault code runs.
 
@@ -13,6 +15,7 @@ pub(crate) const ENV_VAR: &str = "ELIXIRSCOPE_FAULTS";
 pub(crate) enum Fault {
     Panic,
     Hang,
+    Vanish,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +34,7 @@ fn parse_spec(spec: &str) -> Result<Vec<ParseFault>, String> {
                 let fault = match kind {
                     "panic" => Fault::Panic,
                     "hang" => Fault::Hang,
+                    "vanish" => Fault::Vanish,
                     _ => return Err(format!("unknown parse fault {kind:?} in {item:?}")),
                 };
                 faults.push(ParseFault {
@@ -40,7 +44,7 @@ fn parse_spec(spec: &str) -> Result<Vec<ParseFault>, String> {
             }
             _ => {
                 return Err(format!(
-                    "cannot read fault {item:?}: expected parse:panic:<path-suffix> or parse:hang:<path-suffix>"
+                    "cannot read fault {item:?}: expected parse:panic|hang|vanish:<path-suffix>"
                 ))
             }
         }

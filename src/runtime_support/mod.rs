@@ -4,3 +4,4 @@
 
 pub(crate) mod faults;
 pub(crate) mod panic_capture;
+pub(crate) mod signals;

@@ -45,7 +45,9 @@ pub(crate) fn parse(input: ParseInput<'_>, timeout: Duration) -> ParseOutcome {
         let deadline = Instant::now() + timeout;
         // The progress callback runs inside tree-sitter's C code: it must not panic, and it
         // does nothing that could.
-        let mut past_deadline = |_: &ParseState| Instant::now() >= deadline;
+        let mut past_deadline = |_: &ParseState| {
+            Instant::now() >= deadline || crate::runtime_support::signals::stop_requested()
+        };
         let options = ParseOptions::new().progress_callback(&mut past_deadline);
         let tree = match input {
             ParseInput::Bytes(bytes) => {
@@ -139,12 +141,46 @@ pub(crate) fn text<'s>(node: Node<'_>, source: &'s [u8]) -> std::borrow::Cow<'s,
     String::from_utf8_lossy(&source[range.start.min(source.len())..range.end.min(source.len())])
 }
 
+/// Like [`walk_preorder`], and calls `leave` once for every node `enter` was called on, after
+/// its descendants, so a visitor can keep a stack of scopes without recursion.
+pub(crate) fn walk_enter_leave<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut V) {
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if visitor.enter(node) && cursor.goto_first_child() {
+            continue;
+        }
+        visitor.leave(node);
+        loop {
+            if cursor.node() == root {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+            visitor.leave(cursor.node());
+        }
+    }
+}
+
+pub(crate) trait Visitor<'t> {
+    /// Returns whether to visit the node's children.
+    fn enter(&mut self, node: Node<'t>) -> bool;
+    fn leave(&mut self, node: Node<'t>);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse_str(source: &str) -> Tree {
-        match parse(ParseInput::Bytes(source.as_bytes()), Duration::from_secs(10)) {
+        match parse(
+            ParseInput::Bytes(source.as_bytes()),
+            Duration::from_secs(10),
+        ) {
             ParseOutcome::Parsed(tree) => tree,
             ParseOutcome::TimedOut => panic!("timed out"),
         }
@@ -206,35 +242,4 @@ mod tests {
         let tree = parse_str("defmodule A do\nend\n");
         assert!(!tree.root_node().has_error());
     }
-}
-
-/// Like [`walk_preorder`], and calls `leave` once for every node `enter` was called on, after
-/// its descendants, so a visitor can keep a stack of scopes without recursion.
-pub(crate) fn walk_enter_leave<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut V) {
-    let mut cursor = root.walk();
-    loop {
-        let node = cursor.node();
-        if visitor.enter(node) && cursor.goto_first_child() {
-            continue;
-        }
-        visitor.leave(node);
-        loop {
-            if cursor.node() == root {
-                return;
-            }
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-            visitor.leave(cursor.node());
-        }
-    }
-}
-
-pub(crate) trait Visitor<'t> {
-    /// Returns whether to visit the node's children.
-    fn enter(&mut self, node: Node<'t>) -> bool;
-    fn leave(&mut self, node: Node<'t>);
 }

@@ -211,12 +211,19 @@ defmodule Oracle.Definitions do
   defp walk({kind, meta, [name_ast, opts]} = call, env, mode)
        when kind in [:defmodule, :defprotocol] and is_list(opts) do
     with true <- Keyword.keyword?(opts),
-         {:ok, body} <- Keyword.fetch(opts, :do),
-         {:ok, full, new_alias} <- nested_name(name_ast, env) do
-      id = new_module(full, meta)
-      inner_env = %{put_alias(env, new_alias) | module: full, id: id}
-      walk(body, inner_env, :body)
-      put_alias(env, new_alias)
+         {:ok, body} <- Keyword.fetch(opts, :do) do
+      case nested_name(name_ast, env) do
+        {:ok, full, new_alias} ->
+          id = new_module(full, meta)
+          inner_env = %{put_alias(env, new_alias) | module: full, id: id}
+          walk(body, inner_env, :body)
+          put_alias(env, new_alias)
+
+        # A name only known at run time (a variable, a call): the module and
+        # everything inside it is left out.
+        :error ->
+          env
+      end
     else
       _ ->
         walk_children(call, env, mode)

@@ -1,0 +1,119 @@
+//! Helpers shared by the integration tests: run the real binary, decode and validate its JSON.
+#![allow(dead_code)] // reason: each test binary uses a subset
+
+pub mod report;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub use report::Report;
+
+pub fn bin() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_elixirscope"));
+    command
+        .env_remove("ELIXIRSCOPE_FAULTS")
+        .env_remove("NO_COLOR");
+    command
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+pub struct Run {
+    pub output: Output,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    /// Decodes the JSON report strictly and validates it against the committed schema.
+    pub fn report(&self) -> Report {
+        let text = self.stdout();
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {text}\nstderr: {}", self.stderr()));
+        validate(&value);
+        serde_json::from_value(value).expect("report matches the test structs")
+    }
+}
+
+pub fn run(args: &[&str]) -> Run {
+    run_with(bin().args(args))
+}
+
+pub fn run_with(command: &mut Command) -> Run {
+    Run {
+        output: command.output().expect("the binary runs"),
+    }
+}
+
+/// `parse --format json` over `paths` with extra args.
+pub fn parse_json(paths: &[&Path], extra: &[&str]) -> Run {
+    let mut command = bin();
+    command.arg("parse").arg("--format").arg("json");
+    command.args(extra);
+    command.args(paths);
+    run_with(&mut command)
+}
+
+fn schema() -> &'static jsonschema::Validator {
+    static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        jsonschema::validator_for(&schema).expect("the committed schema is a valid JSON Schema")
+    })
+}
+
+pub fn validate(value: &serde_json::Value) {
+    let errors: Vec<String> = schema()
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .take(10)
+        .collect();
+    assert!(errors.is_empty(), "report violates the schema: {errors:#?}");
+}
+
+/// A scratch project directory.
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("elixirscope-test")
+        .tempdir()
+        .unwrap()
+}
+
+pub fn write(dir: &Path, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(relative);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+impl Report {
+    /// The record of `path`, matched exactly or as a suffix after `/` (fixtures inside this
+    /// repository are reported relative to its git top level).
+    pub fn file(&self, path: &str) -> &report::FileRecord {
+        let suffix = format!("/{path}");
+        self.files
+            .iter()
+            .find(|f| f.path == path || f.path.ends_with(&suffix))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{path} not in report: {:?}",
+                    self.files.iter().map(|f| &f.path).collect::<Vec<_>>()
+                )
+            })
+    }
+    pub fn paths(&self) -> Vec<&str> {
+        self.files.iter().map(|f| f.path.as_str()).collect()
+    }
+}
