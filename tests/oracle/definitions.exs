@@ -188,6 +188,11 @@ defmodule Oracle.Definitions do
     if Keyword.has_key?(opts, :as), do: add_alias(env, target, opts), else: env
   end
 
+  # A module attribute (`@def 1` is the attribute :def, not a definition).
+  defp walk({:@, _, [{name, _, args}]}, env, mode) when is_atom(name) and is_list(args) do
+    walk_list(args, env, mode)
+  end
+
   # quote: its body is a template for other modules.
   defp walk({:quote, _, args} = call, env, mode) when is_list(args) do
     case quote_body(args) do
