@@ -10,6 +10,7 @@ mod extract;
 mod pipeline;
 mod report;
 mod repository;
+mod runtime;
 mod runtime_support;
 mod syntax;
 

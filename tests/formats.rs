@@ -58,7 +58,9 @@ fn stabilise_value(value: &mut serde_json::Value) {
         if object.contains_key("elapsed_ms") {
             object.insert("elapsed_ms".into(), 0.into());
         }
-        if object.get("type").and_then(|t| t.as_str()) == Some("runtime") || object.contains_key("jobs") {
+        if object.get("type").and_then(|t| t.as_str()) == Some("runtime")
+            || object.contains_key("jobs")
+        {
             object.insert("jobs".into(), 0.into());
             if let Some(phases) = object.get_mut("phases").and_then(|p| p.as_array_mut()) {
                 for phase in phases {
@@ -111,9 +113,10 @@ fn ndjson_snapshot_has_one_typed_object_per_line() {
         vec!["header", "file", "file", "file", "file", "summary", "runtime"]
     );
     // Each `file` line carries the same record as the JSON document.
-    let json: serde_json::Value =
-        serde_json::from_str(&run_with(bin().args(["parse", "--format", "json"]).arg(&root)).stdout())
-            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &run_with(bin().args(["parse", "--format", "json"]).arg(&root)).stdout(),
+    )
+    .unwrap();
     for (index, line) in lines[1..5].iter().enumerate() {
         let mut record = line.clone();
         record.as_object_mut().unwrap().remove("type");
@@ -127,7 +130,11 @@ fn auto_format_is_json_when_piped_and_color_never_has_no_escapes() {
     let (_dir, root) = snapshot_project();
     let run = run_with(bin().arg("parse").arg(&root));
     assert!(run.stdout().starts_with("{\"schema_version\":1,"));
-    let text = run_with(bin().args(["parse", "--format", "text", "--color", "always"]).arg(&root));
+    let text = run_with(
+        bin()
+            .args(["parse", "--format", "text", "--color", "always"])
+            .arg(&root),
+    );
     assert!(text.stdout().contains("\x1b["));
     let plain = run_with(bin().args(["parse", "--format", "text"]).arg(&root));
     assert!(!plain.stdout().contains("\x1b["));
@@ -156,7 +163,11 @@ fn locate_prints_where_an_id_is_defined() {
     let (_dir, root) = snapshot_project();
     let report = common::parse_json(&[&root], &[]).report();
     let demo = &report.file("lib/demo.ex").modules[0];
-    let function = demo.functions.iter().find(|f| f.name == "handle_call").unwrap();
+    let function = demo
+        .functions
+        .iter()
+        .find(|f| f.name == "handle_call")
+        .unwrap();
     let run = run_with(bin().args(["parse", "--locate", &function.id]).arg(&root));
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(
@@ -165,8 +176,15 @@ fn locate_prints_where_an_id_is_defined() {
     );
     let clause = &function.clauses[1];
     let run = run_with(bin().args(["parse", "--locate", &clause.id]).arg(&root));
-    assert_eq!(run.stdout(), "lib/demo.ex:17-19\tclause\tdef Demo.handle_call/3 clause 2\n");
-    let missing = run_with(bin().args(["parse", "--locate", "0000000000000000"]).arg(&root));
+    assert_eq!(
+        run.stdout(),
+        "lib/demo.ex:17-19\tclause\tdef Demo.handle_call/3 clause 2\n"
+    );
+    let missing = run_with(
+        bin()
+            .args(["parse", "--locate", "0000000000000000"])
+            .arg(&root),
+    );
     assert_eq!(missing.code(), 2);
 }
 
@@ -188,5 +206,7 @@ fn help_ends_with_examples_and_exit_codes() {
     let codes = help.find("Exit codes").expect("exit codes in --help");
     assert!(examples < codes);
     let short = common::run(&["parse", "-h"]).stdout();
-    assert!(short.trim_end().ends_with("elixirscope parse --locate 3f2a9c0d1e4b5a67"));
+    assert!(short
+        .trim_end()
+        .ends_with("elixirscope parse --locate 3f2a9c0d1e4b5a67"));
 }

@@ -74,6 +74,7 @@ pub(crate) fn modules(tree: &Tree, source: &[u8]) -> Vec<Module> {
         modules: Vec::new(),
         scopes: Vec::new(),
         aliases: Vec::new(),
+        attribute_call: None,
     };
     syntax::walk_enter_leave(tree.root_node(), &mut extractor);
     // Scopes still open (only possible on broken trees) are closed in order.
@@ -108,6 +109,12 @@ enum ScopeKind {
     Function { origin: String },
     /// A `quote` block: its definitions are templates for other modules.
     Quote,
+    /// A `do` block or `fn`: only a lexical scope for aliases (a parenthesised block is not one,
+    /// so its aliases reach the code after it, as in Elixir).
+    Block,
+    /// A module whose name only exists at run time (`defmodule name do`), or one written inside
+    /// a quote: nothing in it is reported.
+    Opaque,
 }
 
 struct Scope {
@@ -123,13 +130,67 @@ struct Extractor<'s> {
     scopes: Vec<Scope>,
     /// (short name, full name), innermost last.
     aliases: Vec<(String, String)>,
+    /// The `call` that is the operand of `@`: `@def 1` sets an attribute, it defines nothing.
+    attribute_call: Option<usize>,
+}
+
+impl ModuleBuilder {
+    /// Adds a clause to the function (kind, name, arity), creating it on its first clause.
+    #[allow(clippy::too_many_arguments)] // reason: one call site; a struct would only rename them
+    fn add_clause(
+        &mut self,
+        kind: FunctionKind,
+        name: &str,
+        arity: u32,
+        defaults: u32,
+        clause: Clause,
+        doc: Option<DocState>,
+        impl_attribute: bool,
+        delegate: Option<Delegate>,
+    ) {
+        let key = (kind, name.to_string(), arity);
+        let index = match self.function_index.get(&key) {
+            Some(&existing) => existing,
+            None => {
+                self.module.functions.push(Function {
+                    id: String::new(),
+                    name: name.to_string(),
+                    kind,
+                    arity,
+                    min_arity: arity,
+                    line: clause.line,
+                    end_line: clause.end_line,
+                    doc: DocState::Absent,
+                    spec: false,
+                    impl_attribute: false,
+                    delegate,
+                    clauses: Vec::new(),
+                });
+                self.function_index
+                    .insert(key, self.module.functions.len() - 1);
+                self.module.functions.len() - 1
+            }
+        };
+        let function = &mut self.module.functions[index];
+        function.min_arity = function.min_arity.min(arity - defaults);
+        function.end_line = function.end_line.max(clause.end_line);
+        function.impl_attribute |= impl_attribute;
+        match (doc, function.doc) {
+            (Some(DocState::Present), _) => function.doc = DocState::Present,
+            (Some(DocState::False), DocState::Absent) => function.doc = DocState::False,
+            _ => {}
+        }
+        function.clauses.push(clause);
+    }
 }
 
 impl<'t> Visitor<'t> for Extractor<'_> {
     fn enter(&mut self, node: Node<'t>) -> bool {
         match node.kind() {
+            k::CALL if self.attribute_call == Some(node.id()) => {}
             k::CALL => self.enter_call(node),
             k::UNARY_OPERATOR => self.enter_unary(node),
+            k::DO_BLOCK | k::ANONYMOUS_FUNCTION => self.push(node, ScopeKind::Block),
             _ => {}
         }
         true
@@ -177,21 +238,42 @@ impl<'s> Extractor<'s> {
         }
     }
 
+    /// Inside a quote or an opaque module: `defmodule` here defines nothing of this file.
+    fn in_template(&self) -> bool {
+        self.scopes
+            .iter()
+            .any(|scope| matches!(scope.kind, ScopeKind::Quote | ScopeKind::Opaque))
+    }
+
     fn in_quote(&self) -> bool {
         self.scopes
             .iter()
             .any(|scope| matches!(scope.kind, ScopeKind::Quote))
     }
 
-    /// The modules whose body is the innermost scope, if the walk is at module level.
+    /// The innermost scope that is more than a lexical block.
+    fn innermost(&self) -> Option<&Scope> {
+        self.scopes
+            .iter()
+            .rev()
+            .find(|scope| !matches!(scope.kind, ScopeKind::Block))
+    }
+
+    /// The modules whose body the walk is in, at any depth of control flow but outside any
+    /// definition, quote or nested module.
     fn module_level(&self) -> Option<&[usize]> {
-        match self.scopes.last() {
+        match self.innermost() {
             Some(Scope {
                 kind: ScopeKind::Module(indices),
                 ..
             }) => Some(indices),
             _ => None,
         }
+    }
+
+    /// At the top level of a quote (through control flow): definitions here are injected.
+    fn quote_level(&self) -> bool {
+        matches!(self.innermost().map(|s| &s.kind), Some(ScopeKind::Quote))
     }
 
     /// The innermost enclosing module (Elixir's `__MODULE__`), whatever scopes lie between.
@@ -217,8 +299,8 @@ impl<'s> Extractor<'s> {
             .rev()
             .find_map(|scope| match &scope.kind {
                 ScopeKind::Function { origin } => Some(origin.clone()),
-                ScopeKind::Module(_) => Some(String::new()),
-                _ => None,
+                ScopeKind::Module(_) | ScopeKind::Opaque => Some(String::new()),
+                ScopeKind::Quote | ScopeKind::Block => None,
             })
             .filter(|origin| !origin.is_empty())
     }
@@ -236,8 +318,11 @@ impl<'s> Extractor<'s> {
         }
         let keyword = self.text(target);
         match keyword.as_ref() {
-            "defmodule" | "defprotocol" if !self.in_quote() => self.enter_defmodule(node, &keyword),
-            "defimpl" if !self.in_quote() => self.enter_defimpl(node),
+            "defmodule" | "defprotocol" | "defimpl" if self.in_template() => {
+                self.push(node, ScopeKind::Opaque)
+            }
+            "defmodule" | "defprotocol" => self.enter_defmodule(node, &keyword),
+            "defimpl" => self.enter_defimpl(node),
             "quote" => self.push(node, ScopeKind::Quote),
             "alias" | "import" | "require" | "use" => self.enter_directive(node, &keyword),
             "defstruct" | "defexception" => self.enter_defstruct(node, &keyword),
@@ -411,9 +496,10 @@ impl<'s> Extractor<'s> {
                 match (&enclosing, first.as_str(), rest) {
                     // defmodule Elixir.Alias: absolute.
                     (_, "Elixir", Some(rest)) => rest,
-                    // defmodule Alias nested: Outer.Alias, and `Alias` now names it.
+                    // defmodule Alias nested: Outer.Alias, and `Alias` now names it
+                    // (Module.concat drops the colon of an atom-named outer module).
                     (Some(outer), _, rest) => {
-                        let head = format!("{outer}.{first}");
+                        let head = format!("{}.{first}", outer.trim_start_matches(':'));
                         self.aliases.push((first, head.clone()));
                         match rest {
                             Some(rest) => format!("{head}.{rest}"),
@@ -424,10 +510,13 @@ impl<'s> Extractor<'s> {
                     (None, _, _) => self.expand_alias(&written),
                 }
             }
-            _ => self
-                .resolve_module(name_node)
-                .map(|name| name.trim_start_matches(':').to_string())
-                .unwrap_or_else(|| compact(&self.text(name_node))),
+            // `defmodule :atom` keeps the atom's inspect form; `__MODULE__.X` expands. Any
+            // other name exists only at run time: nothing inside is reported.
+            k::ATOM | k::DOT | k::IDENTIFIER => match self.resolve_module(name_node) {
+                Some(name) => name,
+                None => return self.push(node, ScopeKind::Opaque),
+            },
+            _ => return self.push(node, ScopeKind::Opaque),
         };
         let definition = if keyword == "defprotocol" {
             ModuleDefinition::Defprotocol
@@ -445,9 +534,9 @@ impl<'s> Extractor<'s> {
         let Some(&protocol_node) = arguments.first() else {
             return;
         };
-        let protocol = self
-            .resolve_module(protocol_node)
-            .unwrap_or_else(|| compact(&self.text(protocol_node)));
+        let Some(protocol) = self.resolve_module(protocol_node) else {
+            return self.push(node, ScopeKind::Opaque);
+        };
         let targets: Vec<String> = match self.keyword_value(&arguments, "for") {
             Some(value) if value.kind() == k::LIST => {
                 let mut cursor = value.walk();
@@ -455,15 +544,10 @@ impl<'s> Extractor<'s> {
                 items
                     .into_iter()
                     .filter(|item| item.kind() != k::COMMENT)
-                    .map(|item| {
-                        self.resolve_module(item)
-                            .unwrap_or_else(|| compact(&self.text(item)))
-                    })
+                    .filter_map(|item| self.resolve_module(item))
                     .collect()
             }
-            Some(value) => vec![self
-                .resolve_module(value)
-                .unwrap_or_else(|| compact(&self.text(value)))],
+            Some(value) => self.resolve_module(value).into_iter().collect(),
             None => self.enclosing_module_name().into_iter().collect(),
         };
         let mut indices = Vec::new();
@@ -475,7 +559,9 @@ impl<'s> Extractor<'s> {
             };
             indices.push(self.new_module(node, name, ModuleDefinition::Defimpl, Some(implements)));
         }
-        if !indices.is_empty() {
+        if indices.is_empty() {
+            self.push(node, ScopeKind::Opaque);
+        } else {
             self.push(node, ScopeKind::Module(indices));
         }
     }
@@ -677,115 +763,105 @@ impl<'s> Extractor<'s> {
 
     fn enter_definition(&mut self, node: Node<'_>, kind: FunctionKind) {
         let arguments = Self::arguments(node);
-        let head = arguments.first().copied();
-        let parsed = head.map(|head| self.parse_head(head));
-        let origin = match &parsed {
-            Some(Head::Named { name, arity, .. }) => format!("{name}/{arity}"),
+        // `defdelegate [a(x), b(y)], to: M` (deprecated, still valid) defines each head.
+        let heads: Vec<Node<'_>> = match arguments.first() {
+            Some(list) if kind == FunctionKind::Defdelegate && list.kind() == k::LIST => {
+                let mut cursor = list.walk();
+                let items: Vec<Node<'_>> = list
+                    .named_children(&mut cursor)
+                    .filter(|n| n.kind() != k::COMMENT)
+                    .collect();
+                items
+            }
+            Some(&head) => vec![head],
+            None => Vec::new(),
+        };
+        let parsed: Vec<(Node<'_>, Head<'_>)> =
+            heads.iter().map(|&h| (h, self.parse_head(h))).collect();
+        let origin = match parsed.first() {
+            Some((_, Head::Named { name, arity, .. })) => format!("{name}/{arity}"),
             _ => String::new(),
         };
-        // At module level only: a `def` inside a function body is not a definition of the
-        // module (the compiler rejects it), but a module nested in a function body has its own.
-        let record_in_module = !self.in_quote() && self.module_level().is_some();
-        if self.in_quote() {
-            if let (Some(index), Some(Head::Named { name, arity, .. })) =
-                (self.enclosing_module(), &parsed)
-            {
+        if self.quote_level() {
+            if let Some(index) = self.enclosing_module() {
                 let origin_name = self.quote_origin();
-                self.modules[index].module.injected.push(Injected {
-                    kind: injected_kind(kind),
-                    name: name.clone(),
-                    arity: Some(*arity),
-                    line: Self::line(node),
-                    origin: origin_name,
-                    options: None,
-                });
+                for (_, head) in &parsed {
+                    if let Head::Named { name, arity, .. } = head {
+                        self.modules[index].module.injected.push(Injected {
+                            kind: injected_kind(kind),
+                            name: name.clone(),
+                            arity: Some(*arity),
+                            line: Self::line(node),
+                            origin: origin_name.clone(),
+                            options: None,
+                        });
+                    }
+                }
             }
-        } else if record_in_module {
-            let indices = self
-                .module_level()
-                .map(<[usize]>::to_vec)
-                .unwrap_or_default();
-            let delegate = (kind == FunctionKind::Defdelegate)
-                .then(|| self.delegate(&arguments, &parsed))
-                .flatten();
+        } else if let Some(indices) = self.module_level().map(<[usize]>::to_vec) {
+            // At module level only: a `def` inside a function body is not a definition of the
+            // module (the compiler rejects it), but a module nested in a body has its own.
             let has_body = Self::has_do_block(node)
                 || self.keyword_value(&arguments, "do").is_some()
                 || kind == FunctionKind::Defdelegate;
+            let delegates: Vec<Option<Delegate>> = parsed
+                .iter()
+                .map(|(_, head)| {
+                    (kind == FunctionKind::Defdelegate)
+                        .then(|| self.delegate(&arguments, head))
+                        .flatten()
+                })
+                .collect();
             for index in indices {
-                let builder = &mut self.modules[index];
-                let doc = builder.pending_doc.take();
-                let impl_attribute = std::mem::take(&mut builder.pending_impl);
-                match &parsed {
-                    Some(Head::Named {
-                        name,
-                        arity,
-                        defaults,
-                        guard,
-                    }) => {
-                        let guard = guard.map(|g| compact_spaces(&syntax::text(g, self.source)));
-                        let clause = Clause {
-                            id: String::new(),
-                            line: Self::line(node),
-                            end_line: Self::end_line(node),
-                            guard,
-                            head: !has_body,
-                        };
-                        let key = (kind, name.clone(), *arity);
-                        let function_index = match builder.function_index.get(&key) {
-                            Some(&existing) => existing,
-                            None => {
-                                builder.module.functions.push(Function {
-                                    id: String::new(),
-                                    name: name.clone(),
-                                    kind,
-                                    arity: *arity,
-                                    min_arity: *arity,
-                                    line: clause.line,
-                                    end_line: clause.end_line,
-                                    doc: DocState::Absent,
-                                    spec: false,
-                                    impl_attribute: false,
-                                    delegate: delegate.clone(),
-                                    clauses: Vec::new(),
-                                });
-                                builder
-                                    .function_index
-                                    .insert(key, builder.module.functions.len() - 1);
-                                builder.module.functions.len() - 1
-                            }
-                        };
-                        let function = &mut builder.module.functions[function_index];
-                        function.min_arity = function.min_arity.min(arity - defaults);
-                        function.end_line = function.end_line.max(clause.end_line);
-                        function.impl_attribute |= impl_attribute;
-                        match (doc, function.doc) {
-                            (Some(DocState::Present), _) => function.doc = DocState::Present,
-                            (Some(DocState::False), DocState::Absent) => {
-                                function.doc = DocState::False
-                            }
-                            _ => {}
+                let doc = self.modules[index].pending_doc.take();
+                let impl_attribute = std::mem::take(&mut self.modules[index].pending_impl);
+                for ((head_node, head), delegate) in parsed.iter().zip(&delegates) {
+                    let clause_guard = match head {
+                        Head::Named { guard, .. } => {
+                            guard.map(|g| compact_spaces(&syntax::text(g, self.source)))
                         }
-                        function.clauses.push(clause);
-                    }
-                    Some(Head::Dynamic) => {
-                        let head_text = head
-                            .map(|h| compact_spaces(&syntax::text(h, self.source)))
-                            .unwrap_or_default();
-                        builder.module.dynamic_definitions.push(DynamicDefinition {
+                        Head::Dynamic => None,
+                    };
+                    let builder = &mut self.modules[index];
+                    match head {
+                        Head::Named {
+                            name,
+                            arity,
+                            defaults,
+                            ..
+                        } => builder.add_clause(
                             kind,
-                            head: head_text.chars().take(120).collect(),
-                            line: Self::line(node),
-                            end_line: Self::end_line(node),
-                        });
+                            name,
+                            *arity,
+                            *defaults,
+                            Clause {
+                                id: String::new(),
+                                line: Self::line(node),
+                                end_line: Self::end_line(node),
+                                guard: clause_guard,
+                                head: !has_body,
+                            },
+                            doc,
+                            impl_attribute,
+                            delegate.clone(),
+                        ),
+                        Head::Dynamic => {
+                            let head_text = compact_spaces(&syntax::text(*head_node, self.source));
+                            builder.module.dynamic_definitions.push(DynamicDefinition {
+                                kind,
+                                head: head_text.chars().take(120).collect(),
+                                line: Self::line(node),
+                                end_line: Self::end_line(node),
+                            });
+                        }
                     }
-                    None => {}
                 }
             }
         }
         self.push(node, ScopeKind::Function { origin });
     }
 
-    fn delegate(&self, arguments: &[Node<'_>], head: &Option<Head<'_>>) -> Option<Delegate> {
+    fn delegate(&self, arguments: &[Node<'_>], head: &Head<'_>) -> Option<Delegate> {
         let to = self.keyword_value(arguments, "to")?;
         let to = self
             .resolve_module(to)
@@ -793,8 +869,8 @@ impl<'s> Extractor<'s> {
         let target_name = match self.keyword_value(arguments, "as") {
             Some(value) => atom_name(&self.text(value)),
             None => match head {
-                Some(Head::Named { name, .. }) => name.clone(),
-                _ => String::new(),
+                Head::Named { name, .. } => name.clone(),
+                Head::Dynamic => String::new(),
             },
         };
         Some(Delegate { to, target_name })
@@ -809,9 +885,16 @@ impl<'s> Extractor<'s> {
             ),
             _ => (Some(head), None),
         };
-        let Some(head) = head else {
+        let Some(mut head) = head else {
             return Head::Dynamic;
         };
+        // `def (a &&& b), do: ...`: a parenthesised head.
+        while head.kind() == k::BLOCK && head.named_child_count() == 1 {
+            match head.named_child(0) {
+                Some(inner) => head = inner,
+                None => break,
+            }
+        }
         match head.kind() {
             k::CALL => {
                 let Some(target) = head.child_by_field_name("target") else {
@@ -825,6 +908,15 @@ impl<'s> Extractor<'s> {
                     return Head::Dynamic;
                 }
                 let parameters = Self::arguments(head);
+                // `def f(unquote_splicing(args))`: the arity is computed.
+                let spliced = parameters.iter().any(|p| {
+                    p.kind() == k::CALL
+                        && p.child_by_field_name("target")
+                            .is_some_and(|t| self.text(t) == "unquote_splicing")
+                });
+                if spliced {
+                    return Head::Dynamic;
+                }
                 let defaults = parameters
                     .iter()
                     .filter(|p| {
@@ -874,13 +966,19 @@ impl<'s> Extractor<'s> {
 
     /// `@name value` at module level.
     fn enter_unary(&mut self, node: Node<'_>) {
-        if self.operator(node).as_deref() != Some("@") || self.in_quote() {
+        if self.operator(node).as_deref() != Some("@") {
+            return;
+        }
+        let Some(operand) = node.child_by_field_name("operand") else {
+            return;
+        };
+        if operand.kind() == k::CALL {
+            self.attribute_call = Some(operand.id());
+        }
+        if self.in_quote() {
             return;
         }
         let Some(indices) = self.module_level().map(<[usize]>::to_vec) else {
-            return;
-        };
-        let Some(operand) = node.child_by_field_name("operand") else {
             return;
         };
         if operand.kind() != k::CALL {

@@ -175,7 +175,8 @@ impl ChildSpec {
     /// A worker started in two steps, as OTP's `start_link` + `init/1`: `start` runs on the new
     /// child thread and the supervisor waits for it, so a failing `start` is a start failure
     /// (the supervisor's start-up is rolled back, a restart is retried); the body it returns then
-    /// runs on the same thread. `start` is called again for every restart.
+    /// runs on the same thread. `start` is called again for every restart. As in OTP, a
+    /// `start` that never returns blocks its supervisor.
     pub(crate) fn worker<S, B>(id: impl Into<ChildId>, start: S) -> Self
     where
         S: Fn(&ChildContext) -> Result<B, ChildError> + Send + Sync + 'static,

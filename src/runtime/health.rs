@@ -164,3 +164,84 @@ pub(super) fn aggregate(
         children,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(status: ChildStatus, restart: RestartType, last_exit: Option<ExitReason>) -> ChildInfo {
+        ChildInfo {
+            id: "child".to_owned(),
+            kind: ChildKind::Worker,
+            restart,
+            status,
+            health: None,
+            last_exit,
+            supervisor: None,
+        }
+    }
+
+    #[test]
+    fn a_running_child_is_as_healthy_as_it_says() {
+        let mut running = info(ChildStatus::Running, RestartType::Permanent, None);
+        assert_eq!(child_health(&running), Health::Healthy);
+        running.health = Some(Health::Degraded("slow".to_owned()));
+        assert_eq!(child_health(&running), Health::Degraded("slow".to_owned()));
+    }
+
+    #[test]
+    fn a_child_that_is_not_running_is_unhealthy_unless_its_job_is_done() {
+        let crashed = Some(ExitReason::Error("boom".to_owned()));
+        assert_eq!(
+            child_health(&info(
+                ChildStatus::Restarting,
+                RestartType::Permanent,
+                crashed.clone()
+            )),
+            Health::Unhealthy("restarting after exit: error: boom".to_owned())
+        );
+        assert_eq!(
+            child_health(&info(ChildStatus::Stopped, RestartType::Permanent, None)),
+            Health::Unhealthy("not running".to_owned())
+        );
+        assert_eq!(
+            child_health(&info(
+                ChildStatus::Stopped,
+                RestartType::Transient,
+                Some(ExitReason::Normal)
+            )),
+            Health::Healthy
+        );
+        assert_eq!(
+            child_health(&info(ChildStatus::Stopped, RestartType::Transient, crashed)),
+            Health::Unhealthy("not running after exit: error: boom".to_owned())
+        );
+    }
+
+    #[test]
+    fn one_unhealthy_child_degrades_the_supervisor() {
+        let child = |id: &str, health: Health| ChildHealth {
+            id: id.to_owned(),
+            kind: ChildKind::Worker,
+            status: ChildStatus::Running,
+            health,
+            subtree: None,
+        };
+        let healthy = aggregate("root", Duration::ZERO, vec![child("a", Health::Healthy)]);
+        assert_eq!(healthy.status, HealthStatus::Healthy);
+        assert_eq!(subtree_health(&healthy), Health::Healthy);
+        let degraded = aggregate(
+            "root",
+            Duration::ZERO,
+            vec![
+                child("a", Health::Healthy),
+                child("b", Health::Unhealthy("down".to_owned())),
+            ],
+        );
+        assert_eq!(degraded.status, HealthStatus::Degraded);
+        assert_eq!(
+            subtree_health(&degraded),
+            Health::Degraded("1 problem(s) in subtree, first: root/b unhealthy: down".to_owned())
+        );
+    }
+}

@@ -1,5 +1,5 @@
-// The API is consumed by the runtime tree of issue [2b]; until that lands, only the
-// tests below use most of it.
+// The API is consumed by the runtime tree of issue [2b]; until that lands, only this
+// module's own tests use it.
 #![cfg_attr(not(test), allow(dead_code))]
 //! The supervision engine: OTP's `supervisor` semantics on std threads and crossbeam channels.
 //!

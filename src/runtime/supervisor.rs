@@ -1727,6 +1727,16 @@ mod tests {
     }
 
     #[test]
+    fn handles_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Supervisor>();
+        assert_send_sync::<SupervisorRef>();
+        assert_send_sync::<ChildSpec>();
+        assert_send_sync::<ChildContext>();
+        assert_send_sync::<RuntimeEnv>();
+    }
+
+    #[test]
     fn start_child_rejects_ids_in_use() {
         let (_clock, env) = manual_env();
         let probe = Probe::new();

@@ -17,3 +17,5 @@ pub(crate) const BOOLEAN: &str = "boolean";
 pub(crate) const STRING: &str = "string";
 pub(crate) const COMMENT: &str = "comment";
 pub(crate) const TUPLE: &str = "tuple";
+pub(crate) const BLOCK: &str = "block";
+pub(crate) const ANONYMOUS_FUNCTION: &str = "anonymous_function";
