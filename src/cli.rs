@@ -37,6 +37,17 @@ macro_rules! parse_examples {
     };
 }
 
+macro_rules! runtime_examples {
+    () => {
+        "Examples:
+  Print the supervision tree, what is built and what is planned:
+    elixirscope runtime
+
+  Start every built subsystem, check its health, shut it down and report:
+    elixirscope runtime --check --format json"
+    };
+}
+
 macro_rules! completions_examples {
     () => {
         "Examples:
@@ -70,6 +81,14 @@ pub(crate) enum Command {
     /// that contains the given paths, else their common ancestor.
     #[command(after_help = parse_examples!(), after_long_help = concat!(parse_examples!(), "\n\n", exit_codes_help!()))]
     Parse(ParseArgs),
+    /// Show the supervision tree elixirscope runs in; with --check, start it and check its health.
+    ///
+    /// Every subcommand runs inside a tree of supervisors with OTP semantics (one_for_one,
+    /// rest_for_one, restart intensity, ordered shutdown). This prints the tree of the design
+    /// with strategies, restart intensities, restart types and shutdown times, and which Rust
+    /// component plays each service or which roadmap item will build it.
+    #[command(after_help = runtime_examples!(), after_long_help = concat!(runtime_examples!(), "\n\n", exit_codes_help!(), "\n  (runtime --check exits 3 when the tree is degraded or a child had to be killed)"))]
+    Runtime(RuntimeArgs),
     /// Print a shell completion script to standard output.
     #[command(after_help = completions_examples!(), after_long_help = concat!(completions_examples!(), "\n\n", exit_codes_help!()))]
     Completions(CompletionsArgs),
@@ -154,6 +173,26 @@ pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RuntimeArgs {
+    /// Start every built subsystem, run the health check, shut down, and report health, the
+    /// shutdown order and any child killed after its shutdown timeout.
+    #[arg(long)]
+    pub(crate) check: bool,
+
+    /// Output format: `auto` is text on a terminal and JSON otherwise.
+    #[arg(long, value_enum, default_value_t = SimpleFormat::Auto)]
+    pub(crate) format: SimpleFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SimpleFormat {
+    /// Text on a terminal, JSON otherwise.
+    Auto,
+    Json,
+    Text,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,6 @@ mod pipeline;
 mod report;
 mod repository;
 mod runtime;
-mod runtime_support;
 mod syntax;
 
 use std::process::ExitCode;
@@ -22,10 +21,22 @@ use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match &cli.command {
-        Command::Parse(args) => commands::parse::run(args),
-        Command::Completions(args) => commands::completions::run(args),
-    };
+    // A panic that escapes every per-file and per-service boundary is a bug: report it in one
+    // line and exit as a fatal error, never as an abort.
+    let result = std::panic::catch_unwind(|| {
+        setup().and_then(|()| match &cli.command {
+            Command::Parse(args) => commands::parse::run(args),
+            Command::Runtime(args) => commands::runtime::run(args),
+            Command::Completions(args) => commands::completions::run(args),
+        })
+    })
+    .unwrap_or_else(|payload| {
+        let message = runtime::panic_capture::last_uncaptured()
+            .unwrap_or_else(|| runtime::panic_capture::payload_message(payload.as_ref()));
+        Err(anyhow::anyhow!(
+            "internal error (please report it): {message}"
+        ))
+    });
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -40,6 +51,16 @@ fn main() -> ExitCode {
             ExitCode::from(exit::USAGE_OR_FATAL)
         }
     }
+}
+
+/// What every subcommand runs under: recorded (not printed) panics, the fault-injection
+/// switches, and graceful SIGINT/SIGTERM handling.
+fn setup() -> anyhow::Result<()> {
+    runtime::panic_capture::install();
+    runtime::faults::init().map_err(anyhow::Error::msg)?;
+    runtime::signals::install()
+        .map_err(|err| anyhow::anyhow!("cannot install the signal handlers: {err}"))?;
+    Ok(())
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

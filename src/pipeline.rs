@@ -10,7 +10,7 @@ use crate::discover::{Entry, EntryKind};
 use crate::extract;
 use crate::report::{FileRecord, FileRole, Reason, Status};
 use crate::repository::projects;
-use crate::runtime_support::{faults::Fault, panic_capture, signals};
+use crate::runtime::{faults::Fault, panic_capture, signals};
 use crate::syntax::{self, ParseInput, ParseOutcome};
 
 #[derive(Debug, Clone)]
@@ -67,7 +67,7 @@ fn interrupted(entry: &Entry) -> FileRecord {
 
 fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
     let path = &entry.path;
-    let fault = crate::runtime_support::faults::for_parse(path);
+    let fault = crate::runtime::faults::for_parse(path);
     if fault == Some(Fault::Vanish) {
         let _ = std::fs::remove_file(&entry.absolute);
     }

@@ -55,8 +55,16 @@ fn stabilise_line(line: &str) -> String {
 
 fn stabilise_value(value: &mut serde_json::Value) {
     if let Some(object) = value.as_object_mut() {
-        if object.contains_key("elapsed_ms") {
-            object.insert("elapsed_ms".into(), 0.into());
+        // Timings, thread counts and queue depths vary between runs and machines.
+        for key in [
+            "elapsed_ms",
+            "threads",
+            "queue_capacity",
+            "queue_high_water",
+        ] {
+            if object.contains_key(key) {
+                object.insert(key.into(), 0.into());
+            }
         }
         if object.get("type").and_then(|t| t.as_str()) == Some("runtime")
             || object.contains_key("jobs")

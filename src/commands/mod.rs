@@ -4,3 +4,4 @@
 pub(crate) mod completions;
 pub(crate) mod output;
 pub(crate) mod parse;
+pub(crate) mod runtime;

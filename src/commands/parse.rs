@@ -1,32 +1,30 @@
 //! `elixirscope parse`: discover → parse every file in parallel → repository → report.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
 
 use crate::cli::ParseArgs;
 use crate::commands::output;
 use crate::discover::{self, DiscoverOptions};
 use crate::exit;
-use crate::pipeline::{self, FileOptions};
+use crate::pipeline::FileOptions;
 use crate::report::{
     FailureRecord, PhaseTiming, Report, RuntimeInfo, Status, StatusCounts, Summary, Tool,
     SCHEMA_VERSION,
 };
 use crate::repository::Repository;
-use crate::runtime_support::{faults, panic_capture, signals};
+use crate::runtime::batch::BatchJob;
+use crate::runtime::host::{Host, BATCH_SUBSYSTEMS};
+use crate::runtime::signals;
 
 /// A progress bar appears only when a run lasts longer than this, and only on a terminal.
 const PROGRESS_DELAY: Duration = Duration::from_millis(400);
 
 pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
-    faults::init().map_err(anyhow::Error::msg)?;
-    panic_capture::install();
-    signals::install().context("cannot install the signal handlers")?;
     let mut phases = Vec::new();
 
     let discovery = discover::discover(
@@ -43,42 +41,48 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         .jobs
         .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .thread_name(|i| format!("elixirscope-parse-{i}"))
-        .build()
-        .context("cannot start the parse worker threads")?;
-    let file_options = FileOptions {
-        max_file_size: args.input.max_file_size,
-        parse_timeout: Duration::from_millis(args.input.parse_timeout_ms),
-    };
+    let startup = Instant::now();
+    let host = Host::start(BATCH_SUBSYSTEMS, jobs)?;
+    phases.push(phase("runtime_start", startup));
 
     let parse_started = Instant::now();
-    let progress = Progress::new(discovery.entries.len() as u64, args.output.quiet);
-    let records: Vec<_> = pool.install(|| {
-        discovery
-            .entries
-            .par_iter()
-            .map(|entry| {
-                let record = pipeline::process(entry, &file_options);
-                progress.tick();
-                record
-            })
-            .collect()
-    });
+    let progress = Arc::new(Progress::new(
+        discovery.entries.len() as u64,
+        args.output.quiet,
+    ));
+    let ticker = Arc::clone(&progress);
+    let job = BatchJob::new(
+        discovery.entries,
+        FileOptions {
+            max_file_size: args.input.max_file_size,
+            parse_timeout: Duration::from_millis(args.input.parse_timeout_ms),
+        },
+        Box::new(move || ticker.tick()),
+    );
+    let records = host.run_batch(job)?;
     progress.finish();
     phases.push(phase("parse", parse_started));
 
+    // The project-wide phase runs as a task of the TaskSupervisor; its result is published
+    // to the Repository.Core snapshot store, which outlives any service restart.
     let project_started = Instant::now();
-    let projects = records
-        .iter()
-        .filter_map(|record| record.mix_project.clone())
-        .collect();
-    let repository = Repository::build(records, projects);
+    let shared = Arc::clone(host.shared());
+    host.run_task("project_phase", move || {
+        let projects = records
+            .iter()
+            .filter_map(|record| record.mix_project.clone())
+            .collect();
+        shared
+            .repository
+            .publish(Repository::build(records, projects));
+    })?;
+    let repository = host.shared().repository.load();
     phases.push(phase("project", project_started));
 
     if let Some(id) = &args.locate {
-        return locate(&repository, id);
+        let code = locate(&repository, id);
+        host.shutdown();
+        return code;
     }
 
     let mut summary = Summary {
@@ -117,6 +121,16 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         }
     }
 
+    let runtime = RuntimeInfo {
+        jobs,
+        phases,
+        failures,
+        supervision: host.supervision(),
+        breakers: host.shared().breakers.verdicts(),
+        pools: host.pools(),
+    };
+    let shutdown_started = Instant::now();
+    host.shutdown();
     let write_started = Instant::now();
     summary.elapsed_ms = millis(started.elapsed());
     let mut report = Report {
@@ -125,13 +139,15 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         command: "parse".into(),
         root: discovery.root.to_string_lossy().into_owned(),
         summary,
-        files: repository.into_files(),
-        runtime: RuntimeInfo {
-            jobs,
-            phases,
-            failures,
-        },
+        files: Arc::try_unwrap(repository)
+            .map(Repository::into_files)
+            .unwrap_or_else(|shared| shared.files().to_vec()),
+        runtime,
     };
+    report
+        .runtime
+        .phases
+        .push(phase("runtime_shutdown", shutdown_started));
     report.runtime.phases.push(phase("report", write_started));
     output::write_report(&report, &args.output)?;
 

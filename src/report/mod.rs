@@ -252,8 +252,39 @@ pub(crate) struct RuntimeInfo {
     /// Worker threads used for the parse phase.
     pub(crate) jobs: usize,
     pub(crate) phases: Vec<PhaseTiming>,
-    /// Every failure met during the run, in path order.
+    /// Every file that failed or timed out, in path order.
     pub(crate) failures: Vec<FailureRecord>,
+    /// Every supervised child that ran, by path, with its restarts and failures.
+    pub(crate) supervision: Vec<ChildRuntime>,
+    /// Protected operations of the run and their breaker state.
+    pub(crate) breakers: Vec<crate::runtime::run_breakers::BreakerVerdict>,
+    /// Worker pools (bulkheads) and their queues.
+    pub(crate) pools: Vec<PoolRuntime>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChildRuntime {
+    /// Path in the supervision tree, e.g. `root/parsing/batch_processor`.
+    pub(crate) path: String,
+    /// `supervisor` or `worker`.
+    pub(crate) kind: String,
+    /// `permanent`, `transient` or `temporary`.
+    pub(crate) restart: String,
+    pub(crate) restarts: u32,
+    /// Abnormal exits and failed starts, with their reasons, in order.
+    pub(crate) failures: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PoolRuntime {
+    pub(crate) name: String,
+    pub(crate) threads: usize,
+    /// Capacity of the bounded queue that feeds it (0 when it has none).
+    pub(crate) queue_capacity: usize,
+    /// The most items that waited in that queue at once.
+    pub(crate) queue_high_water: usize,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

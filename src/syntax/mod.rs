@@ -46,7 +46,7 @@ pub(crate) fn parse(input: ParseInput<'_>, timeout: Duration) -> ParseOutcome {
         // The progress callback runs inside tree-sitter's C code: it must not panic, and it
         // does nothing that could.
         let mut past_deadline = |_: &ParseState| {
-            Instant::now() >= deadline || crate::runtime_support::signals::stop_requested()
+            Instant::now() >= deadline || crate::runtime::signals::stop_requested()
         };
         let options = ParseOptions::new().progress_callback(&mut past_deadline);
         let tree = match input {

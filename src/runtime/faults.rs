@@ -3,11 +3,13 @@
 //! - `parse:panic:<path-suffix>`: processing a file whose path ends with the suffix panics;
 //! - `parse:hang:<path-suffix>`: the parser is fed an endless input, cancelled by the deadline;
 //! - `parse:vanish:<path-suffix>`: the file is deleted between discovery and reading (the race
-//!   a user's editor or build tool can cause), so that path is testable deterministically.
+//!   a user's editor or build tool can cause), so that path is testable deterministically;
+//! - `service:<child-id>:crash`: the named child of the supervision tree panics once, right
+//!   after it starts; its supervisor restarts it (or not) by its restart type.
 //!
 //! Without the variable the list is empty and no fault code runs.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 pub(crate) const ENV_VAR: &str = "ELIXIRSCOPE_FAULTS";
 
@@ -19,13 +21,19 @@ pub(crate) enum Fault {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+enum Injection {
+    Parse(ParseFault),
+    ServiceCrash(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct ParseFault {
     fault: Fault,
     path_suffix: String,
 }
 
 /// Parses the specification; unknown entries are errors so a typo is not silently ignored.
-fn parse_spec(spec: &str) -> Result<Vec<ParseFault>, String> {
+fn parse_spec(spec: &str) -> Result<Vec<Injection>, String> {
     let mut faults = Vec::new();
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let mut parts = item.splitn(3, ':');
@@ -37,14 +45,17 @@ fn parse_spec(spec: &str) -> Result<Vec<ParseFault>, String> {
                     "vanish" => Fault::Vanish,
                     _ => return Err(format!("unknown parse fault {kind:?} in {item:?}")),
                 };
-                faults.push(ParseFault {
+                faults.push(Injection::Parse(ParseFault {
                     fault,
                     path_suffix: suffix.to_string(),
-                });
+                }));
+            }
+            (Some("service"), Some(child), Some("crash")) if !child.is_empty() => {
+                faults.push(Injection::ServiceCrash(child.to_string()));
             }
             _ => {
                 return Err(format!(
-                    "cannot read fault {item:?}: expected parse:panic|hang|vanish:<path-suffix>"
+                    "cannot read fault {item:?}: expected parse:panic|hang|vanish:<path-suffix> or service:<child-id>:crash"
                 ))
             }
         }
@@ -52,7 +63,9 @@ fn parse_spec(spec: &str) -> Result<Vec<ParseFault>, String> {
     Ok(faults)
 }
 
-static FAULTS: OnceLock<Vec<ParseFault>> = OnceLock::new();
+static FAULTS: OnceLock<Vec<Injection>> = OnceLock::new();
+/// Services that already crashed: each injected crash happens once.
+static CRASHED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Reads `ELIXIRSCOPE_FAULTS` once; an invalid value is a configuration error.
 pub(crate) fn init() -> Result<(), String> {
@@ -70,10 +83,31 @@ pub(crate) fn for_parse(path: &str) -> Option<Fault> {
     if faults.is_empty() {
         return None;
     }
-    faults
+    faults.iter().find_map(|f| match f {
+        Injection::Parse(f) if path.ends_with(&f.path_suffix) => Some(f.fault),
+        _ => None,
+    })
+}
+
+/// Panics if a crash of the child `id` is injected and has not happened yet.
+pub(crate) fn crash_service_once(id: &str) {
+    let Some(faults) = FAULTS.get() else { return };
+    let wanted = faults
         .iter()
-        .find(|f| path.ends_with(&f.path_suffix))
-        .map(|f| f.fault)
+        .any(|f| matches!(f, Injection::ServiceCrash(name) if name == id));
+    if !wanted {
+        return;
+    }
+    {
+        let mut crashed = CRASHED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if crashed.iter().any(|name| name == id) {
+            return;
+        }
+        crashed.push(id.to_string());
+    }
+    panic!("injected fault: service:{id}:crash");
 }
 
 #[cfg(test)]
@@ -82,10 +116,13 @@ mod tests {
 
     #[test]
     fn parses_specs() {
-        let faults = parse_spec("parse:panic:lib/a.ex, parse:hang:b.ex").unwrap();
-        assert_eq!(faults.len(), 2);
-        assert_eq!(faults[0].fault, Fault::Panic);
-        assert_eq!(faults[1].path_suffix, "b.ex");
+        let faults =
+            parse_spec("parse:panic:lib/a.ex, parse:hang:b.ex, service:parser:crash").unwrap();
+        assert_eq!(faults.len(), 3);
+        assert!(matches!(&faults[0], Injection::Parse(f) if f.fault == Fault::Panic));
+        assert!(matches!(&faults[1], Injection::Parse(f) if f.path_suffix == "b.ex"));
+        assert_eq!(faults[2], Injection::ServiceCrash("parser".into()));
+        assert!(parse_spec("service:parser:explode").is_err());
         assert!(parse_spec("parse:explode:a.ex").is_err());
         assert!(parse_spec("nonsense").is_err());
         assert!(parse_spec("").unwrap().is_empty());

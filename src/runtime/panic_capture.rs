@@ -1,11 +1,12 @@
 //! A panic hook that records instead of printing: a panic while handling one file becomes that
-//! file's `failed` status with the message and location, and the user's terminal is not
-//! flooded with backtraces. Panics outside a capturing scope still reach the default hook.
+//! file's `failed` status with the message and location; a panic in a supervised service
+//! becomes its exit reason in the report's `runtime.supervision`. The user's terminal is not
+//! flooded with backtraces; `main` prints a panic that escapes everything as one line.
 
 use std::any::Any;
 use std::cell::RefCell;
 use std::panic::PanicHookInfo;
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 
 thread_local! {
     /// Whether this thread is inside a capturing scope.
@@ -14,17 +15,20 @@ thread_local! {
 }
 
 static INSTALL: Once = Once::new();
+/// The last panic outside a capturing scope (a service thread, or `main` itself).
+static LAST_UNCAPTURED: Mutex<Option<String>> = Mutex::new(None);
 
 pub(crate) fn install() {
     INSTALL.call_once(|| {
-        let default_hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info: &PanicHookInfo<'_>| {
+            let message = describe(info);
             let captured = CAPTURING.with(|current| *current.borrow());
             if captured {
-                let message = describe(info);
                 LAST_PANIC.with(|last| *last.borrow_mut() = Some(message));
             } else {
-                default_hook(info);
+                *LAST_UNCAPTURED
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(message);
             }
         }));
     });
@@ -54,6 +58,14 @@ pub(crate) fn capturing<T>(work: impl FnOnce() -> T) -> T {
 /// The message and location of the last panic recorded on this thread.
 pub(crate) fn take_last() -> Option<String> {
     LAST_PANIC.with(|last| last.borrow_mut().take())
+}
+
+/// The last panic recorded outside a capturing scope, for `main`'s one-line error.
+pub(crate) fn last_uncaptured() -> Option<String> {
+    LAST_UNCAPTURED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
 }
 
 pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> String {

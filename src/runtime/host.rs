@@ -1,0 +1,356 @@
+//! The running tree: builds, from [`super::design`], the subsystems a subcommand needs, in the
+//! design's dependency order (§6), hands them their shared state, runs batch work through the
+//! Parsing subsystem and one-off tasks through the TaskSupervisor, reports what happened, and
+//! shuts everything down in reverse order.
+//!
+//! Start-up waits for nothing but the supervisors themselves: `Supervisor::start` returns once
+//! every child has started, in order, so there are no readiness polls (the design's
+//! `Process.sleep(100)` waits).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossbeam_channel::{select, Receiver, Sender};
+
+use super::batch::BatchJob;
+use super::design::{self, DesignNode, NodeKind};
+use super::pools::Bulkheads;
+use super::run_breakers::RunBreakers;
+use super::store::SnapshotStore;
+use super::{
+    faults, ChildContext, ChildError, ChildKind, ChildSpec, EventKind, Health, HealthReport,
+    RuntimeEnv, Shutdown, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
+};
+use crate::report::{ChildRuntime, FileRecord, PoolRuntime};
+use crate::repository::Repository;
+
+/// The subsystems a batch command over files needs, in start order.
+pub(crate) const BATCH_SUBSYSTEMS: &[&str] = &["repository", "parsing", "task_supervisor"];
+
+/// How often the host re-checks, while waiting for a batch, that the tree is still alive: a
+/// safety net for a tree that gave up, not a readiness poll.
+const LIVENESS_CHECK: Duration = Duration::from_millis(200);
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HostError {
+    #[error("cannot start the runtime: {0}")]
+    Start(#[from] SupervisorError),
+    #[error("cannot start the worker threads: {0}")]
+    Pool(#[from] rayon::ThreadPoolBuildError),
+    #[error("the runtime stopped before the work was done: {0}")]
+    Stopped(String),
+    #[error("task {name} failed: {reason}")]
+    Task { name: String, reason: String },
+}
+
+/// State shared by the services; it outlives any of them.
+pub(crate) struct Shared {
+    pub(crate) repository: SnapshotStore<Repository>,
+    pub(crate) bulkheads: Bulkheads,
+    pub(crate) breakers: RunBreakers,
+    batch_jobs: Mutex<VecDeque<Arc<BatchJob>>>,
+    doorbell: (Sender<()>, Receiver<()>),
+}
+
+pub(crate) struct Host {
+    root: Option<Supervisor>,
+    env: RuntimeEnv,
+    shared: Arc<Shared>,
+    batch_queue: Mutex<Option<(usize, usize)>>,
+}
+
+/// What a shutdown did, for `runtime --check`.
+#[derive(Debug, Clone)]
+pub(crate) struct ShutdownReport {
+    /// Children in the order they stopped.
+    pub(crate) order: Vec<String>,
+    /// Children abandoned after their shutdown timeout.
+    pub(crate) killed: Vec<String>,
+}
+
+impl Host {
+    /// Starts the root with the given subsystems (ids of the design's root children), in the
+    /// design's order whatever the order given.
+    pub(crate) fn start(subsystems: &[&str], batch_threads: usize) -> Result<Host, HostError> {
+        let shared = Arc::new(Shared {
+            repository: SnapshotStore::new(Repository::default()),
+            bulkheads: Bulkheads::new(batch_threads)?,
+            breakers: RunBreakers::default(),
+            batch_jobs: Mutex::new(VecDeque::new()),
+            doorbell: crossbeam_channel::unbounded(),
+        });
+        let root = &design::ROOT;
+        let NodeKind::Supervisor(strategy, intensity) = root.kind else {
+            unreachable!("the design's root is a supervisor")
+        };
+        let children = root
+            .children
+            .iter()
+            .filter(|node| node.is_built() && subsystems.contains(&node.id))
+            .map(|node| child_spec(node, &shared));
+        let spec = SupervisorSpec::new(root.id, strategy)
+            .restart_intensity(intensity)
+            .children(children);
+        let env = RuntimeEnv::monotonic();
+        let root = Supervisor::start(spec, &env)?;
+        Ok(Host {
+            root: Some(root),
+            env,
+            shared,
+            batch_queue: Mutex::new(None),
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    fn root(&self) -> &SupervisorRef {
+        self.root.as_ref().expect("the root lives until shutdown")
+    }
+
+    /// Runs a batch through the Parsing subsystem's BatchProcessor and waits for every file.
+    pub(crate) fn run_batch(&self, job: Arc<BatchJob>) -> Result<Vec<FileRecord>, HostError> {
+        lock(&self.shared.batch_jobs).push_back(Arc::clone(&job));
+        let _ = self.shared.doorbell.0.send(());
+        let parsing = self.root().child_supervisor("parsing")?;
+        // A transient processor that finished an earlier batch is stopped: start it again.
+        let stopped = parsing
+            .which_children()?
+            .iter()
+            .any(|c| c.id == "batch_processor" && c.status == super::ChildStatus::Stopped);
+        if stopped {
+            parsing.restart_child("batch_processor")?;
+        }
+        while !job.wait(LIVENESS_CHECK) {
+            if !self.root().is_running() {
+                return Err(HostError::Stopped(
+                    "the supervision tree shut down (restart intensity exceeded)".into(),
+                ));
+            }
+        }
+        *lock(&self.batch_queue) = Some(job.queue_stats());
+        Ok(job.take_records())
+    }
+
+    /// Runs `work` as a temporary child of the TaskSupervisor and returns its result.
+    pub(crate) fn run_task<T: Send + 'static>(
+        &self,
+        name: &str,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HostError> {
+        let tasks = self.root().child_supervisor("task_supervisor")?;
+        let (sender, receiver) = crossbeam_channel::bounded(1);
+        let task_name = name.to_string();
+        tasks.start_child(ChildSpec::task(name.to_string(), move |_context| {
+            let _ = sender.send(work());
+            Ok(())
+        }))?;
+        receiver.recv().map_err(|_| HostError::Task {
+            name: task_name,
+            reason: self
+                .last_failure(name)
+                .unwrap_or_else(|| "it ended without a result".into()),
+        })
+    }
+
+    fn last_failure(&self, child: &str) -> Option<String> {
+        self.env
+            .events
+            .snapshot()
+            .into_iter()
+            .rev()
+            .find_map(|event| match (&event.child, &event.kind) {
+                (Some(id), EventKind::Exited { reason }) if id.starts_with(child) => {
+                    Some(reason.to_string())
+                }
+                _ => None,
+            })
+    }
+
+    pub(crate) fn health(&self) -> Result<HealthReport, HostError> {
+        Ok(self.root().health_check()?)
+    }
+
+    /// Every child of the running tree in start order, with its restarts and failures so far.
+    pub(crate) fn supervision(&self) -> Vec<ChildRuntime> {
+        let mut restarts: BTreeMap<String, u32> = BTreeMap::new();
+        let mut failures: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for event in self.env.events.snapshot() {
+            let Some(child) = &event.child else { continue };
+            let path = format!("{}/{child}", event.supervisor);
+            match &event.kind {
+                EventKind::Restarted => *restarts.entry(path).or_default() += 1,
+                EventKind::Exited { reason } if reason.is_abnormal() => {
+                    failures.entry(path).or_default().push(reason.to_string())
+                }
+                EventKind::StartFailed { reason } => failures
+                    .entry(path)
+                    .or_default()
+                    .push(format!("failed to start: {reason}")),
+                _ => {}
+            }
+        }
+        let mut children = Vec::new();
+        let mut stack: Vec<SupervisorRef> = vec![self.root().clone()];
+        while let Some(supervisor) = stack.pop() {
+            let Ok(infos) = supervisor.which_children() else {
+                continue;
+            };
+            let mut nested = Vec::new();
+            for info in infos {
+                let path = format!("{}/{}", supervisor.path(), info.id);
+                // Pool tasks are many and short: the pool's own line carries their failures.
+                if supervisor.path().ends_with("task_supervisor") {
+                    continue;
+                }
+                children.push(ChildRuntime {
+                    restarts: restarts.get(&path).copied().unwrap_or(0),
+                    failures: failures.remove(&path).unwrap_or_default(),
+                    kind: match info.kind {
+                        ChildKind::Supervisor => "supervisor".into(),
+                        ChildKind::Worker => "worker".into(),
+                    },
+                    restart: format!("{:?}", info.restart).to_lowercase(),
+                    path,
+                });
+                if let Some(child) = info.supervisor {
+                    nested.push(child);
+                }
+            }
+            stack.extend(nested.into_iter().rev());
+        }
+        children.sort_by(|a, b| a.path.cmp(&b.path));
+        children
+    }
+
+    /// The pools and their queue high-water marks.
+    pub(crate) fn pools(&self) -> Vec<PoolRuntime> {
+        let (capacity, high_water) = lock(&self.batch_queue).unwrap_or((0, 0));
+        let mut pools = vec![PoolRuntime {
+            name: "batch".into(),
+            threads: self.shared.bulkheads.batch().current_num_threads(),
+            queue_capacity: capacity,
+            queue_high_water: high_water,
+        }];
+        if let Some(threads) = self.shared.bulkheads.interactive_threads() {
+            pools.push(PoolRuntime {
+                name: "interactive".into(),
+                threads,
+                queue_capacity: 0,
+                queue_high_water: 0,
+            });
+        }
+        pools
+    }
+
+    /// Stops the tree in reverse start order, each child within its shutdown time.
+    pub(crate) fn shutdown(mut self) -> ShutdownReport {
+        let first = self.env.events.snapshot().last().map_or(0, |e| e.seq + 1);
+        if let Some(root) = self.root.take() {
+            root.shutdown();
+        }
+        let mut order = Vec::new();
+        let mut killed = Vec::new();
+        for event in self.env.events.snapshot() {
+            if event.seq < first {
+                continue;
+            }
+            let path = match &event.child {
+                Some(child) => format!("{}/{child}", event.supervisor),
+                None => continue,
+            };
+            match event.kind {
+                EventKind::Stopped { .. } => order.push(path),
+                EventKind::Killed { .. } => {
+                    order.push(path.clone());
+                    killed.push(path);
+                }
+                _ => {}
+            }
+        }
+        ShutdownReport { order, killed }
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        if let Some(root) = self.root.take() {
+            root.shutdown();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn shutdown_of(node: &DesignNode) -> Shutdown {
+    match node.shutdown {
+        Some(timeout) => Shutdown::Timeout(timeout),
+        None => Shutdown::Infinity,
+    }
+}
+
+/// The running form of a built design node.
+fn child_spec(node: &'static DesignNode, shared: &Arc<Shared>) -> ChildSpec {
+    match node.kind {
+        NodeKind::Supervisor(..) | NodeKind::Pool(_) => {
+            let shared = Arc::clone(shared);
+            ChildSpec::supervisor(node.id, move || supervisor_spec(node, &shared))
+                .restart(node.restart)
+                .shutdown(shutdown_of(node))
+        }
+        NodeKind::Worker => {
+            let shared = Arc::clone(shared);
+            let id = node.id;
+            ChildSpec::service(node.id, move |context| service_body(id, &shared, context))
+                .restart(node.restart)
+                .shutdown(shutdown_of(node))
+        }
+    }
+}
+
+fn supervisor_spec(node: &'static DesignNode, shared: &Arc<Shared>) -> SupervisorSpec {
+    match node.kind {
+        NodeKind::Supervisor(strategy, intensity) => SupervisorSpec::new(node.id, strategy)
+            .restart_intensity(intensity)
+            .children(
+                node.children
+                    .iter()
+                    .filter(|child| child.is_built())
+                    .map(|child| child_spec(child, shared)),
+            ),
+        NodeKind::Pool(intensity) => SupervisorSpec::dynamic(node.id).restart_intensity(intensity),
+        NodeKind::Worker => unreachable!("workers are not supervisors"),
+    }
+}
+
+/// What each built service does while it runs. Services keep their data in [`Shared`], so a
+/// restarted one simply carries on.
+fn service_body(id: &str, shared: &Shared, context: ChildContext) -> Result<(), ChildError> {
+    match id {
+        "batch_processor" => loop {
+            let job = lock(&shared.batch_jobs).front().cloned();
+            if let Some(job) = job {
+                job.feed(shared.bulkheads.batch(), &context)?;
+                lock(&shared.batch_jobs).pop_front();
+                // Transient: done with its batch, it ends normally and is not restarted.
+                return Ok(());
+            }
+            select! {
+                recv(shared.doorbell.1) -> _ => {}
+                recv(context.stop_signal()) -> _ => return Ok(()),
+            }
+        },
+        _ => {
+            faults::crash_service_once(id);
+            context.report_health(Health::Healthy);
+            context.wait_for_stop();
+            Ok(())
+        }
+    }
+}
