@@ -91,7 +91,7 @@ const fn pool(id: &'static str, design_name: &'static str, built: Built) -> Desi
     }
 }
 
-use RestartType::{Permanent, Temporary, Transient};
+use RestartType::{Permanent, Transient};
 use Strategy::{OneForOne, RestForOne};
 
 const PLANNED_MEMORY: Built = Built::Planned("[5] persistent cache and memory manager");
@@ -139,7 +139,9 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     children: &[
                         worker("monitor", "MemoryManager.Monitor", Permanent, ms(5_000), PLANNED_MEMORY),
                         worker("cache_manager", "MemoryManager.CacheManager", Permanent, ms(5_000), PLANNED_MEMORY),
-                        worker("cleaner", "MemoryManager.Cleaner", Temporary, ms(1_000), PLANNED_MEMORY),
+                        // The design says temporary, which rest_for_one would never restart as
+                        // a bystander: transient (docs/runtime.md).
+                        worker("cleaner", "MemoryManager.Cleaner", Transient, ms(1_000), PLANNED_MEMORY),
                         worker("pressure_handler", "MemoryManager.PressureHandler", Permanent, ms(5_000), PLANNED_MEMORY),
                     ],
                 },
