@@ -114,25 +114,15 @@ impl<'a> Positions<'a> {
 
 /// Visits every node in document order without recursion. `enter` returns whether to descend
 /// into the node's children.
-pub(crate) fn walk_preorder<'t>(root: Node<'t>, mut enter: impl FnMut(Node<'t>) -> bool) {
-    let mut cursor = root.walk();
-    loop {
-        let node = cursor.node();
-        if enter(node) && cursor.goto_first_child() {
-            continue;
+pub(crate) fn walk_preorder<'t>(root: Node<'t>, enter: impl FnMut(Node<'t>) -> bool) {
+    struct EnterOnly<F>(F);
+    impl<'t, F: FnMut(Node<'t>) -> bool> Visitor<'t> for EnterOnly<F> {
+        fn enter(&mut self, node: Node<'t>) -> bool {
+            (self.0)(node)
         }
-        loop {
-            if cursor.node() == root {
-                return;
-            }
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-        }
+        fn leave(&mut self, _: Node<'t>) {}
     }
+    walk_enter_leave(root, &mut EnterOnly(enter));
 }
 
 /// The source text of a node, lossily decoded.
