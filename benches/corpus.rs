@@ -88,8 +88,8 @@ pub(crate) enum Kind {
     ContextTest(usize),
     Fixtures(usize),
     Schema(usize),
-    Migration { entity: usize, stamp: u64 },
-    AlterMigration { entity: usize, stamp: u64 },
+    Migration(usize),
+    AlterMigration(usize),
     Query(usize),
     GenServer(String),
     WorkerTest(String),
@@ -417,10 +417,23 @@ impl Planner {
         });
         let start = self.files.len();
         let n = name.as_str();
-        let w = web_otp.as_str();
+        // Source paths of the web layer use `<name>_web` even in a standalone project, whose
+        // OTP app is `<name>` (Phoenix's own layout: lib/shop and lib/shop_web).
+        let web_dir = format!("{name}_web");
+        let w = web_dir.as_str();
 
-        self.add(d, format!("{core}/mix.exs"), Kind::AppMix { web: standalone }, 0);
-        self.add(d, format!("{core}/.formatter.exs"), Kind::Formatter { web: standalone }, 0);
+        self.add(
+            d,
+            format!("{core}/mix.exs"),
+            Kind::AppMix { web: standalone },
+            0,
+        );
+        self.add(
+            d,
+            format!("{core}/.formatter.exs"),
+            Kind::Formatter { web: standalone },
+            0,
+        );
         if standalone {
             for (file, which) in [
                 ("config", ConfigFile::Config),
@@ -428,15 +441,30 @@ impl Planner {
                 ("test", ConfigFile::Test),
                 ("runtime", ConfigFile::Runtime),
             ] {
-                self.add(d, format!("{core}/config/{file}.exs"), Kind::Config(which), 0);
+                self.add(
+                    d,
+                    format!("{core}/config/{file}.exs"),
+                    Kind::Config(which),
+                    0,
+                );
             }
         } else {
             self.add(d, format!("{web}/mix.exs"), Kind::AppMix { web: true }, 0);
-            self.add(d, format!("{web}/.formatter.exs"), Kind::Formatter { web: true }, 0);
+            self.add(
+                d,
+                format!("{web}/.formatter.exs"),
+                Kind::Formatter { web: true },
+                0,
+            );
         }
         let t = target(&mut self.r, 800, 4000);
         self.add(d, format!("{core}/lib/{n}.ex"), Kind::TopModule, t);
-        self.add(d, format!("{core}/lib/{n}/application.ex"), Kind::Application, 0);
+        self.add(
+            d,
+            format!("{core}/lib/{n}/application.ex"),
+            Kind::Application,
+            0,
+        );
         self.add(d, format!("{core}/lib/{n}/repo.ex"), Kind::Repo, 0);
         self.add(d, format!("{core}/priv/repo/seeds.exs"), Kind::Seeds, 0);
         self.add(
@@ -445,8 +473,18 @@ impl Planner {
             Kind::Formatter { web: false },
             0,
         );
-        self.add(d, format!("{core}/test/test_helper.exs"), Kind::TestHelper { web: false }, 0);
-        self.add(d, format!("{core}/test/support/data_case.ex"), Kind::DataCase, 0);
+        self.add(
+            d,
+            format!("{core}/test/test_helper.exs"),
+            Kind::TestHelper { web: false },
+            0,
+        );
+        self.add(
+            d,
+            format!("{core}/test/support/data_case.ex"),
+            Kind::DataCase,
+            0,
+        );
         self.add(d, format!("{web}/lib/{w}.ex"), Kind::WebModule, 0);
         self.add(d, format!("{web}/lib/{w}/endpoint.ex"), Kind::Endpoint, 0);
         self.add(d, format!("{web}/lib/{w}/router.ex"), Kind::Router, 0);
@@ -459,8 +497,18 @@ impl Planner {
             Kind::CoreComponents,
             t,
         );
-        self.add(d, format!("{web}/lib/{w}/components/layouts.ex"), Kind::Layouts, 0);
-        self.add(d, format!("{web}/lib/{w}/controllers/error_json.ex"), Kind::ErrorJson, 0);
+        self.add(
+            d,
+            format!("{web}/lib/{w}/components/layouts.ex"),
+            Kind::Layouts,
+            0,
+        );
+        self.add(
+            d,
+            format!("{web}/lib/{w}/controllers/error_json.ex"),
+            Kind::ErrorJson,
+            0,
+        );
         self.add(
             d,
             format!("{web}/lib/{w}/controllers/page_controller.ex"),
@@ -473,11 +521,26 @@ impl Planner {
             Kind::FallbackController,
             0,
         );
-        self.add(d, format!("{web}/lib/{w}/channels/user_socket.ex"), Kind::UserSocket, 0);
+        self.add(
+            d,
+            format!("{web}/lib/{w}/channels/user_socket.ex"),
+            Kind::UserSocket,
+            0,
+        );
         if !standalone {
-            self.add(d, format!("{web}/test/test_helper.exs"), Kind::TestHelper { web: true }, 0);
+            self.add(
+                d,
+                format!("{web}/test/test_helper.exs"),
+                Kind::TestHelper { web: true },
+                0,
+            );
         }
-        self.add(d, format!("{web}/test/support/conn_case.ex"), Kind::ConnCase, 0);
+        self.add(
+            d,
+            format!("{web}/test/support/conn_case.ex"),
+            Kind::ConnCase,
+            0,
+        );
 
         let mut taken_entities = Vec::new();
         let mut taken_things = Vec::new();
@@ -535,7 +598,12 @@ impl Planner {
             } else if roll < 66 && !self.domains[d].entities.is_empty() {
                 let p = fresh_name(&mut self.r, THING_NAMES, &mut taken_things);
                 let t = target(&mut self.r, 1500, 5000);
-                self.add(d, format!("{core}/lib/{n}/{p}.ex"), Kind::Protocol(p.clone()), t);
+                self.add(
+                    d,
+                    format!("{core}/lib/{n}/{p}.ex"),
+                    Kind::Protocol(p.clone()),
+                    t,
+                );
                 let impls = self.r.range(1, 3);
                 let count = self.domains[d].entities.len();
                 for entity in self.r.subset(count, impls) {
@@ -554,7 +622,12 @@ impl Planner {
             } else if roll < 70 {
                 let b = fresh_name(&mut self.r, THING_NAMES, &mut taken_things);
                 let t = target(&mut self.r, 800, 3000);
-                self.add(d, format!("{core}/lib/{n}/{b}.ex"), Kind::Behaviour(b.clone()), t);
+                self.add(
+                    d,
+                    format!("{core}/lib/{n}/{b}.ex"),
+                    Kind::Behaviour(b.clone()),
+                    t,
+                );
                 for adapter in ["http", "local", "sandbox", "s3", "smtp"]
                     .iter()
                     .take(self.r.range(2, 4))
@@ -572,8 +645,16 @@ impl Planner {
                 }
             } else if roll < 73 {
                 let dsl = fresh_name(&mut self.r, THING_NAMES, &mut taken_things);
-                self.add(d, format!("{core}/lib/{n}/dsl/{dsl}.ex"), Kind::Dsl(dsl.clone()), 0);
-                for user in ["default", "strict", "bulk"].iter().take(self.r.range(1, 3)) {
+                self.add(
+                    d,
+                    format!("{core}/lib/{n}/dsl/{dsl}.ex"),
+                    Kind::Dsl(dsl.clone()),
+                    0,
+                );
+                for user in ["default", "strict", "bulk"]
+                    .iter()
+                    .take(self.r.range(1, 3))
+                {
                     let t = target(&mut self.r, 800, 4000);
                     self.add(
                         d,
@@ -647,7 +728,12 @@ impl Planner {
             } else {
                 let p = fresh_name(&mut self.r, THING_NAMES, &mut taken_things);
                 let t = target(&mut self.r, 800, 3500);
-                self.add(d, format!("{web}/lib/{w}/plugs/{p}_plug.ex"), Kind::Plug(p), t);
+                self.add(
+                    d,
+                    format!("{web}/lib/{w}/plugs/{p}_plug.ex"),
+                    Kind::Plug(p),
+                    t,
+                );
             }
         }
     }
@@ -669,7 +755,7 @@ impl Planner {
         let fields = self.r.subset(elixir::FIELDS.len(), field_count);
         let entity = dom.entities.len();
         let n = dom.name.clone();
-        let w = dom.web_otp.clone();
+        let w = format!("{n}_web");
         let context = if context == usize::MAX {
             let ctx = snake_plural(&name);
             self.domains[d].contexts.push(ContextPlan {
@@ -680,7 +766,12 @@ impl Planner {
             let t = target(&mut self.r, 4000, 16_000);
             self.add(d, format!("{core}/lib/{n}/{ctx}.ex"), Kind::Context(c), t);
             let t = target(&mut self.r, 2500, 10_000);
-            self.add(d, format!("{core}/test/{n}/{ctx}_test.exs"), Kind::ContextTest(c), t);
+            self.add(
+                d,
+                format!("{core}/test/{n}/{ctx}_test.exs"),
+                Kind::ContextTest(c),
+                t,
+            );
             self.add(
                 d,
                 format!("{core}/test/support/fixtures/{ctx}_fixtures.ex"),
@@ -703,12 +794,17 @@ impl Planner {
         let plural = snake_plural(&name);
 
         let t = target(&mut self.r, 1800, 6000);
-        self.add(d, format!("{core}/lib/{n}/{ctx}/{name}.ex"), Kind::Schema(entity), t);
+        self.add(
+            d,
+            format!("{core}/lib/{n}/{ctx}/{name}.ex"),
+            Kind::Schema(entity),
+            t,
+        );
         let stamp = self.next_stamp();
         self.add(
             d,
             format!("{core}/priv/repo/migrations/{stamp}_create_{plural}.exs"),
-            Kind::Migration { entity, stamp },
+            Kind::Migration(entity),
             0,
         );
         if self.r.chance(25) {
@@ -716,7 +812,7 @@ impl Planner {
             self.add(
                 d,
                 format!("{core}/priv/repo/migrations/{stamp}_alter_{plural}.exs"),
-                Kind::AlterMigration { entity, stamp },
+                Kind::AlterMigration(entity),
                 0,
             );
         }
@@ -791,7 +887,12 @@ pub(crate) fn plan(files: usize) -> Plan {
     };
     let root = usize::MAX;
     p.add(root, "mix.exs".into(), Kind::UmbrellaMix, 0);
-    p.add(root, ".formatter.exs".into(), Kind::Formatter { web: false }, 0);
+    p.add(
+        root,
+        ".formatter.exs".into(),
+        Kind::Formatter { web: false },
+        0,
+    );
     for (file, which) in [
         ("config", ConfigFile::Config),
         ("dev", ConfigFile::Dev),
@@ -808,7 +909,11 @@ pub(crate) fn plan(files: usize) -> Plan {
         let name = if d < DOMAIN_NAMES.len() {
             DOMAIN_NAMES[d].to_string()
         } else {
-            format!("{}{}", DOMAIN_NAMES[d % DOMAIN_NAMES.len()], d / DOMAIN_NAMES.len() + 1)
+            format!(
+                "{}{}",
+                DOMAIN_NAMES[d % DOMAIN_NAMES.len()],
+                d / DOMAIN_NAMES.len() + 1
+            )
         };
         let before = p.files.len();
         p.plan_domain(d, budget, name);
@@ -879,6 +984,18 @@ pub(crate) fn read_manifest(dir: &Path) -> Option<(usize, u64)> {
     (version == Some(GENERATOR_VERSION)).then_some((files?, bytes?))
 }
 
+/// Directories elixirscope skips by default (issue [1a]); the floor skips them too, so a real
+/// project given with `--corpus` compares the same files.
+const SKIPPED_DIRS: &[&str] = &[
+    "_build",
+    "deps",
+    ".elixir_ls",
+    ".elixirscope",
+    "node_modules",
+    "cover",
+    ".git",
+];
+
 /// Every `.ex`/`.exs` file under `dir`, hidden ones included, sorted; an iterative walk that
 /// does not follow symlinks. This is the floor's notion of "the files".
 pub(crate) fn list_sources(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -890,9 +1007,14 @@ pub(crate) fn list_sources(dir: &Path) -> Result<Vec<PathBuf>> {
             let kind = entry.file_type()?;
             let path = entry.path();
             if kind.is_dir() {
-                stack.push(path);
+                if !SKIPPED_DIRS.iter().any(|s| entry.file_name() == *s) {
+                    stack.push(path);
+                }
             } else if kind.is_file()
-                && matches!(path.extension().and_then(|e| e.to_str()), Some("ex" | "exs"))
+                && matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("ex" | "exs")
+                )
             {
                 out.push(path);
             }
