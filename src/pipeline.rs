@@ -149,6 +149,10 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         record.errors = errors;
     }
     record.modules = extract::modules(&tree, &source);
+    // IDs here, on the worker threads; the project phase redoes only duplicated names.
+    for module in &mut record.modules {
+        extract::ids::assign(module, None);
+    }
     if record.role == FileRole::MixProject {
         record.mix_project = Some(projects::from_mix_file(path, &tree, &source));
     }

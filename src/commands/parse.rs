@@ -76,7 +76,8 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
             .repository
             .publish(Repository::build(records, projects));
     })?;
-    let repository = host.shared().repository.load();
+    // Taken out of the store: the report moves the records instead of copying them.
+    let repository = host.shared().repository.take();
     phases.push(phase("project", project_started));
 
     if let Some(id) = &args.locate {
@@ -121,6 +122,10 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         }
     }
 
+    let files = Arc::try_unwrap(repository)
+        .map(Repository::into_files)
+        // Only if a service still holds the snapshot.
+        .unwrap_or_else(|shared| shared.files().to_vec());
     let runtime = RuntimeInfo {
         jobs,
         phases,
@@ -139,9 +144,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         command: "parse".into(),
         root: discovery.root.to_string_lossy().into_owned(),
         summary,
-        files: Arc::try_unwrap(repository)
-            .map(Repository::into_files)
-            .unwrap_or_else(|shared| shared.files().to_vec()),
+        files,
         runtime,
     };
     report

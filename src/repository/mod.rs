@@ -6,6 +6,7 @@
 pub(crate) mod projects;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use crate::extract::{self, ids, Module};
 use crate::report::{DuplicateModule, FileRecord, Location};
@@ -40,11 +41,69 @@ pub(crate) struct IdLocation {
 pub(crate) struct Repository {
     files: Vec<FileRecord>,
     projects: Vec<Project>,
+    duplicates: Vec<DuplicateModule>,
+    /// Built on the first lookup: a `parse` that only writes its report never pays for them.
+    indexes: OnceLock<Indexes>,
+}
+
+/// Where an ID points: a module, a function or a clause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdTarget {
+    Module(ModuleRef),
+    Function(FunctionRef),
+    Clause(FunctionRef, usize),
+}
+
+#[derive(Debug, Default)]
+struct Indexes {
     by_path: HashMap<String, usize>,
     by_module: HashMap<String, Vec<ModuleRef>>,
     by_function: HashMap<(String, String, u32), Vec<FunctionRef>>,
-    by_id: HashMap<String, IdLocation>,
-    duplicates: Vec<DuplicateModule>,
+    by_id: HashMap<String, IdTarget>,
+}
+
+impl Indexes {
+    fn build(files: &[FileRecord]) -> Indexes {
+        let mut indexes = Indexes::default();
+        for (file_index, file) in files.iter().enumerate() {
+            indexes.by_path.insert(file.path.clone(), file_index);
+            for (module_index, module) in file.modules.iter().enumerate() {
+                let module_ref = ModuleRef {
+                    file: file_index,
+                    module: module_index,
+                };
+                indexes
+                    .by_module
+                    .entry(module.name.clone())
+                    .or_default()
+                    .push(module_ref);
+                indexes
+                    .by_id
+                    .insert(module.id.clone(), IdTarget::Module(module_ref));
+                for (function_index, function) in module.functions.iter().enumerate() {
+                    let function_ref = FunctionRef {
+                        file: file_index,
+                        module: module_index,
+                        function: function_index,
+                    };
+                    indexes
+                        .by_function
+                        .entry((module.name.clone(), function.name.clone(), function.arity))
+                        .or_default()
+                        .push(function_ref);
+                    indexes
+                        .by_id
+                        .insert(function.id.clone(), IdTarget::Function(function_ref));
+                    for (clause_index, clause) in function.clauses.iter().enumerate() {
+                        indexes
+                            .by_id
+                            .insert(clause.id.clone(), IdTarget::Clause(function_ref, clause_index));
+                    }
+                }
+            }
+        }
+        indexes
+    }
 }
 
 impl Repository {
@@ -77,9 +136,13 @@ impl Repository {
         let mut duplicates = Vec::new();
         for (name, locations) in &places {
             let several = locations.len() > 1;
-            for (rank, &(file_index, module_index)) in locations.iter().enumerate() {
-                let module = &mut files[file_index].modules[module_index];
-                ids::assign(module, several.then_some(rank));
+            // IDs without a rank were assigned on the worker threads; a name defined in
+            // several places adds each place's rank.
+            if several {
+                for (rank, &(file_index, module_index)) in locations.iter().enumerate() {
+                    let module = &mut files[file_index].modules[module_index];
+                    ids::assign(module, Some(rank));
+                }
             }
             if several {
                 duplicates.push(DuplicateModule {
@@ -95,76 +158,16 @@ impl Repository {
             }
         }
 
-        let mut repository = Repository {
+        Repository {
+            files,
             projects,
             duplicates,
-            ..Repository::default()
-        };
-        for (file_index, file) in files.iter().enumerate() {
-            repository.by_path.insert(file.path.clone(), file_index);
-            for (module_index, module) in file.modules.iter().enumerate() {
-                repository
-                    .by_module
-                    .entry(module.name.clone())
-                    .or_default()
-                    .push(ModuleRef {
-                        file: file_index,
-                        module: module_index,
-                    });
-                repository.by_id.insert(
-                    module.id.clone(),
-                    IdLocation {
-                        entity: "module",
-                        description: module.name.clone(),
-                        path: file.path.clone(),
-                        line: module.line,
-                        end_line: module.end_line,
-                    },
-                );
-                for (function_index, function) in module.functions.iter().enumerate() {
-                    let signature = format!(
-                        "{} {}.{}/{}",
-                        function.kind.keyword(),
-                        module.name,
-                        function.name,
-                        function.arity
-                    );
-                    repository
-                        .by_function
-                        .entry((module.name.clone(), function.name.clone(), function.arity))
-                        .or_default()
-                        .push(FunctionRef {
-                            file: file_index,
-                            module: module_index,
-                            function: function_index,
-                        });
-                    repository.by_id.insert(
-                        function.id.clone(),
-                        IdLocation {
-                            entity: "function",
-                            description: signature.clone(),
-                            path: file.path.clone(),
-                            line: function.line,
-                            end_line: function.end_line,
-                        },
-                    );
-                    for (clause_index, clause) in function.clauses.iter().enumerate() {
-                        repository.by_id.insert(
-                            clause.id.clone(),
-                            IdLocation {
-                                entity: "clause",
-                                description: format!("{signature} clause {}", clause_index + 1),
-                                path: file.path.clone(),
-                                line: clause.line,
-                                end_line: clause.end_line,
-                            },
-                        );
-                    }
-                }
-            }
+            indexes: OnceLock::new(),
         }
-        repository.files = files;
-        repository
+    }
+
+    fn indexes(&self) -> &Indexes {
+        self.indexes.get_or_init(|| Indexes::build(&self.files))
     }
 
     pub(crate) fn files(&self) -> &[FileRecord] {
@@ -185,13 +188,14 @@ impl Repository {
 
     #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
     pub(crate) fn file(&self, path: &str) -> Option<&FileRecord> {
-        self.by_path.get(path).map(|&index| &self.files[index])
+        self.indexes().by_path.get(path).map(|&index| &self.files[index])
     }
 
     /// Every definition of a module name (several when it is defined in several places).
     #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
     pub(crate) fn modules_named(&self, name: &str) -> Vec<&Module> {
-        self.by_module
+        self.indexes()
+            .by_module
             .get(name)
             .map(|refs| {
                 refs.iter()
@@ -209,7 +213,8 @@ impl Repository {
         name: &str,
         arity: u32,
     ) -> Vec<&extract::Function> {
-        self.by_function
+        self.indexes()
+            .by_function
             .get(&(module.to_string(), name.to_string(), arity))
             .map(|refs| {
                 refs.iter()
@@ -219,8 +224,53 @@ impl Repository {
             .unwrap_or_default()
     }
 
-    pub(crate) fn locate(&self, id: &str) -> Option<&IdLocation> {
-        self.by_id.get(id)
+    pub(crate) fn locate(&self, id: &str) -> Option<IdLocation> {
+        let target = *self.indexes().by_id.get(id)?;
+        let (file, module) = match target {
+            IdTarget::Module(r) => (r.file, r.module),
+            IdTarget::Function(r) | IdTarget::Clause(r, _) => (r.file, r.module),
+        };
+        let path = self.files[file].path.clone();
+        let module = &self.files[file].modules[module];
+        let signature = |function: &extract::Function| {
+            format!(
+                "{} {}.{}/{}",
+                function.kind.keyword(),
+                module.name,
+                function.name,
+                function.arity
+            )
+        };
+        Some(match target {
+            IdTarget::Module(_) => IdLocation {
+                entity: "module",
+                description: module.name.clone(),
+                path,
+                line: module.line,
+                end_line: module.end_line,
+            },
+            IdTarget::Function(r) => {
+                let function = &module.functions[r.function];
+                IdLocation {
+                    entity: "function",
+                    description: signature(function),
+                    path,
+                    line: function.line,
+                    end_line: function.end_line,
+                }
+            }
+            IdTarget::Clause(r, index) => {
+                let function = &module.functions[r.function];
+                let clause = &function.clauses[index];
+                IdLocation {
+                    entity: "clause",
+                    description: format!("{} clause {}", signature(function), index + 1),
+                    path,
+                    line: clause.line,
+                    end_line: clause.end_line,
+                }
+            }
+        })
     }
 }
 
@@ -244,6 +294,9 @@ mod tests {
         );
         record.reason = None;
         record.modules = extract::modules(&tree, source.as_bytes());
+        for module in &mut record.modules {
+            ids::assign(module, None);
+        }
         record
     }
 

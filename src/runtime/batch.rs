@@ -8,7 +8,7 @@
 //! identical to a run without the crash.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use crossbeam_channel::select;
@@ -24,7 +24,9 @@ const QUEUE_SLOTS_PER_WORKER: usize = 4;
 pub(crate) struct BatchJob {
     entries: Vec<Entry>,
     options: FileOptions,
-    results: Vec<OnceLock<FileRecord>>,
+    /// One slot per entry; a slot is filled once and emptied by `take_records`, so records are
+    /// moved out, never copied.
+    results: Vec<Mutex<Option<FileRecord>>>,
     completed: AtomicUsize,
     finished: (Mutex<bool>, Condvar),
     queue_high_water: AtomicUsize,
@@ -38,7 +40,7 @@ impl BatchJob {
         options: FileOptions,
         on_file_done: Box<dyn Fn() + Send + Sync>,
     ) -> Arc<BatchJob> {
-        let results = (0..entries.len()).map(|_| OnceLock::new()).collect();
+        let results = (0..entries.len()).map(|_| Mutex::new(None)).collect();
         let empty = entries.is_empty();
         Arc::new(BatchJob {
             entries,
@@ -74,7 +76,7 @@ impl BatchJob {
         }
         drop(receiver);
         let pending: Vec<usize> = (0..self.entries.len())
-            .filter(|&i| self.results[i].get().is_none())
+            .filter(|&i| !self.is_done(i))
             .collect();
         let halfway = pending.len() / 2;
         for (position, index) in pending.into_iter().enumerate() {
@@ -96,12 +98,30 @@ impl BatchJob {
         Ok(())
     }
 
+    fn slot(&self, index: usize) -> std::sync::MutexGuard<'_, Option<FileRecord>> {
+        self.results[index]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn is_done(&self, index: usize) -> bool {
+        self.slot(index).is_some()
+    }
+
     fn process(&self, index: usize) {
-        if self.results[index].get().is_some() {
+        if self.is_done(index) {
             return; // already done by a worker of an earlier, crashed processor
         }
         let record = pipeline::process(&self.entries[index], &self.options);
-        if self.results[index].set(record).is_ok() {
+        let first = {
+            let mut slot = self.slot(index);
+            let first = slot.is_none();
+            if first {
+                *slot = Some(record);
+            }
+            first
+        };
+        if first {
             (self.on_file_done)();
             let done = self.completed.fetch_add(1, Ordering::AcqRel) + 1;
             if done == self.entries.len() {
@@ -135,11 +155,10 @@ impl BatchJob {
 
     /// The records in discovery (path) order. Call once the job is finished.
     pub(crate) fn take_records(&self) -> Vec<FileRecord> {
-        self.results
-            .iter()
-            .zip(&self.entries)
-            .map(|(slot, entry)| {
-                slot.get().cloned().unwrap_or_else(|| {
+        (0..self.entries.len())
+            .map(|index| {
+                let entry = &self.entries[index];
+                self.slot(index).take().unwrap_or_else(|| {
                     FileRecord::unparsed(
                         entry.path.clone(),
                         crate::report::Status::Skipped,

@@ -25,6 +25,14 @@ impl<T> SnapshotStore<T> {
         )
     }
 
+    /// Takes the current snapshot out, leaving an empty one, so that its owner can consume it.
+    pub(crate) fn take(&self) -> Arc<T>
+    where
+        T: Default,
+    {
+        std::mem::take(&mut *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
     /// Replaces the snapshot; readers holding the old one keep it until they drop it.
     pub(crate) fn publish(&self, next: T) {
         let next = Arc::new(next);

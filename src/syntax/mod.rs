@@ -133,25 +133,31 @@ pub(crate) fn text<'s>(node: Node<'_>, source: &'s [u8]) -> std::borrow::Cow<'s,
 
 /// Like [`walk_preorder`], and calls `leave` once for every node `enter` was called on, after
 /// its descendants, so a visitor can keep a stack of scopes without recursion.
+///
+/// This is the one walk over every node of every file, so it asks the cursor for each node
+/// once: the ancestors are kept on an explicit stack for `leave`.
 pub(crate) fn walk_enter_leave<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut V) {
     let mut cursor = root.walk();
+    let mut ancestors: Vec<Node<'t>> = Vec::new();
+    let mut node = root;
     loop {
-        let node = cursor.node();
         if visitor.enter(node) && cursor.goto_first_child() {
+            ancestors.push(node);
+            node = cursor.node();
             continue;
         }
         visitor.leave(node);
         loop {
-            if cursor.node() == root {
+            if ancestors.is_empty() {
                 return;
             }
             if cursor.goto_next_sibling() {
+                node = cursor.node();
                 break;
             }
-            if !cursor.goto_parent() {
-                return;
-            }
-            visitor.leave(cursor.node());
+            cursor.goto_parent();
+            let parent = ancestors.pop().expect("checked above");
+            visitor.leave(parent);
         }
     }
 }
