@@ -9,6 +9,7 @@ mod exit;
 mod extract;
 mod pipeline;
 mod report;
+mod rules;
 mod repository;
 mod runtime;
 mod syntax;

@@ -3,8 +3,12 @@
 //! `--jobs` is. `schema/report.schema.json` is generated from these types (schemars) and a test
 //! fails when it is stale. New fields and enum values are additive within schema_version 1.
 
+pub(crate) mod analysis;
+pub(crate) mod findings_text;
+pub(crate) mod github;
 pub(crate) mod json;
 pub(crate) mod ndjson;
+pub(crate) mod sarif;
 pub(crate) mod text;
 
 use schemars::JsonSchema;
