@@ -9,8 +9,8 @@ mod exit;
 mod extract;
 mod pipeline;
 mod report;
-mod rules;
 mod repository;
+mod rules;
 mod runtime;
 mod syntax;
 

@@ -95,9 +95,10 @@ impl Indexes {
                         .by_id
                         .insert(function.id.clone(), IdTarget::Function(function_ref));
                     for (clause_index, clause) in function.clauses.iter().enumerate() {
-                        indexes
-                            .by_id
-                            .insert(clause.id.clone(), IdTarget::Clause(function_ref, clause_index));
+                        indexes.by_id.insert(
+                            clause.id.clone(),
+                            IdTarget::Clause(function_ref, clause_index),
+                        );
                     }
                 }
             }
@@ -188,7 +189,10 @@ impl Repository {
 
     #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
     pub(crate) fn file(&self, path: &str) -> Option<&FileRecord> {
-        self.indexes().by_path.get(path).map(|&index| &self.files[index])
+        self.indexes()
+            .by_path
+            .get(path)
+            .map(|&index| &self.files[index])
     }
 
     /// Every definition of a module name (several when it is defined in several places).

@@ -30,7 +30,12 @@ impl<T> SnapshotStore<T> {
     where
         T: Default,
     {
-        std::mem::take(&mut *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner))
+        std::mem::take(
+            &mut *self
+                .current
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// Replaces the snapshot; readers holding the old one keep it until they drop it.
