@@ -48,6 +48,34 @@ macro_rules! runtime_examples {
     };
 }
 
+macro_rules! analyze_examples {
+    () => {
+        "Examples:
+  Analyze the project with the default rules (text on a terminal, JSON when piped):
+    elixirscope analyze
+
+  Only security rules, failing CI on errors only:
+    elixirscope analyze --select security --fail-on error
+
+  Everything but readability, as SARIF for code scanning:
+    elixirscope analyze --select all --ignore readability --format sarif -o results.sarif
+
+  Check an unsaved editor buffer:
+    elixirscope analyze --stdin-filename lib/my_app/user.ex < buffer.ex"
+    };
+}
+
+macro_rules! rules_examples {
+    () => {
+        "Examples:
+  List every rule with its category, severity and default:
+    elixirscope rules
+
+  Print one rule's documentation:
+    elixirscope rules unsafe-to-atom"
+    };
+}
+
 macro_rules! completions_examples {
     () => {
         "Examples:
@@ -81,6 +109,16 @@ pub(crate) enum Command {
     /// that contains the given paths, else their common ancestor.
     #[command(after_help = parse_examples!(), after_long_help = concat!(parse_examples!(), "\n\n", exit_codes_help!()))]
     Parse(ParseArgs),
+    /// Run the rules (complexity, design, warning, readability, security) and report findings.
+    ///
+    /// Rules run in the same single walk over each file as `parse`'s facts. Credo's and
+    /// Sobelow's suppression comments are honoured for the rules that follow their checks, as
+    /// are elixirscope's own (`# elixirscope:disable-next-line RULE`).
+    #[command(after_help = analyze_examples!(), after_long_help = concat!(analyze_examples!(), "\n\n", exit_codes_help!()))]
+    Analyze(AnalyzeArgs),
+    /// List the rules, or print one rule's documentation.
+    #[command(after_help = rules_examples!(), after_long_help = concat!(rules_examples!(), "\n\n", exit_codes_help!()))]
+    Rules(RulesArgs),
     /// Show the supervision tree elixirscope runs in; with --check, start it and check its health.
     ///
     /// Every subcommand runs inside a tree of supervisors with OTP semantics (one_for_one,
@@ -109,6 +147,11 @@ pub(crate) struct ParseArgs {
     /// Print the file and line range where the entity with this stable ID is defined, and exit.
     #[arg(long, value_name = "ID")]
     pub(crate) locate: Option<String>,
+
+    /// Leave out call sites, module references and the `graph` section: a smaller report with
+    /// definitions only, made faster.
+    #[arg(long)]
+    pub(crate) no_calls: bool,
 }
 
 /// Options shared by every subcommand that reads a project.
@@ -173,6 +216,98 @@ pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AnalyzeArgs {
+    /// Files or directories to analyze.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) output: AnalyzeOutputArgs,
+
+    /// Run these rules or categories (`all` for every rule) instead of the default set;
+    /// repeatable.
+    #[arg(long, value_name = "RULE|CATEGORY|all", value_delimiter = ',')]
+    pub(crate) select: Vec<String>,
+
+    /// Do not run these rules or categories; repeatable.
+    #[arg(long, value_name = "RULE|CATEGORY", value_delimiter = ',')]
+    pub(crate) ignore: Vec<String>,
+
+    /// Exit with 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    pub(crate) fail_on: FailOn,
+
+    /// In text output, also print the number of findings per rule.
+    #[arg(long)]
+    pub(crate) statistics: bool,
+
+    /// Read the source from standard input and report it as if it were PATH.
+    #[arg(long, value_name = "PATH", conflicts_with = "paths")]
+    pub(crate) stdin_filename: Option<PathBuf>,
+
+    /// Ignore Credo's and Sobelow's suppression comments.
+    #[arg(long)]
+    pub(crate) no_foreign_suppressions: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub(crate) struct AnalyzeOutputArgs {
+    /// Output format: `auto` is text on a terminal and JSON otherwise.
+    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Auto)]
+    pub(crate) format: AnalyzeFormat,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// When to use colours in text output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub(crate) color: ColorChoice,
+
+    /// Print nothing on standard error except fatal errors.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AnalyzeFormat {
+    /// Text on a terminal, JSON otherwise.
+    Auto,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line, each with a `type` field.
+    Ndjson,
+    /// `file:line:col: severity [rule] message`, with the source on a terminal.
+    Text,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RulesArgs {
+    /// Print this rule's documentation instead of the list.
+    #[arg(value_name = "RULE")]
+    pub(crate) rule: Option<String>,
+
+    /// Output format: `auto` is text on a terminal and JSON otherwise.
+    #[arg(long, value_enum, default_value_t = SimpleFormat::Auto)]
+    pub(crate) format: SimpleFormat,
 }
 
 #[derive(Debug, Args)]

@@ -60,6 +60,8 @@ pub(crate) struct Entry {
     pub(crate) path: String,
     pub(crate) absolute: PathBuf,
     pub(crate) kind: EntryKind,
+    /// The source, when it does not come from the file (`--stdin-filename`).
+    pub(crate) content: Option<std::sync::Arc<[u8]>>,
 }
 
 #[derive(Debug)]
@@ -120,6 +122,7 @@ pub(crate) fn discover(
             path,
             absolute,
             kind,
+            content: None,
         });
     };
 
@@ -250,6 +253,37 @@ fn classify_walk_error(err: &ignore::Error) -> Option<(PathBuf, EntryKind)> {
                 return Some((path, EntryKind::Failed(Reason::IoError, other.to_string())));
             }
         }
+    }
+}
+
+/// A single source read from standard input, reported as if it were `path` (editor
+/// integration): the root is found from the path as if the file existed.
+pub(crate) fn stdin_entry(path: &Path, content: Vec<u8>) -> Discovery {
+    let absolute = absolute_without_resolving(path);
+    // The directory may not exist (an unsaved buffer): walk up to one that does.
+    let mut existing = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
+    while !existing.as_os_str().is_empty() && !existing.exists() {
+        if !existing.pop() {
+            break;
+        }
+    }
+    let existing = existing.canonicalize().unwrap_or(existing);
+    let root = find_root(std::slice::from_ref(&existing));
+    let resolved = match absolute.parent() {
+        Some(parent) => parent
+            .canonicalize()
+            .map(|p| p.join(absolute.file_name().unwrap_or_default()))
+            .unwrap_or(absolute.clone()),
+        None => absolute.clone(),
+    };
+    Discovery {
+        entries: vec![Entry {
+            path: relative_path(&root, &resolved),
+            absolute: resolved,
+            kind: EntryKind::Source,
+            content: Some(content.into()),
+        }],
+        root,
     }
 }
 

@@ -7,6 +7,7 @@ mod commands;
 mod discover;
 mod exit;
 mod extract;
+mod graph;
 mod pipeline;
 mod report;
 mod repository;
@@ -27,6 +28,8 @@ fn main() -> ExitCode {
     let result = std::panic::catch_unwind(|| {
         setup().and_then(|()| match &cli.command {
             Command::Parse(args) => commands::parse::run(args),
+            Command::Analyze(args) => commands::analyze::run(args),
+            Command::Rules(args) => commands::rules::run(args),
             Command::Runtime(args) => commands::runtime::run(args),
             Command::Completions(args) => commands::completions::run(args),
         })

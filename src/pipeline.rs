@@ -4,12 +4,14 @@
 
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::discover::{Entry, EntryKind};
 use crate::extract;
 use crate::report::{FileRecord, FileRole, Reason, Status};
 use crate::repository::projects;
+use crate::rules::observe::Observer;
 use crate::runtime::{faults::Fault, panic_capture, signals};
 use crate::syntax::{self, ParseInput, ParseOutcome};
 
@@ -17,6 +19,10 @@ use crate::syntax::{self, ParseInput, ParseOutcome};
 pub(crate) struct FileOptions {
     pub(crate) max_file_size: u64,
     pub(crate) parse_timeout: Duration,
+    /// Extract call sites and module references (off with `--no-calls`).
+    pub(crate) calls: bool,
+    /// For `analyze`: the rules to run on each file.
+    pub(crate) analysis: Option<Arc<crate::rules::Analysis>>,
 }
 
 /// Processes one discovered entry; never panics.
@@ -109,7 +115,9 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         errors: Vec::new(),
         errors_truncated: None,
         modules: Vec::new(),
+        calls: Vec::new(),
         mix_project: None,
+        analysis: None,
     };
     if looks_binary(&bytes) {
         record.status = Status::Skipped;
@@ -148,10 +156,21 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         }
         record.errors = errors;
     }
-    record.modules = extract::modules(&tree, &source);
+    let observer = options.analysis.as_ref().map(|analysis| {
+        Observer::new(
+            analysis.engine.start_file(path, record.role, &source),
+            &source,
+        )
+    });
+    let (facts, observer) = extract::facts_observed(&tree, &source, options.calls, observer);
+    record.modules = facts.modules;
+    record.calls = facts.calls;
     // IDs here, on the worker threads; the project phase redoes only duplicated names.
     for module in &mut record.modules {
         extract::ids::assign(module, None);
+    }
+    if let (Some(analysis), Some(observer)) = (&options.analysis, observer) {
+        record.analysis = Some(Box::new(analysis.finish_file(observer.into_run(), &record)));
     }
     if record.role == FileRole::MixProject {
         record.mix_project = Some(projects::from_mix_file(path, &tree, &source));
@@ -168,6 +187,13 @@ enum Read_ {
 /// Reads the file once, never more than `limit + 1` bytes, so a file that grows while being
 /// read cannot exhaust memory.
 fn read_limited(entry: &Entry, limit: u64) -> std::io::Result<Read_> {
+    if let Some(content) = &entry.content {
+        return Ok(if content.len() as u64 > limit {
+            Read_::TooLarge(content.len() as u64)
+        } else {
+            Read_::Bytes(content.to_vec())
+        });
+    }
     let file = std::fs::File::open(&entry.absolute)?;
     let size = file.metadata()?.len();
     if size > limit {

@@ -68,7 +68,8 @@ fn a_failed_file_is_3_and_the_rest_is_unaffected() {
     assert!(!run.stderr().contains("panicked at"), "{}", run.stderr());
     for (a, b) in clean.files.iter().zip(&faulty.files) {
         if !a.path.ends_with("lib/sample_app/repo.ex") {
-            assert_eq!(a, b);
+            // Calls into SampleApp.Repo no longer resolve to a project module; the rest holds.
+            assert_eq!(a.file_local(), b.file_local());
         }
     }
 }

@@ -118,7 +118,7 @@ fn ndjson_snapshot_has_one_typed_object_per_line() {
     let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
-        vec!["header", "file", "file", "file", "file", "summary", "runtime"]
+        vec!["header", "file", "file", "file", "file", "graph", "summary", "runtime"]
     );
     // Each `file` line carries the same record as the JSON document.
     let json: serde_json::Value = serde_json::from_str(

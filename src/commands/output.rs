@@ -40,14 +40,22 @@ pub(crate) fn write_report(report: &Report, args: &OutputArgs) -> anyhow::Result
             Format::Text => report::text::write(report, out, color),
         }
     };
-    match &args.output {
+    emit_to(args.output.as_deref(), emit)
+}
+
+/// Writes through `emit` to standard output (buffered) or to `path` (atomically).
+pub(crate) fn emit_to(
+    path: Option<&Path>,
+    emit: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    match path {
         None => {
             let stdout = std::io::stdout();
             let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
             emit(&mut out)?;
             out.flush()?;
         }
-        Some(path) => write_atomically(path, |out| emit(out))
+        Some(path) => write_atomically(path, emit)
             .with_context(|| format!("cannot write report to {}", path.display()))?,
     }
     Ok(())

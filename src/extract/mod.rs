@@ -3,16 +3,21 @@
 //! `alias_defmodule`, Protocol.__impl__), checked against Elixir's parser by
 //! `tests/oracle/definitions.exs`.
 
+pub(crate) mod calls;
+mod fields;
 pub(crate) mod ids;
 pub(crate) mod kinds;
+pub(crate) mod metrics;
 pub(crate) mod model;
 pub(crate) mod role;
+pub(crate) mod stdlib;
 
 use std::collections::HashMap;
 
 use tree_sitter::{Node, Tree};
 
 use crate::report::{SyntaxError, SyntaxErrorKind, MAX_ERRORS_PER_FILE};
+use crate::rules::observe::{Observer, SiteOwned, WalkView};
 use crate::syntax::{self, kinds as k, Positions, Visitor};
 pub(crate) use model::*;
 
@@ -67,25 +72,71 @@ pub(crate) fn syntax_errors(tree: &Tree, source: &[u8]) -> (Vec<SyntaxError>, us
     (errors, total)
 }
 
-/// The modules defined in a file, in source order (nested modules after their parent's start).
+/// The modules defined in a file, in source order (nested modules after their parent's start),
+/// without calls.
+#[cfg_attr(not(test), allow(dead_code))] // reason: the repository's unit tests build records
 pub(crate) fn modules(tree: &Tree, source: &[u8]) -> Vec<Module> {
+    facts(tree, source, false).modules
+}
+
+/// What one file defines and calls.
+pub(crate) struct FileFacts {
+    /// The modules defined in the file, in source order (nested modules after their parent's
+    /// start).
+    pub(crate) modules: Vec<Module>,
+    /// Calls outside any module (a script's top level), in source order.
+    pub(crate) calls: Vec<Call>,
+}
+
+/// Extracts a file's facts in one walk of its tree; `with_calls` adds the call sites and
+/// module references (`--no-calls` leaves them out).
+pub(crate) fn facts(tree: &Tree, source: &[u8], with_calls: bool) -> FileFacts {
+    facts_observed(tree, source, with_calls, None).0
+}
+
+/// [`facts`], with the rules of `analyze` hearing about every node in the same walk.
+pub(crate) fn facts_observed<'s>(
+    tree: &Tree,
+    source: &'s [u8],
+    with_calls: bool,
+    observer: Option<Observer<'s>>,
+) -> (FileFacts, Option<Observer<'s>>) {
     let mut extractor = Extractor {
+        observer,
+        attribute: None,
         source,
         modules: Vec::new(),
         scopes: Vec::new(),
         aliases: Vec::new(),
         attribute_call: None,
+        calls: calls::CallState::new(with_calls),
+        metrics: metrics::MetricsCollector::new(source),
+        metrics_only: None,
     };
     syntax::walk_enter_leave(tree.root_node(), &mut extractor);
     // Scopes still open (only possible on broken trees) are closed in order.
     while let Some(scope) = extractor.scopes.pop() {
         extractor.close(scope);
     }
-    extractor
+    debug_assert!(
+        extractor.calls.all_marks_consumed(),
+        "a call mark was set on a node the walk never entered"
+    );
+    let mut modules: Vec<Module> = extractor
         .modules
         .into_iter()
         .map(|builder| builder.module)
-        .collect()
+        .collect();
+    metrics::attach(&mut modules, extractor.metrics.finish());
+    let mut script_calls = extractor.calls.script_calls;
+    calls::sort_by_position(&mut modules, &mut script_calls);
+    (
+        FileFacts {
+            modules,
+            calls: script_calls,
+        },
+        extractor.observer,
+    )
 }
 
 /// Per-module state needed only while its body is walked.
@@ -105,8 +156,13 @@ enum ScopeKind {
     /// A module body; `defimpl ..., for: [A, B]` opens several at once.
     Module(Vec<usize>),
     /// A `def`-like body: nested `defmodule`s still belong to the enclosing module, nested
-    /// definitions are not functions of it.
-    Function { origin: String },
+    /// definitions are not functions of it. `owner` is where its calls are listed.
+    Function {
+        origin: String,
+        owner: calls::DefinitionCalls,
+        /// `def`, `defp`, `defmacro`, ...
+        keyword: &'static str,
+    },
     /// A `quote` block: its definitions are templates for other modules.
     Quote,
     /// A `do` block or `fn`: only a lexical scope for aliases (a parenthesised block is not one,
@@ -122,9 +178,15 @@ struct Scope {
     kind: ScopeKind,
     /// Length of the alias stack when the scope opened: aliases are lexical.
     alias_mark: usize,
+    /// Length of the import stack when the scope opened: imports are lexical too.
+    import_mark: usize,
 }
 
 struct Extractor<'s> {
+    /// The rules of `analyze`, fed from this walk; `None` for `parse`.
+    observer: Option<Observer<'s>>,
+    /// The module attribute (`@name value`, at module level) being walked: node id and name.
+    attribute: Option<(usize, String)>,
     source: &'s [u8],
     modules: Vec<ModuleBuilder>,
     scopes: Vec<Scope>,
@@ -132,10 +194,17 @@ struct Extractor<'s> {
     aliases: Vec<(String, String)>,
     /// The `call` that is the operand of `@`: `@def 1` sets an attribute, it defines nothing.
     attribute_call: Option<usize>,
+    /// Call sites and module references (see `calls.rs`).
+    calls: calls::CallState,
+    /// Complexity metrics (see `metrics.rs`): they see every node of a definition.
+    metrics: metrics::MetricsCollector<'s>,
+    /// A subtree the facts skip but a definition's metrics need: only `metrics` walks it.
+    metrics_only: Option<usize>,
 }
 
 impl ModuleBuilder {
-    /// Adds a clause to the function (kind, name, arity), creating it on its first clause.
+    /// Adds a clause to the function (kind, name, arity), creating it on its first clause, and
+    /// returns the function's index.
     #[allow(clippy::too_many_arguments)] // reason: one call site; a struct would only rename them
     fn add_clause(
         &mut self,
@@ -147,7 +216,7 @@ impl ModuleBuilder {
         doc: Option<DocState>,
         impl_attribute: bool,
         delegate: Option<Delegate>,
-    ) {
+    ) -> usize {
         let key = (kind, name.to_string(), arity);
         let index = match self.function_index.get(&key) {
             Some(&existing) => existing,
@@ -165,6 +234,7 @@ impl ModuleBuilder {
                     impl_attribute: false,
                     delegate,
                     clauses: Vec::new(),
+                    metrics: None,
                 });
                 self.function_index
                     .insert(key, self.module.functions.len() - 1);
@@ -181,22 +251,110 @@ impl ModuleBuilder {
             _ => {}
         }
         function.clauses.push(clause);
+        index
     }
 }
 
 impl<'t> Visitor<'t> for Extractor<'_> {
     fn enter(&mut self, node: Node<'t>) -> bool {
-        match node.kind() {
-            k::CALL if self.attribute_call == Some(node.id()) => {}
-            k::CALL => self.enter_call(node),
-            k::UNARY_OPERATOR => self.enter_unary(node),
-            k::DO_BLOCK | k::ANONYMOUS_FUNCTION => self.push(node, ScopeKind::Block),
-            _ => {}
+        if let Some(mut observer) = self.observer.take() {
+            observer.enter(node, self);
+            self.observer = Some(observer);
         }
-        true
+        self.metrics.enter(node);
+        if self.metrics_only.is_some() {
+            self.calls.take_marks(node);
+            return true;
+        }
+        let descend = self.enter_facts(node);
+        if !descend && self.metrics.measuring() {
+            self.metrics_only = Some(node.id());
+            return true;
+        }
+        descend
     }
 
     fn leave(&mut self, node: Node<'t>) {
+        self.metrics.leave(node);
+        match self.metrics_only {
+            Some(id) if id == node.id() => self.metrics_only = None,
+            Some(_) => return,
+            None => {}
+        }
+        self.leave_facts(node);
+    }
+}
+
+impl WalkView for Extractor<'_> {
+    fn resolve_module(&self, node: Node<'_>) -> Option<String> {
+        Extractor::resolve_module(self, node)
+    }
+
+    fn site(&self) -> SiteOwned {
+        let function = self
+            .scopes
+            .iter()
+            .rev()
+            .find_map(|scope| match &scope.kind {
+                ScopeKind::Function {
+                    origin, keyword, ..
+                } => origin.rsplit_once('/').and_then(|(name, arity)| {
+                    arity
+                        .parse()
+                        .ok()
+                        .map(|arity| (name.to_string(), arity, *keyword))
+                }),
+                _ => None,
+            });
+        SiteOwned {
+            module: self.enclosing_module_name(),
+            function,
+            in_quote: self.in_quote(),
+            attribute: self.attribute.as_ref().map(|(_, name)| name.clone()),
+        }
+    }
+}
+
+impl Extractor<'_> {
+    fn enter_facts(&mut self, node: Node<'_>) -> bool {
+        let marks = self.calls.take_marks(node);
+        if marks & calls::SKIP_SUBTREE != 0 {
+            return false;
+        }
+        match node.kind() {
+            k::CALL if self.attribute_call == Some(node.id()) => true,
+            k::CALL => self.enter_call(node, marks),
+            k::UNARY_OPERATOR => self.enter_unary(node),
+            k::BINARY_OPERATOR => {
+                self.enter_binary(node);
+                true
+            }
+            k::DO_BLOCK | k::ANONYMOUS_FUNCTION => {
+                self.push(node, ScopeKind::Block);
+                true
+            }
+            k::ALIAS | k::DOT | k::MAP => self.enter_module_reference(node),
+            k::IDENTIFIER => {
+                self.enter_identifier(node, marks);
+                true
+            }
+            k::SIGIL => {
+                self.enter_sigil(node);
+                true
+            }
+            _ => true,
+        }
+    }
+
+    fn leave_facts(&mut self, node: Node<'_>) {
+        if self
+            .attribute
+            .as_ref()
+            .is_some_and(|(id, _)| *id == node.id())
+        {
+            self.attribute = None;
+        }
+        self.calls.leave(node);
         while self
             .scopes
             .last()
@@ -226,11 +384,13 @@ impl<'s> Extractor<'s> {
             node_id: node.id(),
             kind,
             alias_mark: self.aliases.len(),
+            import_mark: self.calls.imports.len(),
         });
     }
 
     fn close(&mut self, scope: Scope) {
         self.aliases.truncate(scope.alias_mark);
+        self.calls.imports.truncate(scope.import_mark);
         if let ScopeKind::Module(indices) = scope.kind {
             for index in indices {
                 kinds::finish_module(&mut self.modules[index]);
@@ -298,23 +458,30 @@ impl<'s> Extractor<'s> {
             .iter()
             .rev()
             .find_map(|scope| match &scope.kind {
-                ScopeKind::Function { origin } => Some(origin.clone()),
+                ScopeKind::Function { origin, .. } => Some(origin.clone()),
                 ScopeKind::Module(_) | ScopeKind::Opaque => Some(String::new()),
                 ScopeKind::Quote | ScopeKind::Block => None,
             })
             .filter(|origin| !origin.is_empty())
     }
 
-    fn enter_call(&mut self, node: Node<'_>) {
-        let Some(target) = node.child_by_field_name("target") else {
-            return;
+    /// Returns whether to walk the call's children: a directive's are names, not code.
+    fn enter_call(&mut self, node: Node<'_>, marks: u8) -> bool {
+        let Some(target) = fields::target(node) else {
+            return true;
         };
         if target.kind() == k::DOT {
             self.enter_remote_call(node, target);
-            return;
+            if marks & calls::SKIP_CALL == 0 {
+                self.record_dot_call(node, target, marks);
+            }
+            return true;
         }
         if target.kind() != k::IDENTIFIER {
-            return;
+            if marks & calls::SKIP_CALL == 0 {
+                self.record_computed_call(node, marks);
+            }
+            return true;
         }
         let keyword = self.text(target);
         match keyword.as_ref() {
@@ -323,10 +490,18 @@ impl<'s> Extractor<'s> {
             }
             "defmodule" | "defprotocol" => self.enter_defmodule(node, &keyword),
             "defimpl" => self.enter_defimpl(node),
-            "quote" => self.push(node, ScopeKind::Quote),
-            "alias" | "import" | "require" | "use" => self.enter_directive(node, &keyword),
+            "quote" => {
+                self.push(node, ScopeKind::Quote);
+                self.record_local_call(node, "quote", marks);
+            }
+            "alias" | "import" | "require" => {
+                self.enter_directive(node, &keyword);
+                return false;
+            }
+            "use" => self.enter_directive(node, &keyword),
             "defstruct" | "defexception" => self.enter_defstruct(node, &keyword),
             "schema" | "embedded_schema" => {
+                self.record_local_call(node, &keyword, marks);
                 if let Some(indices) = self.module_level() {
                     let embedded = keyword == "embedded_schema";
                     for &index in &indices.to_vec() {
@@ -339,20 +514,18 @@ impl<'s> Extractor<'s> {
                     }
                 }
             }
-            other => {
-                if let Some(kind) = FunctionKind::from_keyword(other) {
-                    self.enter_definition(node, kind);
-                }
-            }
+            other => match FunctionKind::from_keyword(other) {
+                Some(kind) => self.enter_definition(node, kind),
+                None if marks & calls::SKIP_CALL == 0 => self.record_local_call(node, other, marks),
+                None => {}
+            },
         }
+        true
     }
 
     /// `Registry.start_link(...)` inside a module marks it as starting a registry.
     fn enter_remote_call(&mut self, _node: Node<'_>, dot: Node<'_>) {
-        let (Some(left), Some(right)) = (
-            dot.child_by_field_name("left"),
-            dot.child_by_field_name("right"),
-        ) else {
+        let (Some(left), Some(right)) = (fields::left(dot), fields::right(dot)) else {
             return;
         };
         if left.kind() == k::ALIAS
@@ -410,8 +583,8 @@ impl<'s> Extractor<'s> {
             k::IDENTIFIER if self.text(node) == "__MODULE__" => self.enclosing_module_name(),
             k::ATOM => Some(self.text(node).into_owned()),
             k::DOT => {
-                let left = node.child_by_field_name("left")?;
-                let right = node.child_by_field_name("right")?;
+                let left = fields::left(node)?;
+                let right = fields::right(node)?;
                 if right.kind() != k::ALIAS {
                     return None;
                 }
@@ -466,6 +639,9 @@ impl<'s> Extractor<'s> {
                 functions: Vec::new(),
                 dynamic_definitions: Vec::new(),
                 injected: Vec::new(),
+                calls: Vec::new(),
+                references: Vec::new(),
+                metrics: metrics::ModuleMetrics::default(),
             },
             function_index: HashMap::new(),
             specs: Vec::new(),
@@ -485,6 +661,7 @@ impl<'s> Extractor<'s> {
         let Some(&name_node) = arguments.first() else {
             return;
         };
+        self.skip_subtree(name_node);
         let enclosing = self.enclosing_module_name();
         let name = match name_node.kind() {
             k::ALIAS => {
@@ -534,6 +711,10 @@ impl<'s> Extractor<'s> {
         let Some(&protocol_node) = arguments.first() else {
             return;
         };
+        self.skip_subtree(protocol_node);
+        if let Some(value) = self.keyword_value(&arguments, "for") {
+            self.skip_subtree(value);
+        }
         let Some(protocol) = self.resolve_module(protocol_node) else {
             return self.push(node, ScopeKind::Opaque);
         };
@@ -571,6 +752,11 @@ impl<'s> Extractor<'s> {
         let Some(&target_node) = arguments.first() else {
             return;
         };
+        if keyword == "use" {
+            // The walk enters `use`'s options (code for `__using__`), not its target; the other
+            // directives are not walked at all.
+            self.skip_subtree(target_node);
+        }
         let kind = match keyword {
             "alias" => DirectiveKind::Alias,
             "import" => DirectiveKind::Import,
@@ -581,12 +767,12 @@ impl<'s> Extractor<'s> {
         let mut directives = Vec::new();
         // alias A.{B, C}: several directives from one call.
         let multi = (target_node.kind() == k::DOT)
-            .then(|| target_node.child_by_field_name("right"))
+            .then(|| fields::right(target_node))
             .flatten()
             .filter(|right| right.kind() == k::TUPLE);
         if let Some(tuple) = multi {
             let base = target_node
-                .child_by_field_name("left")
+                .child_by_field_id(fields::fields().left)
                 .and_then(|left| self.resolve_module(left))
                 .unwrap_or_default();
             let mut cursor = tuple.walk();
@@ -617,6 +803,13 @@ impl<'s> Extractor<'s> {
         for directive in &directives {
             if let Some(short) = &directive.alias_as {
                 self.aliases.push((short.clone(), directive.target.clone()));
+            }
+            if directive.kind == DirectiveKind::Import {
+                self.push_import(
+                    &directive.target,
+                    directive.only.as_ref(),
+                    directive.except.as_ref(),
+                );
             }
         }
         self.record_directives(directives, node);
@@ -701,6 +894,10 @@ impl<'s> Extractor<'s> {
                     line: Self::line(node),
                     origin: origin.clone(),
                     options: directive.options,
+                    alias_as: directive.alias_as.filter(|_| kind == InjectedKind::Alias),
+                    only: directive.only,
+                    except: directive.except,
+                    metrics: None,
                 });
             }
         } else if let Some(indices) = self.module_level().map(<[usize]>::to_vec) {
@@ -778,6 +975,22 @@ impl<'s> Extractor<'s> {
         };
         let parsed: Vec<(Node<'_>, Head<'_>)> =
             heads.iter().map(|&h| (h, self.parse_head(h))).collect();
+        if self.calls_enabled() {
+            // A head `f(x)` is a pattern, not a call; its defaults and guard hold calls.
+            for &head in &heads {
+                if let Some(call) = head_call(head, self.source) {
+                    self.skip_call(call);
+                }
+            }
+        }
+        let delegate_to = (kind == FunctionKind::Defdelegate)
+            .then(|| self.keyword_value(&arguments, "to"))
+            .flatten();
+        if let Some(to) = delegate_to {
+            self.skip_subtree(to);
+        }
+        let mut owner_clauses = Vec::new();
+        let mut owner_dynamic = Vec::new();
         let origin = match parsed.first() {
             Some((_, Head::Named { name, arity, .. })) => format!("{name}/{arity}"),
             _ => String::new(),
@@ -794,7 +1007,19 @@ impl<'s> Extractor<'s> {
                             line: Self::line(node),
                             origin: origin_name.clone(),
                             options: None,
+                            alias_as: None,
+                            only: None,
+                            except: None,
+                            metrics: None,
                         });
+                        let injected = self.modules[index].module.injected.len() - 1;
+                        self.metrics.claim(
+                            node,
+                            metrics::Target::Injected {
+                                module: index,
+                                index: injected,
+                            },
+                        );
                     }
                 }
             }
@@ -829,22 +1054,38 @@ impl<'s> Extractor<'s> {
                             arity,
                             defaults,
                             ..
-                        } => builder.add_clause(
-                            kind,
-                            name,
-                            *arity,
-                            *defaults,
-                            Clause {
-                                id: String::new(),
-                                line: Self::line(node),
-                                end_line: Self::end_line(node),
-                                guard: clause_guard,
-                                head: !has_body,
-                            },
-                            doc,
-                            impl_attribute,
-                            delegate.clone(),
-                        ),
+                        } => {
+                            let function = builder.add_clause(
+                                kind,
+                                name,
+                                *arity,
+                                *defaults,
+                                Clause {
+                                    id: String::new(),
+                                    line: Self::line(node),
+                                    end_line: Self::end_line(node),
+                                    guard: clause_guard,
+                                    head: !has_body,
+                                    calls: Vec::new(),
+                                    references: Vec::new(),
+                                    metrics: None,
+                                },
+                                doc,
+                                impl_attribute,
+                                delegate.clone(),
+                            );
+                            let clause = builder.module.functions[function].clauses.len() - 1;
+                            owner_clauses.push((index, function, clause));
+                            if let (Some(to), Some(delegate)) = (delegate_to, delegate) {
+                                if let Some(call) =
+                                    self.delegate_call(to, &delegate.target_name, *arity)
+                                {
+                                    self.modules[index].module.functions[function].clauses[clause]
+                                        .calls
+                                        .push(call);
+                                }
+                            }
+                        }
                         Head::Dynamic => {
                             let head_text = compact_spaces(&syntax::text(*head_node, self.source));
                             builder.module.dynamic_definitions.push(DynamicDefinition {
@@ -852,13 +1093,44 @@ impl<'s> Extractor<'s> {
                                 head: head_text.chars().take(120).collect(),
                                 line: Self::line(node),
                                 end_line: Self::end_line(node),
+                                calls: Vec::new(),
+                                references: Vec::new(),
+                                metrics: None,
                             });
+                            owner_dynamic
+                                .push((index, builder.module.dynamic_definitions.len() - 1));
                         }
                     }
                 }
             }
         }
-        self.push(node, ScopeKind::Function { origin });
+        for &(module, function, clause) in &owner_clauses {
+            let target = metrics::Target::Clause {
+                module,
+                function,
+                clause,
+            };
+            self.metrics.claim(node, target);
+        }
+        for &(module, index) in &owner_dynamic {
+            let target = metrics::Target::Dynamic { module, index };
+            self.metrics.claim(node, target);
+        }
+        let owner = if !owner_clauses.is_empty() {
+            calls::DefinitionCalls::Clauses(owner_clauses)
+        } else if !owner_dynamic.is_empty() {
+            calls::DefinitionCalls::Dynamic(owner_dynamic)
+        } else {
+            calls::DefinitionCalls::None
+        };
+        self.push(
+            node,
+            ScopeKind::Function {
+                origin,
+                owner,
+                keyword: kind.keyword(),
+            },
+        );
     }
 
     fn delegate(&self, arguments: &[Node<'_>], head: &Head<'_>) -> Option<Delegate> {
@@ -879,10 +1151,9 @@ impl<'s> Extractor<'s> {
     /// The name, arity, defaults and guard of a definition head.
     fn parse_head<'t>(&self, head: Node<'t>) -> Head<'t> {
         let (head, guard) = match head.kind() {
-            k::BINARY_OPERATOR if self.operator(head).as_deref() == Some("when") => (
-                head.child_by_field_name("left"),
-                head.child_by_field_name("right"),
-            ),
+            k::BINARY_OPERATOR if self.operator(head).as_deref() == Some("when") => {
+                (fields::left(head), fields::right(head))
+            }
             _ => (Some(head), None),
         };
         let Some(mut head) = head else {
@@ -897,7 +1168,7 @@ impl<'s> Extractor<'s> {
         }
         match head.kind() {
             k::CALL => {
-                let Some(target) = head.child_by_field_name("target") else {
+                let Some(target) = fields::target(head) else {
                     return Head::Dynamic;
                 };
                 if target.kind() != k::IDENTIFIER {
@@ -911,8 +1182,7 @@ impl<'s> Extractor<'s> {
                 // `def f(unquote_splicing(args))`: the arity is computed.
                 let spliced = parameters.iter().any(|p| {
                     p.kind() == k::CALL
-                        && p.child_by_field_name("target")
-                            .is_some_and(|t| self.text(t) == "unquote_splicing")
+                        && fields::target(*p).is_some_and(|t| self.text(t) == "unquote_splicing")
                 });
                 if spliced {
                     return Head::Dynamic;
@@ -960,16 +1230,47 @@ impl<'s> Extractor<'s> {
     }
 
     fn operator(&self, node: Node<'_>) -> Option<String> {
-        node.child_by_field_name("operator")
-            .map(|op| compact(&self.text(op)))
+        fields::operator(node).map(|op| compact(&self.text(op)))
+    }
+
+    /// `@name value` and captures. Returns whether to walk the children: typespecs and
+    /// `@behaviour` hold no calls and no module references of their own.
+    fn enter_unary(&mut self, node: Node<'_>) -> bool {
+        let Some(operator) = fields::operator(node) else {
+            return true;
+        };
+        match &self.source[operator.byte_range()] {
+            b"@" => {
+                self.enter_attribute(node);
+                let name = node
+                    .child_by_field_id(fields::fields().operand)
+                    .filter(|operand| operand.kind() == k::CALL)
+                    .and_then(|operand| fields::target(operand))
+                    .map(|target| self.text(target));
+                !matches!(
+                    name.as_deref(),
+                    Some(
+                        "spec"
+                            | "type"
+                            | "typep"
+                            | "opaque"
+                            | "callback"
+                            | "macrocallback"
+                            | "behaviour"
+                    )
+                )
+            }
+            b"&" => {
+                self.enter_capture(node);
+                true
+            }
+            _ => true,
+        }
     }
 
     /// `@name value` at module level.
-    fn enter_unary(&mut self, node: Node<'_>) {
-        if self.operator(node).as_deref() != Some("@") {
-            return;
-        }
-        let Some(operand) = node.child_by_field_name("operand") else {
+    fn enter_attribute(&mut self, node: Node<'_>) {
+        let Some(operand) = fields::operand(node) else {
             return;
         };
         if operand.kind() == k::CALL {
@@ -984,13 +1285,14 @@ impl<'s> Extractor<'s> {
         if operand.kind() != k::CALL {
             return; // `@name` alone reads the attribute.
         }
-        let Some(target) = operand.child_by_field_name("target") else {
+        let Some(target) = fields::target(operand) else {
             return;
         };
         if target.kind() != k::IDENTIFIER {
             return;
         }
         let name = self.text(target).into_owned();
+        self.attribute = Some((node.id(), name.clone()));
         let arguments = Self::arguments(operand);
         let Some(&value) = arguments.first() else {
             return;
@@ -1070,12 +1372,12 @@ impl<'s> Extractor<'s> {
     fn signature(&self, value: Node<'_>) -> Option<(String, u32)> {
         let mut node = value;
         if node.kind() == k::BINARY_OPERATOR && self.operator(node).as_deref() == Some("when") {
-            node = node.child_by_field_name("left")?;
+            node = fields::left(node)?;
         }
         if node.kind() != k::BINARY_OPERATOR || self.operator(node).as_deref() != Some("::") {
             return None;
         }
-        match self.parse_head(node.child_by_field_name("left")?) {
+        match self.parse_head(fields::left(node)?) {
             Head::Named { name, arity, .. } => Some((name, arity)),
             Head::Dynamic => None,
         }
@@ -1124,6 +1426,25 @@ fn injected_kind(kind: FunctionKind) -> InjectedKind {
         FunctionKind::Defguard => InjectedKind::Defguard,
         FunctionKind::Defguardp => InjectedKind::Defguardp,
         FunctionKind::Defdelegate => InjectedKind::Defdelegate,
+    }
+}
+
+/// The `call` node of a definition head (`f(x)` in `def f(x) when g(x)`), if it is one.
+fn head_call<'t>(head: Node<'t>, source: &[u8]) -> Option<Node<'t>> {
+    let mut node = head;
+    loop {
+        match node.kind() {
+            k::BINARY_OPERATOR
+                if node
+                    .child_by_field_id(fields::fields().operator)
+                    .is_some_and(|op| &source[op.byte_range()] == b"when") =>
+            {
+                node = fields::left(node)?;
+            }
+            k::BLOCK if node.named_child_count() == 1 => node = node.named_child(0)?,
+            k::CALL => return Some(node),
+            _ => return None,
+        }
     }
 }
 

@@ -2,8 +2,11 @@
 //! on the file's bytes, the tool version and the configuration, so later items can cache, diff
 //! and stream them.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +47,16 @@ pub(crate) struct Module {
     /// Definitions and directives inside `quote` blocks: templates injected into other modules
     /// (by `use`), not functions of this one.
     pub(crate) injected: Vec<Injected>,
+    /// Calls in the module body outside any definition (`@attr M.f()`, `plug`, `schema`): the
+    /// compiler runs them when it compiles the module. Calls inside definitions are listed by
+    /// their clause.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) calls: Vec<Call>,
+    /// Modules named in the module body outside any call receiver (`@x M`, `%M{}`), each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) references: Vec<Reference>,
+    /// Size and complexity (issue [3b], `docs/metrics.md`).
+    pub(crate) metrics: super::metrics::ModuleMetrics,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -213,6 +226,10 @@ pub(crate) struct Function {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) delegate: Option<Delegate>,
     pub(crate) clauses: Vec<Clause>,
+    /// The maximum of its clauses' metrics; absent for kinds Credo does not measure
+    /// (`defmacrop`, `defguard`, `defguardp`, `defdelegate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) metrics: Option<super::metrics::FunctionMetrics>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -235,6 +252,17 @@ pub(crate) struct Clause {
     /// A bodiless head (declaring defaults, or a protocol function).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) head: bool,
+    /// The calls made by this clause (head, guard and body), in source order; absent with
+    /// `--no-calls` or when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) calls: Vec<Call>,
+    /// Modules this clause names outside call receivers (`%M{}` patterns, `M` passed as a
+    /// value), each once, in order of first appearance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) references: Vec<Reference>,
+    /// Credo's complexity metrics of this clause (`def`, `defp` and `defmacro` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) metrics: Option<super::metrics::ClauseMetrics>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -245,6 +273,14 @@ pub(crate) struct DynamicDefinition {
     pub(crate) head: String,
     pub(crate) line: u32,
     pub(crate) end_line: u32,
+    /// The calls of its body (run when the generated function is called).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) calls: Vec<Call>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) references: Vec<Reference>,
+    /// Credo measures these clauses too (`def`, `defp` and `defmacro` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) metrics: Option<super::metrics::ClauseMetrics>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -280,4 +316,241 @@ pub(crate) struct Injected {
     /// For `use`/`import` directives: the options as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) options: Option<String>,
+    /// For `alias` directives: the name it defines (`as:`, or the last segment).
+    #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
+    pub(crate) alias_as: Option<String>,
+    /// For `import` directives: `only:` and `except:` as `name/arity` (or `:functions`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) only: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) except: Option<Vec<String>>,
+    /// For `def`, `defp` and `defmacro` templates: Credo measures each quoted clause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) metrics: Option<super::metrics::ClauseMetrics>,
+}
+
+/// A module or function name shared by many call sites of a file. The extractor keeps one copy
+/// of each distinct name per file (see `extract::calls::Interner`), so that a project's hundreds
+/// of thousands of calls hold an 8-byte pointer each (a thin `Arc`, hence the inner box).
+/// Serialises as a plain string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Symbol(Arc<Box<str>>);
+
+impl Symbol {
+    pub(crate) fn new(text: &str) -> Symbol {
+        Symbol(Arc::new(Box::from(text)))
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Symbol {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Symbol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Symbol {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl JsonSchema for Symbol {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        String::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// One call site, resolved as far as the source allows.
+///
+/// Calls are listed per clause (`Clause.calls`) rather than in one flat list keyed by caller
+/// ID: the clause that holds a call *is* its caller — module, function, arity and clause index
+/// follow from where it sits — so no caller field is repeated on each call, and the record
+/// needs no ID, which only the project phase can assign (a duplicate module's rank is part of
+/// it). Calls outside any definition are in `Module.calls` (run at compile time), those of a
+/// definition whose name is computed in `DynamicDefinition.calls`, and those of a script's top
+/// level in the file's `calls`.
+///
+/// The extractor fills in what one file shows (form, expanded module, name, arity, position);
+/// the project phase decides `target`, and for local-form calls the `module`, using every
+/// file: whether a module belongs to the project, what it defines and what `use` imported.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Call {
+    /// 1-based line where the call is written: its name for `f(x)` and sigils, its receiver
+    /// for `M.f(x)`, the `&` of a capture, `apply` for `apply/3`, the `to:` module of a
+    /// `defdelegate`.
+    pub(crate) line: u32,
+    /// 1-based column, in Unicode code points.
+    pub(crate) column: u32,
+    pub(crate) form: CallForm,
+    pub(crate) target: CallTarget,
+    /// The callee's module after alias expansion (`SampleApp.Repo`, `Kernel`, `:ets`); for a
+    /// local-form call, the module it resolved to. Absent when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) module: Option<Symbol>,
+    /// Absent for an anonymous function call (`fun.(x)`) and a computed `apply` name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<Symbol>,
+    /// The number of arguments, counting a piped value and a `do` block. Absent when an
+    /// `apply` argument list is not a literal list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) arity: Option<u32>,
+    /// The callee is a macro (known for project modules, Kernel and the standard modules
+    /// elixirscope knows the exports of).
+    #[serde(rename = "macro", default, skip_serializing_if = "is_false")]
+    pub(crate) is_macro: bool,
+    /// Resolved through an `import`: written in scope, made by a `use`, or Kernel's default
+    /// import (as Elixir's compiler tracer reports them).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub(crate) imported: bool,
+    /// The right-hand side of `|>`: `arity` counts the piped value.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub(crate) piped: bool,
+    /// Inside a `quote` and outside its `unquote`s: template code, run in the module that
+    /// injects it, so it makes no dependency of this module.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub(crate) quoted: bool,
+    /// In a module body but run at run time: inside the body or arguments of a module-level
+    /// macro known to defer them (ExUnit's `test` and `setup`, the router's route macros,
+    /// Ecto's associations). Such a call makes a runtime dependency, not a compile-time one.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub(crate) runtime: bool,
+    /// For targets `local` and `project`: no definition of this name and arity was found in the
+    /// module (one generated by a macro such as `use Ecto.Repo`, or a call that cannot work).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub(crate) undefined: bool,
+    /// For target `unknown`: modules imported or used in scope whose exports elixirscope does
+    /// not know, any of which may define the function (sorted).
+    ///
+    /// One slot serves two phases, to keep every call small: the extractor puts here, for a
+    /// local-form call, the modules imported in its lexical scope whose `only:`/`except:` admit
+    /// it (innermost first, the last `import` of a module replacing earlier ones), each with
+    /// whether `only:` names the call's name and arity itself; the project phase consumes them
+    /// and leaves only the candidates of an `unknown` call.
+    #[serde(
+        rename = "candidates",
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_candidates"
+    )]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub(crate) imports: Option<ImportCandidates>,
+    /// An explicit `import Kernel, ...` is in scope: it replaces Kernel's default import.
+    #[serde(skip)]
+    pub(crate) kernel_imported: bool,
+    /// The receiver was written as an alias that no `alias` in the file matched: an alias
+    /// injected by a `use`d template may still expand it.
+    #[serde(skip)]
+    pub(crate) unexpanded_alias: bool,
+}
+
+/// Modules that may provide a call, each with whether `only:` names it (see `Call.imports`).
+pub(crate) type ImportCandidates = Box<[(Symbol, bool)]>;
+
+fn serialize_candidates<S: Serializer>(
+    candidates: &Option<ImportCandidates>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let candidates = candidates.as_deref().unwrap_or(&[]);
+    let mut sequence = serializer.serialize_seq(Some(candidates.len()))?;
+    for (module, _) in candidates {
+        sequence.serialize_element(module)?;
+    }
+    sequence.end()
+}
+
+/// How a call is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum CallForm {
+    /// `f(x)`, `f x`, `x |> f`: a local or imported function, or a special form.
+    Local,
+    /// `M.f(x)`, `M.f`, `:ets.insert(t, x)`, `__MODULE__.f()`, `mod.f()`.
+    Remote,
+    /// `fun.(x)`: an anonymous function; never resolved.
+    Anonymous,
+    /// `&M.f/2`, `&f/1`, `&M.f(&1, 1)`: a function captured, called later.
+    Capture,
+    /// `apply(M, :f, [a, b])` (also `Kernel.apply/3`, `:erlang.apply/3`) and `apply(fun, args)`.
+    Apply,
+    /// The call a `defdelegate` compiles to.
+    Delegate,
+    /// `~r/.../`: a call of the `sigil_r/2` macro.
+    Sigil,
+}
+
+/// What a call reaches, decided in the project phase. `dynamic` and `unknown` are the
+/// unresolved ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum CallTarget {
+    /// A function or macro of the caller's own module (defined there, or injected into it by a
+    /// project module's `use`).
+    Local,
+    /// A function or macro of another module of the project.
+    Project,
+    /// `Kernel`, auto-imported or called by name.
+    Kernel,
+    /// `Kernel.SpecialForms` (`case`, `for`, `quote`, `super`, ...).
+    SpecialForm,
+    /// An Elixir module that is not part of the project (standard library or dependency).
+    External,
+    /// An Erlang module (`:ets`, `:crypto`).
+    Erlang,
+    /// The module or function is computed at run time (`mod.f()`, `apply(m, f, args)`,
+    /// `fun.(x)`).
+    Dynamic,
+    /// A local-form call that no definition, known import or Kernel function explains: it may
+    /// come from one of `candidates`, or be defined by a macro.
+    Unknown,
+}
+
+/// A module named outside a call receiver: a compile-time, export or runtime dependency
+/// depending on where it appears (see the `graph` section).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Reference {
+    /// The module after alias expansion.
+    pub(crate) module: Symbol,
+    pub(crate) kind: ReferenceKind,
+    pub(crate) line: u32,
+    pub(crate) column: u32,
+    /// In a module body but a runtime dependency: in the arguments or body of a module-level
+    /// macro known to defer them (see `Call.runtime`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub(crate) runtime: bool,
+    #[serde(skip)]
+    pub(crate) unexpanded_alias: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ReferenceKind {
+    /// The module as a value: `M`, `[M, N]`, `GenServer.start_link(M, ...)`.
+    Alias,
+    /// A struct literal or pattern: `%M{}`.
+    Struct,
 }

@@ -28,6 +28,10 @@ pub(crate) struct Report {
     pub(crate) root: String,
     pub(crate) summary: Summary,
     pub(crate) files: Vec<FileRecord>,
+    /// Module dependencies with `mix xref`'s labels, fan-in/fan-out and cycles; absent with
+    /// `--no-calls`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) graph: Option<crate::graph::Graph>,
     /// Values that vary between runs (timings, threads) live only here and in
     /// `summary.elapsed_ms`.
     pub(crate) runtime: RuntimeInfo,
@@ -139,6 +143,14 @@ pub(crate) struct FileRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) errors_truncated: Option<u32>,
     pub(crate) modules: Vec<crate::extract::Module>,
+    /// Calls outside any module (a script's top level), in source order; absent with
+    /// `--no-calls` or when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) calls: Vec<crate::extract::Call>,
+    /// What `analyze` found in the file: not part of the `parse` report.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) analysis: Option<Box<crate::rules::FileFindings>>,
     /// For a `mix.exs`: the project it defines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) mix_project: Option<crate::repository::Project>,
@@ -168,7 +180,9 @@ impl FileRecord {
             errors: Vec::new(),
             errors_truncated: None,
             modules: Vec::new(),
+            calls: Vec::new(),
             mix_project: None,
+            analysis: None,
         }
     }
 }
@@ -206,6 +220,8 @@ pub(crate) struct Summary {
     pub(crate) lines: u64,
     pub(crate) modules: u64,
     pub(crate) functions: u64,
+    /// Complexity totals and distribution (issue [3b], `docs/metrics.md`).
+    pub(crate) metrics: crate::extract::metrics::ProjectMetrics,
     /// Every Mix project under the root.
     pub(crate) projects: Vec<crate::repository::Project>,
     /// Module names defined in more than one place: kept apart, never merged.

@@ -1,5 +1,6 @@
 //! `--format ndjson`: one JSON object per line, each with a `type`: a `header`, one `file` per
-//! file in path order, then `summary` and `runtime`. For consumers that stream.
+//! file in path order, then `graph` (unless `--no-calls`), `summary` and `runtime`. For
+//! consumers that stream.
 
 use std::io::Write;
 
@@ -17,6 +18,7 @@ enum Line<'a> {
         root: &'a str,
     },
     File(&'a FileRecord),
+    Graph(&'a crate::graph::Graph),
     Summary(&'a Summary),
     Runtime(&'a RuntimeInfo),
 }
@@ -34,6 +36,9 @@ pub(crate) fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()>
     })?;
     for file in &report.files {
         emit(Line::File(file))?;
+    }
+    if let Some(graph) = &report.graph {
+        emit(Line::Graph(graph))?;
     }
     emit(Line::Summary(&report.summary))?;
     emit(Line::Runtime(&report.runtime))

@@ -1,14 +1,17 @@
 //! The in-memory repository (the design's Repository.Core): every file record, and indexes by
-//! path, module name, (module, name, arity) and stable ID. It also runs the project-wide phase:
-//! what a file's facts mean given the other files (projects, kinds through `use`, duplicate
-//! module names and the IDs that depend on them).
+//! path, module name, (module, name, arity), stable ID, callee and module dependency. It also
+//! runs the project-wide phase: what a file's facts mean given the other files (projects, kinds
+//! through `use`, duplicate module names and the IDs that depend on them, call resolution and
+//! the module graph).
 
 pub(crate) mod projects;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use crate::extract::{self, ids, Module};
+use crate::extract::{self, ids, Call, Module};
+use crate::graph::index::{CallIndexes, CallSite};
+use crate::graph::{self, Edge, Graph};
 use crate::report::{DuplicateModule, FileRecord, Location};
 
 pub(crate) use projects::Project;
@@ -44,6 +47,10 @@ pub(crate) struct Repository {
     duplicates: Vec<DuplicateModule>,
     /// Built on the first lookup: a `parse` that only writes its report never pays for them.
     indexes: OnceLock<Indexes>,
+    /// Module dependencies, fan-in/fan-out and cycles, from the resolved calls.
+    graph: Graph,
+    /// Callers of functions, dependencies and dependents of modules; built on first lookup.
+    call_indexes: OnceLock<CallIndexes>,
 }
 
 /// Where an ID points: a module, a function or a clause.
@@ -159,12 +166,76 @@ impl Repository {
             }
         }
 
+        // Calls resolved against every file, then the module graph.
+        let graph = graph::project_phase(&mut files);
+
         Repository {
             files,
             projects,
             duplicates,
             indexes: OnceLock::new(),
+            graph,
+            call_indexes: OnceLock::new(),
         }
+    }
+
+    fn call_indexes(&self) -> &CallIndexes {
+        self.call_indexes
+            .get_or_init(|| CallIndexes::build(&self.files, &self.graph))
+    }
+
+    /// The module dependency graph: the report's `graph` section.
+    pub(crate) fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The call a [`CallSite`] points to.
+    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
+    pub(crate) fn call(&self, site: CallSite) -> &Call {
+        site.resolve(&self.files)
+    }
+
+    /// Every call site of `module.name/arity` outside `quote`s, in (path, source) order. For a
+    /// project function with default arguments, calls that omit them count too.
+    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
+    pub(crate) fn callers(&self, module: &str, name: &str, arity: u32) -> Vec<CallSite> {
+        let min_arity = self
+            .functions(module, name, arity)
+            .iter()
+            .map(|f| f.min_arity)
+            .min()
+            .unwrap_or(arity);
+        self.call_indexes().callers(module, name, min_arity..=arity)
+    }
+
+    /// The calls `module.name/arity` makes (every clause, every place its module is defined),
+    /// in source order.
+    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
+    pub(crate) fn callees(&self, module: &str, name: &str, arity: u32) -> Vec<&Call> {
+        self.functions(module, name, arity)
+            .into_iter()
+            .flat_map(|f| f.clauses.iter().flat_map(|c| &c.calls))
+            .collect()
+    }
+
+    /// The edges from `module` to the project modules it depends on, sorted by name.
+    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
+    pub(crate) fn dependencies(&self, module: &str) -> Vec<&Edge> {
+        self.call_indexes()
+            .dependencies(module)
+            .iter()
+            .map(|&i| &self.graph.edges[i])
+            .collect()
+    }
+
+    /// The edges into `module` from the project modules that depend on it, sorted by name.
+    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
+    pub(crate) fn dependents(&self, module: &str) -> Vec<&Edge> {
+        self.call_indexes()
+            .dependents(module)
+            .iter()
+            .map(|&i| &self.graph.edges[i])
+            .collect()
     }
 
     fn indexes(&self) -> &Indexes {
@@ -333,5 +404,88 @@ mod tests {
         assert_eq!(repository.locate(&function.id).unwrap().entity, "function");
         let clause = &function.clauses[0];
         assert_eq!(repository.locate(&clause.id).unwrap().entity, "clause");
+    }
+
+    fn record_with_calls(path: &str, source: &str) -> FileRecord {
+        let ParseOutcome::Parsed(tree) = parse(
+            ParseInput::Bytes(source.as_bytes()),
+            std::time::Duration::from_secs(10),
+        ) else {
+            panic!("timed out")
+        };
+        let mut record = record(path, source);
+        let facts = extract::facts(&tree, source.as_bytes(), true);
+        record.modules = facts.modules;
+        record.calls = facts.calls;
+        for module in &mut record.modules {
+            ids::assign(module, None);
+        }
+        record
+    }
+
+    #[test]
+    fn call_indexes_answer_callers_callees_dependencies_and_dependents() {
+        let files = vec![
+            record_with_calls(
+                "lib/a.ex",
+                "defmodule A do\n  def f(x, y \\\\ 1), do: B.g(x) + y\n  def h, do: f(1)\nend\n",
+            ),
+            record_with_calls(
+                "lib/b.ex",
+                "defmodule B do\n  import A\n  def g(x), do: f(x, 2)\n  def k, do: %C{}\nend\n\
+                 defmodule C do\n  defstruct [:a]\nend\n",
+            ),
+            record_with_calls("priv/seeds.exs", "A.f(1)\nB.g(2)\n"),
+        ];
+        let repository = Repository::build(files, Vec::new());
+        // Callers of A.f/2 include calls that leave the default out: A.h (local), the seeds
+        // script, and B.g through `import A`.
+        let callers: Vec<(String, u32)> = repository
+            .callers("A", "f", 2)
+            .into_iter()
+            .map(|site| {
+                let call = repository.call(site);
+                let path = &repository.files()[site.file as usize].path;
+                (path.clone(), call.line)
+            })
+            .collect();
+        assert_eq!(
+            callers,
+            vec![
+                ("lib/a.ex".to_string(), 3),
+                ("lib/b.ex".to_string(), 3),
+                ("priv/seeds.exs".to_string(), 1),
+            ]
+        );
+        assert!(repository.callers("A", "f", 3).is_empty());
+        let callees: Vec<String> = repository
+            .callees("A", "f", 2)
+            .into_iter()
+            .map(|c| format!("{}.{}", c.module.clone().unwrap(), c.name.clone().unwrap()))
+            .collect();
+        assert_eq!(callees, vec!["B.g"]);
+        let ends = |edges: Vec<&Edge>| -> Vec<(String, String, graph::DependencyLabel)> {
+            edges
+                .into_iter()
+                .map(|e| (e.from.clone(), e.to.clone(), e.label))
+                .collect()
+        };
+        assert_eq!(
+            ends(repository.dependencies("B")),
+            vec![
+                ("B".into(), "A".into(), graph::DependencyLabel::Export),
+                ("B".into(), "C".into(), graph::DependencyLabel::Export),
+            ]
+        );
+        assert_eq!(
+            ends(repository.dependents("B")),
+            vec![("A".into(), "B".into(), graph::DependencyLabel::Runtime)]
+        );
+        assert!(repository.dependents("Missing").is_empty());
+        // A and B call each other: one cycle, not compile-connected.
+        let cycles = &repository.graph().cycles;
+        assert_eq!(cycles.len(), 1);
+        assert_eq!(cycles[0].modules, vec!["A", "B"]);
+        assert!(!cycles[0].compile_connected);
     }
 }

@@ -1,4 +1,92 @@
-//! The rule library of `elixirscope analyze` (roadmap item [4a]).
-#![cfg_attr(not(test), allow(dead_code))] // reason: `analyze` ([4a]) is being built on these types
+//! The rule library of `elixirscope analyze`: one file per rule under its category, a plain
+//! registry, the engine that feeds rules from the single walk, and suppressions.
 
+pub(crate) mod complexity;
+pub(crate) mod design;
+// Parts of the engine's API (site fields, reporter helpers) are read by the rules of [4a] being
+// written now; until each is, it would be dead code.
+#[allow(dead_code)]
+pub(crate) mod engine;
 pub(crate) mod model;
+pub(crate) mod observe;
+pub(crate) mod readability;
+pub(crate) mod registry;
+pub(crate) mod security;
+pub(crate) mod suppress;
+pub(crate) mod warning;
+
+use engine::{Engine, FileRun, RawFinding};
+use model::Finding;
+
+use crate::report::FileRecord;
+
+/// Everything `analyze` runs on each file.
+pub(crate) struct Analysis {
+    pub(crate) engine: Engine,
+    /// Honour Credo's and Sobelow's suppression comments (`--no-foreign-suppressions` turns
+    /// that off).
+    pub(crate) foreign_suppressions: bool,
+}
+
+/// What the rules found in one file, after suppressions, with fingerprints.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileFindings {
+    pub(crate) findings: Vec<Finding>,
+    /// (rule id, panic message) for every rule that failed on the file.
+    pub(crate) failures: Vec<(&'static str, String)>,
+    pub(crate) suppressed: u64,
+}
+
+impl std::fmt::Debug for Analysis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analysis")
+            .field(
+                "rules",
+                &self.engine.rules().map(|r| r.meta().id).collect::<Vec<_>>(),
+            )
+            .field("foreign_suppressions", &self.foreign_suppressions)
+            .finish()
+    }
+}
+
+impl Analysis {
+    /// Runs the file-level rules, applies suppressions and fingerprints the findings.
+    pub(crate) fn finish_file(&self, run: FileRun<'_>, record: &FileRecord) -> FileFindings {
+        let path = run.path().to_string();
+        let analysis = run.finish(record);
+        let applied = suppress::apply(
+            &self.engine,
+            &analysis.comments,
+            record,
+            analysis.findings,
+            self.foreign_suppressions,
+        );
+        let mut kept = applied.kept;
+        if let Some(rule) = self.engine.index_of(design::unused_suppression::ID) {
+            for (line, text) in applied.unused {
+                let column = 1;
+                kept.push(RawFinding {
+                    rule,
+                    message: format!("This suppression suppresses nothing: `{}`", text.trim()),
+                    line,
+                    column,
+                    end_line: line,
+                    end_column: column + text.chars().count() as u32,
+                    module: None,
+                    function: None,
+                    snippet: text,
+                    sobelow_type: None,
+                });
+            }
+        }
+        FileFindings {
+            findings: engine::finalize(&self.engine, &path, kept),
+            failures: analysis
+                .failures
+                .into_iter()
+                .map(|(rule, message)| (self.engine.rule(rule).meta().id, message))
+                .collect(),
+            suppressed: applied.suppressed,
+        }
+    }
+}

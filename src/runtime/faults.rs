@@ -4,6 +4,8 @@
 //! - `parse:hang:<path-suffix>`: the parser is fed an endless input, cancelled by the deadline;
 //! - `parse:vanish:<path-suffix>`: the file is deleted between discovery and reading (the race
 //!   a user's editor or build tool can cause), so that path is testable deterministically;
+//! - `rule:<rule-id>:panic`: the rule panics on every file it checks; the deterministic breaker
+//!   disables it after 5 files and drops its findings;
 //! - `service:<child-id>:crash`: the named child of the supervision tree panics once, right
 //!   after it starts; its supervisor restarts it (or not) by its restart type.
 //!
@@ -24,6 +26,7 @@ pub(crate) enum Fault {
 enum Injection {
     Parse(ParseFault),
     ServiceCrash(String),
+    RulePanic(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,12 +53,15 @@ fn parse_spec(spec: &str) -> Result<Vec<Injection>, String> {
                     path_suffix: suffix.to_string(),
                 }));
             }
+            (Some("rule"), Some(rule), Some("panic")) if !rule.is_empty() => {
+                faults.push(Injection::RulePanic(rule.to_string()));
+            }
             (Some("service"), Some(child), Some("crash")) if !child.is_empty() => {
                 faults.push(Injection::ServiceCrash(child.to_string()));
             }
             _ => {
                 return Err(format!(
-                    "cannot read fault {item:?}: expected parse:panic|hang|vanish:<path-suffix> or service:<child-id>:crash"
+                    "cannot read fault {item:?}: expected parse:panic|hang|vanish:<path-suffix>, rule:<rule-id>:panic or service:<child-id>:crash"
                 ))
             }
         }
@@ -87,6 +93,17 @@ pub(crate) fn for_parse(path: &str) -> Option<Fault> {
         Injection::Parse(f) if path.ends_with(&f.path_suffix) => Some(f.fault),
         _ => None,
     })
+}
+
+/// Panics if `rule:<id>:panic` is injected for this rule.
+pub(crate) fn panic_in_rule(rule: &str, path: &str) {
+    let Some(faults) = FAULTS.get() else { return };
+    if faults
+        .iter()
+        .any(|f| matches!(f, Injection::RulePanic(name) if name == rule))
+    {
+        panic!("injected fault: rule:{rule}:panic on {path}");
+    }
 }
 
 /// Panics if a crash of the child `id` is injected and has not happened yet.

@@ -1,0 +1,236 @@
+//! `elixirscope analyze`: the rules over every file, in the same single walk as the facts,
+//! inside the supervised runtime; findings as JSON, NDJSON, text, SARIF or GitHub annotations.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{IsTerminal, Read, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::cli::{AnalyzeArgs, AnalyzeFormat, ColorChoice, FailOn};
+use crate::commands::batch::{self, BatchOptions};
+use crate::commands::output;
+use crate::exit;
+use crate::report::analysis::{
+    self, AnalyzeReport, AnalyzeRun, DisabledRule, FileOutcome, RuleSummary,
+};
+use crate::report::{findings_text, github, sarif, FailureRecord, Reason, RuntimeInfo, Status};
+use crate::rules::engine::Engine;
+use crate::rules::model::{RuleMeta, Severity};
+use crate::rules::{registry, Analysis};
+use crate::runtime::run_breakers::BreakerVerdictState;
+use crate::runtime::signals;
+
+pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
+    let started = Instant::now();
+    let all_rules = registry::all();
+    let all_meta: Vec<RuleMeta> = all_rules.iter().map(|r| r.meta().clone()).collect();
+    let selected = registry::select(all_rules, &args.select, &args.ignore)?;
+    let enabled: Vec<&'static str> = selected.iter().map(|r| r.meta().id).collect();
+    let analysis = Arc::new(Analysis {
+        engine: Engine::new(selected),
+        foreign_suppressions: !args.no_foreign_suppressions,
+    });
+
+    let mut stdin_source = None;
+    let discovery = match &args.stdin_filename {
+        Some(path) => {
+            let mut content = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut content)
+                .context("cannot read the source from standard input")?;
+            stdin_source = Some(content.clone());
+            crate::discover::stdin_entry(path, content)
+        }
+        None => batch::discover(&args.paths, &args.input)?,
+    };
+    let batch = batch::run(
+        discovery,
+        &args.input,
+        BatchOptions {
+            calls: true,
+            quiet: args.output.quiet,
+            analysis: Some(Arc::clone(&analysis)),
+        },
+        started,
+    )?;
+    let breakers = &batch.host.shared().breakers;
+
+    let mut findings = Vec::new();
+    let mut files = Vec::new();
+    let mut failures = Vec::new();
+    let mut suppressed = 0;
+    for id in &enabled {
+        breakers.register(id);
+    }
+    for record in batch.repository.files() {
+        files.push(FileOutcome::from(record));
+        if let (Status::Failed | Status::Timeout, Some(reason)) = (record.status, record.reason) {
+            failures.push(FailureRecord {
+                path: record.path.clone(),
+                status: record.status,
+                reason,
+                message: record.message.clone().unwrap_or_default(),
+            });
+        }
+        let Some(found) = &record.analysis else {
+            continue;
+        };
+        findings.extend(found.findings.iter().cloned());
+        suppressed += found.suppressed;
+        for (rule, message) in &found.failures {
+            breakers.record_failure(rule);
+            failures.push(FailureRecord {
+                path: record.path.clone(),
+                status: Status::Failed,
+                reason: Reason::Panic,
+                message: format!("rule {rule}: {message}"),
+            });
+        }
+    }
+    // The deterministic breaker: a rule that failed on 5 or more files is disabled and all its
+    // findings of the run are dropped, whatever order the workers met the failures in.
+    let verdicts = breakers.verdicts();
+    let disabled: Vec<DisabledRule> = verdicts
+        .iter()
+        .filter(|v| v.state == BreakerVerdictState::Disabled)
+        .map(|v| DisabledRule {
+            rule: v.operation.clone(),
+            failures: v.failures,
+        })
+        .collect();
+    findings.retain(|f| !disabled.iter().any(|d| d.rule == f.rule));
+    if !args.output.quiet {
+        for failure in &failures {
+            eprintln!("elixirscope: {}: {}", failure.path, failure.message);
+        }
+        for rule in &disabled {
+            eprintln!(
+                "elixirscope: rule {} failed on {} files and was disabled for this run",
+                rule.rule, rule.failures
+            );
+        }
+    }
+
+    let rules = all_meta
+        .iter()
+        .map(|meta| RuleSummary {
+            id: meta.id.to_string(),
+            category: meta.category,
+            severity: meta.severity,
+            enabled: enabled.contains(&meta.id),
+        })
+        .collect();
+    let runtime = RuntimeInfo {
+        jobs: batch.jobs,
+        phases: batch.phases.clone(),
+        failures,
+        supervision: batch.host.supervision(),
+        breakers: verdicts,
+        pools: batch.host.pools(),
+    };
+    let batch::Batch {
+        root,
+        host,
+        repository,
+        ..
+    } = batch;
+    host.shutdown();
+    let report = AnalyzeReport::new(AnalyzeRun {
+        root: root.to_string_lossy().into_owned(),
+        rules,
+        files,
+        findings,
+        disabled_rules: disabled,
+        suppressed,
+        elapsed_ms: batch::millis(started.elapsed()),
+        runtime,
+    });
+    drop(repository);
+
+    let metas: Vec<&RuleMeta> = all_meta.iter().collect();
+    write(&report, args, &metas, &root, stdin_source.as_deref())?;
+
+    let fail_on = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    if let Some(code) = signals::exit_code() {
+        return Ok(code);
+    }
+    Ok(if report.is_incomplete() {
+        exit::FILE_FAILURES
+    } else if analysis::exceeds(&report.findings, fail_on) {
+        exit::FINDINGS
+    } else {
+        exit::SUCCESS
+    })
+}
+
+fn write(
+    report: &AnalyzeReport,
+    args: &AnalyzeArgs,
+    metas: &[&RuleMeta],
+    root: &std::path::Path,
+    stdin_source: Option<&[u8]>,
+) -> anyhow::Result<()> {
+    let to_terminal = args.output.output.is_none() && std::io::stdout().is_terminal();
+    let format = match args.output.format {
+        AnalyzeFormat::Auto if to_terminal => AnalyzeFormat::Text,
+        AnalyzeFormat::Auto => AnalyzeFormat::Json,
+        other => other,
+    };
+    let color = match args.output.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    // Source lines for the text format's excerpts, read once per file and only on a terminal.
+    let sources: RefCell<HashMap<String, Option<String>>> = RefCell::new(HashMap::new());
+    let source_line = |path: &str, line: u32| -> Option<String> {
+        let mut sources = sources.borrow_mut();
+        let text = sources
+            .entry(path.to_string())
+            .or_insert_with(|| match stdin_source {
+                Some(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+                None => std::fs::read(root.join(path))
+                    .ok()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            });
+        text.as_deref()
+            .and_then(|t| findings_text::nth_line(t, line))
+            .map(str::to_string)
+    };
+    let emit = |out: &mut dyn Write| -> std::io::Result<()> {
+        match format {
+            AnalyzeFormat::Json | AnalyzeFormat::Auto => analysis::write_json(report, out),
+            AnalyzeFormat::Ndjson => analysis::write_ndjson(report, out),
+            AnalyzeFormat::Sarif => sarif::write(report, metas, out),
+            AnalyzeFormat::Github => github::write(report, out),
+            AnalyzeFormat::Text => findings_text::write(
+                report,
+                out,
+                &findings_text::TextOptions {
+                    color,
+                    statistics: args.statistics,
+                    source: to_terminal.then_some(&source_line as &findings_text::SourceLine<'_>),
+                },
+            ),
+        }
+    };
+    output::emit_to(args.output.output.as_deref(), emit)
+}
+
+/// For `elixirscope rules`: every rule's metadata.
+pub(crate) fn rule_metas() -> BTreeMap<&'static str, RuleMeta> {
+    registry::all()
+        .iter()
+        .map(|r| (r.meta().id, r.meta().clone()))
+        .collect()
+}

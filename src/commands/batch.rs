@@ -1,0 +1,158 @@
+//! What `parse` and `analyze` share: discover, start the runtime, run the batch through the
+//! Parsing subsystem, run the project phase on the TaskSupervisor.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::InputArgs;
+use crate::discover::{self, DiscoverOptions, Discovery};
+use crate::pipeline::FileOptions;
+use crate::report::PhaseTiming;
+use crate::repository::Repository;
+use crate::rules::Analysis;
+use crate::runtime::batch::BatchJob;
+use crate::runtime::host::{Host, BATCH_SUBSYSTEMS};
+
+/// A progress bar appears only when a run lasts longer than this, and only on a terminal.
+const PROGRESS_DELAY: Duration = Duration::from_millis(400);
+
+/// A finished batch: the repository (taken out of the runtime's store, so the records can be
+/// moved into the report) and the still-running host.
+pub(crate) struct Batch {
+    pub(crate) root: PathBuf,
+    pub(crate) host: Host,
+    pub(crate) repository: Arc<Repository>,
+    pub(crate) jobs: usize,
+    pub(crate) phases: Vec<PhaseTiming>,
+}
+
+pub(crate) struct BatchOptions {
+    pub(crate) calls: bool,
+    pub(crate) quiet: bool,
+    pub(crate) analysis: Option<Arc<Analysis>>,
+}
+
+pub(crate) fn discover(paths: &[PathBuf], input: &InputArgs) -> anyhow::Result<Discovery> {
+    Ok(discover::discover(
+        paths,
+        &DiscoverOptions {
+            exclude: input.exclude.clone(),
+            follow: input.follow,
+        },
+    )?)
+}
+
+pub(crate) fn run(
+    discovery: Discovery,
+    input: &InputArgs,
+    options: BatchOptions,
+    started: Instant,
+) -> anyhow::Result<Batch> {
+    let mut phases = vec![phase("discover", started)];
+    let jobs = input
+        .jobs
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let startup = Instant::now();
+    let host = Host::start(BATCH_SUBSYSTEMS, jobs)?;
+    phases.push(phase("runtime_start", startup));
+
+    let parse_started = Instant::now();
+    let progress = Arc::new(Progress::new(discovery.entries.len() as u64, options.quiet));
+    let ticker = Arc::clone(&progress);
+    let job = BatchJob::new(
+        discovery.entries,
+        FileOptions {
+            max_file_size: input.max_file_size,
+            parse_timeout: Duration::from_millis(input.parse_timeout_ms),
+            calls: options.calls,
+            analysis: options.analysis,
+        },
+        Box::new(move || ticker.tick()),
+    );
+    let records = host.run_batch(job)?;
+    progress.finish();
+    phases.push(phase("parse", parse_started));
+
+    // The project-wide phase runs as a task of the TaskSupervisor; its result is published
+    // to the Repository.Core snapshot store, which outlives any service restart.
+    let project_started = Instant::now();
+    let shared = Arc::clone(host.shared());
+    host.run_task("project_phase", move || {
+        let projects = records
+            .iter()
+            .filter_map(|record| record.mix_project.clone())
+            .collect();
+        shared
+            .repository
+            .publish(Repository::build(records, projects));
+    })?;
+    let repository = host.shared().repository.take();
+    phases.push(phase("project", project_started));
+    Ok(Batch {
+        root: discovery.root,
+        host,
+        repository,
+        jobs,
+        phases,
+    })
+}
+
+pub(crate) fn phase(name: &str, started: Instant) -> PhaseTiming {
+    PhaseTiming {
+        phase: name.to_string(),
+        elapsed_ms: millis(started.elapsed()),
+    }
+}
+
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// An indicatif bar on stderr, drawn only on a terminal and only once the run has lasted
+/// [`PROGRESS_DELAY`]: short runs stay quiet.
+struct Progress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    shown: std::sync::atomic::AtomicBool,
+}
+
+impl Progress {
+    fn new(total: u64, quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} parsing {pos}/{len} files {wide_bar} {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            started: Instant::now(),
+            shown: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn tick(&self) {
+        let Some(bar) = &self.bar else { return };
+        bar.inc(1);
+        if self.started.elapsed() >= PROGRESS_DELAY
+            && !self.shown.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

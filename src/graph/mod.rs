@@ -1,0 +1,426 @@
+//! The project's module dependency graph (issue [3a]): what `mix xref graph` reports, derived
+//! from source without compiling. Edges are labelled as Elixir's compiler tracer labels the
+//! references behind them for `mix xref trace` (`mix help xref`, "Dependency types"), module
+//! by module rather than file by file; `tests/graph.rs` checks the labels against the tracer
+//! of the installed Elixir (1.14):
+//!
+//! - `compile`: the module must be recompiled when the other one changes. `use M`, a call of
+//!   one of `M`'s macros anywhere, and any call of `M` or reference to `M` in the module body
+//!   outside definitions (`@x M.f()`, `%M{}` or `M` in an attribute, `plug M`), except in the
+//!   arguments and bodies of the module-level macros known to defer them (router routes, Ecto
+//!   associations, ExUnit's `test`; see `extract::calls`).
+//! - `export`: a dependency on `M`'s API only: `require M`, `import M` (also made by a `use`d
+//!   template), `@behaviour M`, `defimpl` of protocol `M`, `%M{}` inside a definition. The
+//!   issue lists `require`, `@behaviour` and struct expansion with the compile-time ones; the
+//!   compiler traces all three as export (a struct in the module body is compile, as any
+//!   module body reference is), and the compiler is followed here.
+//! - `runtime`: a call of `M`'s functions, a capture of one, or `M` named as a value, inside a
+//!   definition.
+//!
+//! Between two modules the strongest label wins (compile over export over runtime), as in
+//! `mix xref`, and the edge keeps one place that gives it that label: the first in path order,
+//! and within a module, directives first, then the module body, then definitions. Calls in `quote` blocks make
+//! no edge: they run in the module that injects them. Cycles are the strongly connected
+//! components of two or more modules; one is compile-connected when one of its edges is a
+//! compile edge (`mix xref graph --format cycles --label compile-connected`: "any compile
+//! dependency in a cycle is by definition a compile-connected dependency").
+
+pub(crate) mod index;
+pub(crate) mod resolve;
+mod scc;
+
+use std::collections::{BTreeMap, HashMap};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::extract::{Call, CallTarget, DirectiveKind, Reference, ReferenceKind};
+use crate::report::FileRecord;
+use resolve::ProjectIndex;
+
+/// The `graph` section of the report.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Graph {
+    /// Every module of the project, one node per name, sorted by name.
+    pub(crate) modules: Vec<GraphModule>,
+    /// One edge per pair of distinct project modules, sorted by (`from`, `to`).
+    pub(crate) edges: Vec<Edge>,
+    /// Strongly connected components of two or more modules, largest first, then by name.
+    pub(crate) cycles: Vec<Cycle>,
+    /// How the project's calls resolved, counted by target.
+    pub(crate) call_targets: CallTargetCounts,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GraphModule {
+    pub(crate) name: String,
+    /// Project modules that depend on it.
+    pub(crate) fan_in: u32,
+    /// Project modules it depends on.
+    pub(crate) fan_out: u32,
+}
+
+/// `from` depends on `to`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Edge {
+    pub(crate) from: String,
+    pub(crate) to: String,
+    /// The strongest dependency between the two.
+    pub(crate) label: DependencyLabel,
+    /// What first made it that strong, and where.
+    pub(crate) reason: DependencyReason,
+    pub(crate) path: String,
+    pub(crate) line: u32,
+    /// For a directive injected by a template: the module whose `use` injected it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) via: Option<String>,
+}
+
+/// `mix xref`'s labels, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum DependencyLabel {
+    Runtime,
+    Export,
+    Compile,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum DependencyReason {
+    Use,
+    Require,
+    Import,
+    Behaviour,
+    /// `defimpl` of the protocol.
+    Impl,
+    /// A call of a macro.
+    Macro,
+    /// A call or capture of a function.
+    Call,
+    /// `%M{}`.
+    Struct,
+    /// The module named as a value.
+    Alias,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Cycle {
+    /// Sorted by name.
+    pub(crate) modules: Vec<String>,
+    /// Some edge inside the cycle is a compile edge: changing any module in it recompiles the
+    /// modules that depend on it at compile time.
+    pub(crate) compile_connected: bool,
+    /// The compile edges inside the cycle, sorted: the ones to break first.
+    pub(crate) compile_edges: Vec<EdgeEnds>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EdgeEnds {
+    pub(crate) from: String,
+    pub(crate) to: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CallTargetCounts {
+    pub(crate) total: u64,
+    pub(crate) local: u64,
+    pub(crate) project: u64,
+    pub(crate) kernel: u64,
+    pub(crate) special_form: u64,
+    pub(crate) external: u64,
+    pub(crate) erlang: u64,
+    pub(crate) dynamic: u64,
+    pub(crate) unknown: u64,
+}
+
+impl CallTargetCounts {
+    fn add(&mut self, call: &Call) {
+        self.total += 1;
+        let slot = match call.target {
+            CallTarget::Local => &mut self.local,
+            CallTarget::Project => &mut self.project,
+            CallTarget::Kernel => &mut self.kernel,
+            CallTarget::SpecialForm => &mut self.special_form,
+            CallTarget::External => &mut self.external,
+            CallTarget::Erlang => &mut self.erlang,
+            CallTarget::Dynamic => &mut self.dynamic,
+            CallTarget::Unknown => &mut self.unknown,
+        };
+        *slot += 1;
+    }
+}
+
+/// The evidence kept for an edge while the graph is built.
+struct Evidence {
+    label: DependencyLabel,
+    reason: DependencyReason,
+    file: usize,
+    line: u32,
+    via: Option<String>,
+}
+
+struct Builder<'a> {
+    nodes: BTreeMap<&'a str, usize>,
+    edges: HashMap<(usize, usize), Evidence>,
+}
+
+impl Builder<'_> {
+    fn add(
+        &mut self,
+        from: usize,
+        to: &str,
+        label: DependencyLabel,
+        reason: DependencyReason,
+        (file, line): (usize, u32),
+        via: Option<&str>,
+    ) {
+        let Some(&to) = self.nodes.get(to) else {
+            return;
+        };
+        if to == from {
+            return;
+        }
+        let evidence = Evidence {
+            label,
+            reason,
+            file,
+            line,
+            via: via.map(str::to_string),
+        };
+        match self.edges.get_mut(&(from, to)) {
+            Some(existing) if existing.label >= label => {}
+            Some(existing) => *existing = evidence,
+            None => {
+                self.edges.insert((from, to), evidence);
+            }
+        }
+    }
+
+    /// A call's edge: in the module body (`compile_time`) every call is compile; in a
+    /// definition a macro call is compile and a function call runtime.
+    fn add_call(&mut self, from: usize, call: &Call, file: usize, compile_time: bool) {
+        if call.quoted || call.target != CallTarget::Project {
+            return;
+        }
+        let Some(module) = &call.module else {
+            return;
+        };
+        let (label, reason) = match (call.is_macro, compile_time) {
+            (true, _) => (DependencyLabel::Compile, DependencyReason::Macro),
+            (false, true) => (DependencyLabel::Compile, DependencyReason::Call),
+            (false, false) => (DependencyLabel::Runtime, DependencyReason::Call),
+        };
+        self.add(
+            from,
+            module.as_str(),
+            label,
+            reason,
+            (file, call.line),
+            None,
+        );
+    }
+
+    fn add_reference(&mut self, from: usize, reference: &Reference, file: usize, body: bool) {
+        let (label, reason) = match (reference.kind, body && !reference.runtime) {
+            (ReferenceKind::Struct, true) => (DependencyLabel::Compile, DependencyReason::Struct),
+            (ReferenceKind::Struct, false) => (DependencyLabel::Export, DependencyReason::Struct),
+            (ReferenceKind::Alias, true) => (DependencyLabel::Compile, DependencyReason::Alias),
+            (ReferenceKind::Alias, false) => (DependencyLabel::Runtime, DependencyReason::Alias),
+        };
+        self.add(
+            from,
+            reference.module.as_str(),
+            label,
+            reason,
+            (file, reference.line),
+            None,
+        );
+    }
+}
+
+fn directive_label(kind: DirectiveKind) -> Option<(DependencyLabel, DependencyReason)> {
+    match kind {
+        DirectiveKind::Use => Some((DependencyLabel::Compile, DependencyReason::Use)),
+        DirectiveKind::Behaviour => Some((DependencyLabel::Export, DependencyReason::Behaviour)),
+        DirectiveKind::Require => Some((DependencyLabel::Export, DependencyReason::Require)),
+        DirectiveKind::Import => Some((DependencyLabel::Export, DependencyReason::Import)),
+        DirectiveKind::Alias => None,
+    }
+}
+
+/// The project phase of calls: resolves every call against every file, then builds the graph.
+pub(crate) fn project_phase(files: &mut [FileRecord]) -> Graph {
+    let index = ProjectIndex::build(files);
+    resolve::resolve_calls(files, &index);
+    build(files, &index)
+}
+
+/// Builds the graph from resolved records (sorted by path).
+pub(crate) fn build(files: &[FileRecord], index: &ProjectIndex) -> Graph {
+    let mut names: Vec<&str> = files
+        .iter()
+        .flat_map(|f| f.modules.iter().map(|m| m.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut builder = Builder {
+        nodes: names.iter().enumerate().map(|(i, n)| (*n, i)).collect(),
+        edges: HashMap::new(),
+    };
+    let mut call_targets = CallTargetCounts::default();
+    let mut seen_uses: Vec<bool> = vec![false; names.len()];
+    for (file_index, file) in files.iter().enumerate() {
+        for call in &file.calls {
+            call_targets.add(call);
+        }
+        for module in &file.modules {
+            let from = builder.nodes[module.name.as_str()];
+            let at = |line| (file_index, line);
+            for directive in &module.directives {
+                if let Some((label, reason)) = directive_label(directive.kind) {
+                    builder.add(
+                        from,
+                        &directive.target,
+                        label,
+                        reason,
+                        at(directive.line),
+                        None,
+                    );
+                }
+            }
+            if let Some(implements) = &module.implements {
+                builder.add(
+                    from,
+                    &implements.protocol,
+                    DependencyLabel::Export,
+                    DependencyReason::Impl,
+                    at(module.line),
+                    None,
+                );
+            }
+            if !std::mem::replace(&mut seen_uses[from], true) {
+                if let Some(context) = index.uses.get(&module.name) {
+                    for dependency in &context.dependencies {
+                        if let Some((label, reason)) = directive_label(dependency.kind) {
+                            builder.add(
+                                from,
+                                &dependency.target,
+                                label,
+                                reason,
+                                at(dependency.line),
+                                Some(&dependency.via),
+                            );
+                        }
+                    }
+                }
+            }
+            for call in &module.calls {
+                call_targets.add(call);
+                builder.add_call(from, call, file_index, !call.runtime);
+            }
+            for reference in &module.references {
+                builder.add_reference(from, reference, file_index, true);
+            }
+            let definitions = module
+                .functions
+                .iter()
+                .flat_map(|f| &f.clauses)
+                .map(|c| (&c.calls, &c.references))
+                .chain(
+                    module
+                        .dynamic_definitions
+                        .iter()
+                        .map(|d| (&d.calls, &d.references)),
+                );
+            for (calls, references) in definitions {
+                for call in calls {
+                    call_targets.add(call);
+                    builder.add_call(from, call, file_index, false);
+                }
+                for reference in references {
+                    builder.add_reference(from, reference, file_index, false);
+                }
+            }
+        }
+    }
+
+    let mut edge_list: Vec<((usize, usize), Evidence)> = builder.edges.into_iter().collect();
+    edge_list.sort_unstable_by_key(|(ends, _)| *ends);
+    let mut fan_in = vec![0u32; names.len()];
+    let mut fan_out = vec![0u32; names.len()];
+    let mut adjacency = vec![Vec::new(); names.len()];
+    for ((from, to), _) in &edge_list {
+        fan_out[*from] += 1;
+        fan_in[*to] += 1;
+        adjacency[*from].push(*to);
+    }
+    let labels: HashMap<(usize, usize), DependencyLabel> = edge_list
+        .iter()
+        .map(|(ends, evidence)| (*ends, evidence.label))
+        .collect();
+    let mut cycles: Vec<Cycle> = scc::strongly_connected(&adjacency)
+        .into_iter()
+        .filter(|component| component.len() > 1)
+        .map(|mut component| {
+            component.sort_unstable();
+            let mut compile_edges = Vec::new();
+            for &from in &component {
+                for &to in &adjacency[from] {
+                    if component.binary_search(&to).is_ok()
+                        && labels.get(&(from, to)) == Some(&DependencyLabel::Compile)
+                    {
+                        compile_edges.push(EdgeEnds {
+                            from: names[from].to_string(),
+                            to: names[to].to_string(),
+                        });
+                    }
+                }
+            }
+            compile_edges.sort();
+            Cycle {
+                modules: component.iter().map(|&i| names[i].to_string()).collect(),
+                compile_connected: !compile_edges.is_empty(),
+                compile_edges,
+            }
+        })
+        .collect();
+    cycles.sort_by(|a, b| {
+        b.modules
+            .len()
+            .cmp(&a.modules.len())
+            .then_with(|| a.modules.cmp(&b.modules))
+    });
+
+    Graph {
+        modules: names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| GraphModule {
+                name: name.to_string(),
+                fan_in: fan_in[i],
+                fan_out: fan_out[i],
+            })
+            .collect(),
+        edges: edge_list
+            .into_iter()
+            .map(|((from, to), evidence)| Edge {
+                from: names[from].to_string(),
+                to: names[to].to_string(),
+                label: evidence.label,
+                reason: evidence.reason,
+                path: files[evidence.file].path.clone(),
+                line: evidence.line,
+                via: evidence.via,
+            })
+            .collect(),
+        cycles,
+        call_targets,
+    }
+}

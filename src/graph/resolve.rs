@@ -1,0 +1,687 @@
+//! The project-wide half of call resolution: what needs other files. Per-file records arrive
+//! with calls whose form, expanded module, name and arity the extractor read from one file
+//! (`extract::calls`); here each gets its `target`, and a local-form call its `module`:
+//!
+//! 1. A special form was classified by the extractor.
+//! 2. A remote call: a module of the project (`project`, or `local` when it is the caller's
+//!    own), `Kernel`, an Erlang module, or an external one. An alias that no `alias` of the file
+//!    matched may still be expanded by an alias a `use`d template injected
+//!    (`alias MyAppWeb.Router.Helpers, as: Routes` in Phoenix's `controller/0`).
+//! 3. A local-form call, in Elixir's order: a definition of the caller's module (or one
+//!    injected by a project template it `use`s), then the imports — those written in lexical
+//!    scope, then those made by `use` — whose exports are known (project modules, the standard
+//!    modules in `extract::stdlib`), then Kernel's default import. What is left is `unknown`,
+//!    with the imported or used modules whose exports are unknown as `candidates`.
+//!
+//! What `use T` brings is read from `T`'s `injected` entries (definitions and directives in its
+//! `quote`s): for `use T` those of `__using__/1` and of quotes outside any function (an
+//! `ExUnit.CaseTemplate`'s `using`); for Phoenix's `use MyAppWeb, :controller` those of
+//! `controller/0` and of the functions it calls (`unquote(verified_routes())`).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+use crate::extract::calls::{global_symbol, import_admission};
+use crate::extract::stdlib::{self, Export};
+use crate::extract::{
+    Call, CallForm, CallTarget, DirectiveKind, FunctionKind, InjectedKind, Module, ModuleKind,
+    Symbol,
+};
+use crate::report::FileRecord;
+
+/// How many `use`s deep a template is followed (a template whose quote `use`s another).
+const MAX_USE_DEPTH: usize = 8;
+
+/// What the project phase knows of one project module name (the union of its definitions,
+/// when it is defined in several places).
+#[derive(Debug, Default)]
+pub(crate) struct ModuleInfo {
+    pub(crate) symbol: Option<Symbol>,
+    /// name → (min_arity, arity, kind) of each definition.
+    functions: HashMap<String, Vec<(u32, u32, FunctionKind)>>,
+    kinds: BTreeSet<ModuleKind>,
+    /// Its `injected` entries: (origin, entry).
+    injected: Vec<(Option<String>, crate::extract::Injected)>,
+    /// `name/arity` of a function → `name/arity` of the module's own functions it calls by
+    /// local name (only for modules with templates: to follow `unquote(helper())`).
+    local_callees: HashMap<String, Vec<String>>,
+    dispatches_on_atom: bool,
+}
+
+impl ModuleInfo {
+    /// The kind of the definition covering `name/arity` (default arguments included).
+    fn lookup(&self, name: &str, arity: Option<u32>) -> Option<FunctionKind> {
+        let definitions = self.functions.get(name)?;
+        match arity {
+            Some(arity) => definitions
+                .iter()
+                .find(|(min, max, _)| (*min..=*max).contains(&arity))
+                .map(|(_, _, kind)| *kind),
+            None => definitions.first().map(|(_, _, kind)| *kind),
+        }
+    }
+
+    /// Like [`lookup`](Self::lookup), for what another module may call or import: public
+    /// definitions only.
+    fn lookup_public(&self, name: &str, arity: Option<u32>) -> Option<FunctionKind> {
+        self.lookup(name, arity).filter(|kind| {
+            !matches!(
+                kind,
+                FunctionKind::Defp | FunctionKind::Defmacrop | FunctionKind::Defguardp
+            )
+        })
+    }
+}
+
+fn is_macro_kind(kind: FunctionKind) -> bool {
+    matches!(
+        kind,
+        FunctionKind::Defmacro
+            | FunctionKind::Defmacrop
+            | FunctionKind::Defguard
+            | FunctionKind::Defguardp
+    )
+}
+
+/// Where an import's exports are known from.
+#[derive(Debug, Clone, Copy)]
+enum Exports {
+    Project,
+    Known(&'static [Export]),
+    Unknown,
+}
+
+/// An import made by a `use`.
+#[derive(Debug, Clone)]
+struct UseImport {
+    module: Symbol,
+    only: Option<Vec<String>>,
+    except: Option<Vec<String>>,
+}
+
+impl UseImport {
+    fn admission(&self, name: &str, arity: u32) -> Option<bool> {
+        import_admission(self.only.as_deref(), self.except.as_deref(), name, arity)
+    }
+}
+
+/// A dependency a `use` creates through the directives of the template it injects.
+#[derive(Debug, Clone)]
+pub(crate) struct InjectedDependency {
+    pub(crate) kind: DirectiveKind,
+    pub(crate) target: String,
+    /// The module whose `use` injected it, and the line of that `use`.
+    pub(crate) via: String,
+    pub(crate) line: u32,
+}
+
+/// What a module's `use` directives bring into it.
+#[derive(Debug, Default)]
+pub(crate) struct UseContext {
+    imports: Vec<UseImport>,
+    /// (short name, full name) of aliases injected by templates.
+    aliases: Vec<(String, String)>,
+    /// (name, arity) of definitions injected by project templates.
+    locals: HashMap<String, Vec<u32>>,
+    /// External modules `use`d whose imports are unknown.
+    unknown_uses: Vec<Symbol>,
+    pub(crate) dependencies: Vec<InjectedDependency>,
+}
+
+impl UseContext {
+    /// Whether a project template injected a definition of `name/arity`.
+    fn defines(&self, name: &str, arity: u32) -> bool {
+        self.locals
+            .get(name)
+            .is_some_and(|arities| arities.contains(&arity))
+    }
+}
+
+/// The project's modules and what `use` brings into each, read-only while calls resolve.
+#[derive(Debug, Default)]
+pub(crate) struct ProjectIndex {
+    pub(crate) modules: HashMap<String, ModuleInfo>,
+    pub(crate) uses: HashMap<String, UseContext>,
+    kernel: Option<Symbol>,
+}
+
+impl ProjectIndex {
+    pub(crate) fn build(files: &[FileRecord]) -> ProjectIndex {
+        let mut index = ProjectIndex {
+            kernel: Some(global_symbol("Kernel")),
+            ..ProjectIndex::default()
+        };
+        for module in files.iter().flat_map(|f| &f.modules) {
+            let info = index.modules.entry(module.name.clone()).or_default();
+            info.symbol
+                .get_or_insert_with(|| global_symbol(&module.name));
+            info.kinds.extend(module.kinds.iter().copied());
+            for function in &module.functions {
+                let entry = info.functions.entry(function.name.clone()).or_default();
+                let definition = (function.min_arity, function.arity, function.kind);
+                if !entry.contains(&definition) {
+                    entry.push(definition);
+                }
+                if function.name == "__using__" && function.kind == FunctionKind::Defmacro {
+                    info.dispatches_on_atom = true;
+                }
+            }
+            info.injected.extend(
+                module
+                    .injected
+                    .iter()
+                    .map(|injected| (injected.origin.clone(), injected.clone())),
+            );
+            if !module.injected.is_empty() {
+                collect_local_callees(module, info);
+            }
+        }
+        let mut uses = HashMap::new();
+        for file in files {
+            for module in &file.modules {
+                if !uses.contains_key(&module.name) {
+                    uses.insert(module.name.clone(), index.use_context(module));
+                }
+            }
+        }
+        index.uses = uses;
+        index
+    }
+
+    /// Follows every module-level `use` of `module`.
+    fn use_context(&self, module: &Module) -> UseContext {
+        let mut context = UseContext::default();
+        for directive in module
+            .directives
+            .iter()
+            .filter(|d| d.kind == DirectiveKind::Use)
+        {
+            let mut visited = HashSet::new();
+            self.expand_use(
+                &directive.target,
+                directive.options.as_deref(),
+                &directive.target,
+                directive.line,
+                0,
+                &mut visited,
+                &mut context,
+            );
+        }
+        context
+    }
+
+    #[allow(clippy::too_many_arguments)] // reason: one recursive helper; a struct would only rename them
+    fn expand_use(
+        &self,
+        used: &str,
+        options: Option<&str>,
+        via: &str,
+        line: u32,
+        depth: usize,
+        visited: &mut HashSet<(String, Option<String>)>,
+        context: &mut UseContext,
+    ) {
+        let atom = options
+            .and_then(|o| o.strip_prefix(':'))
+            .filter(|a| a.chars().all(|c| c.is_alphanumeric() || c == '_'))
+            .map(str::to_string);
+        if depth > MAX_USE_DEPTH || !visited.insert((used.to_string(), atom.clone())) {
+            return;
+        }
+        let Some(template) = self.modules.get(used) else {
+            match stdlib::USE_IMPORTS.iter().find(|(m, _)| *m == used) {
+                Some((_, imports)) => {
+                    for (module, visible) in imports.iter() {
+                        context.imports.push(UseImport {
+                            module: global_symbol(module),
+                            only: Some(
+                                visible.iter().map(|(n, a, _)| format!("{n}/{a}")).collect(),
+                            ),
+                            except: None,
+                        });
+                    }
+                }
+                None => context.unknown_uses.push(global_symbol(used)),
+            }
+            return;
+        };
+        if template.kinds.contains(&ModuleKind::ExunitCaseTemplate) {
+            // ExUnit.CaseTemplate's `__using__` also does `use ExUnit.Case`.
+            self.expand_use("ExUnit.Case", None, via, line, depth + 1, visited, context);
+        }
+        let origins: Vec<Option<String>> = match &atom {
+            Some(atom) if template.dispatches_on_atom => {
+                let mut reached = vec![format!("{atom}/0")];
+                let mut next = 0;
+                while next < reached.len() {
+                    if let Some(callees) = template.local_callees.get(&reached[next]) {
+                        for callee in callees {
+                            if !reached.contains(callee) {
+                                reached.push(callee.clone());
+                            }
+                        }
+                    }
+                    next += 1;
+                }
+                reached.into_iter().map(Some).collect()
+            }
+            _ => {
+                let mut reached = vec![Some("__using__/1".to_string()), None];
+                if let Some(callees) = template.local_callees.get("__using__/1") {
+                    reached.extend(callees.iter().cloned().map(Some));
+                }
+                reached
+            }
+        };
+        for (origin, injected) in &template.injected {
+            if !origins.contains(origin) {
+                continue;
+            }
+            match injected.kind {
+                InjectedKind::Import => {
+                    context.imports.push(UseImport {
+                        module: self.symbol(&injected.name),
+                        only: injected.only.clone(),
+                        except: injected.except.clone(),
+                    });
+                    context.dependencies.push(InjectedDependency {
+                        kind: DirectiveKind::Import,
+                        target: injected.name.clone(),
+                        via: via.to_string(),
+                        line,
+                    });
+                }
+                InjectedKind::Alias => {
+                    let short = injected.alias_as.clone().unwrap_or_else(|| {
+                        injected
+                            .name
+                            .rsplit('.')
+                            .next()
+                            .unwrap_or(&injected.name)
+                            .to_string()
+                    });
+                    context.aliases.push((short, injected.name.clone()));
+                }
+                InjectedKind::Require | InjectedKind::Behaviour => {
+                    context.dependencies.push(InjectedDependency {
+                        kind: if injected.kind == InjectedKind::Require {
+                            DirectiveKind::Require
+                        } else {
+                            DirectiveKind::Behaviour
+                        },
+                        target: injected.name.clone(),
+                        via: via.to_string(),
+                        line,
+                    });
+                }
+                InjectedKind::Use => {
+                    context.dependencies.push(InjectedDependency {
+                        kind: DirectiveKind::Use,
+                        target: injected.name.clone(),
+                        via: via.to_string(),
+                        line,
+                    });
+                    self.expand_use(
+                        &injected.name,
+                        injected.options.as_deref(),
+                        via,
+                        line,
+                        depth + 1,
+                        visited,
+                        context,
+                    );
+                }
+                _ => {
+                    if let Some(arity) = injected.arity {
+                        let arities = context.locals.entry(injected.name.clone()).or_default();
+                        if !arities.contains(&arity) {
+                            arities.push(arity);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn exports(&self, module: &str) -> Exports {
+        if self.modules.contains_key(module) {
+            return Exports::Project;
+        }
+        match stdlib::MODULES.iter().find(|(m, _)| *m == module) {
+            Some((_, exports)) => Exports::Known(exports),
+            None => Exports::Unknown,
+        }
+    }
+
+    /// Whether `module` (an import) exports `name/arity`, and if it is a macro; None when it
+    /// does not, or when its exports are unknown.
+    fn imported(&self, module: &str, name: &str, arity: u32) -> Option<bool> {
+        match self.exports(module) {
+            Exports::Project => self.modules[module]
+                .lookup_public(name, Some(arity))
+                .map(is_macro_kind),
+            Exports::Known(exports) => known_export(exports, name, arity),
+            Exports::Unknown => None,
+        }
+    }
+
+    fn symbol(&self, module: &str) -> Symbol {
+        match self.modules.get(module).and_then(|m| m.symbol.clone()) {
+            Some(symbol) => symbol,
+            None if module == "Kernel" => {
+                self.kernel.clone().unwrap_or_else(|| global_symbol(module))
+            }
+            None => global_symbol(module),
+        }
+    }
+}
+
+/// Binary search in a sorted export list: Some(is a macro) when `name/arity` is exported.
+fn known_export(exports: &[Export], name: &str, arity: u32) -> Option<bool> {
+    let arity = u8::try_from(arity).ok()?;
+    exports
+        .binary_search_by(|(n, a, _)| (*n, *a).cmp(&(name, arity)))
+        .ok()
+        .map(|index| exports[index].2)
+}
+
+fn kernel_exports() -> &'static [Export] {
+    static KERNEL: OnceLock<&'static [Export]> = OnceLock::new();
+    KERNEL.get_or_init(|| {
+        stdlib::MODULES
+            .iter()
+            .find(|(m, _)| *m == "Kernel")
+            .map(|(_, e)| *e)
+            .unwrap_or(&[])
+    })
+}
+
+/// For a template module: which of its own functions each function calls by local name.
+fn collect_local_callees(module: &Module, info: &mut ModuleInfo) {
+    let own: HashSet<(&str, u32)> = module
+        .functions
+        .iter()
+        .map(|f| (f.name.as_str(), f.arity))
+        .collect();
+    for function in &module.functions {
+        let origin = format!("{}/{}", function.name, function.arity);
+        let callees = info.local_callees.entry(origin).or_default();
+        for call in function.clauses.iter().flat_map(|c| &c.calls) {
+            if call.form != CallForm::Local || call.module.is_some() {
+                continue;
+            }
+            let (Some(name), Some(arity)) = (&call.name, call.arity) else {
+                continue;
+            };
+            if own.contains(&(name.as_str(), arity)) {
+                let callee = format!("{name}/{arity}");
+                if !callees.contains(&callee) {
+                    callees.push(callee);
+                }
+            }
+        }
+    }
+}
+
+/// Resolves every call of every file (in parallel: files are independent once the index is
+/// built).
+pub(crate) fn resolve_calls(files: &mut [FileRecord], index: &ProjectIndex) {
+    let empty = UseContext::default();
+    files.par_iter_mut().for_each(|file| {
+        for module in &mut file.modules {
+            let context = Caller {
+                module: index.modules.get(&module.name),
+                name: &module.name,
+                uses: index.uses.get(&module.name).unwrap_or(&empty),
+                index,
+            };
+            for call in &mut module.calls {
+                context.resolve(call);
+            }
+            for reference in &mut module.references {
+                context.expand_reference(reference);
+            }
+            for function in &mut module.functions {
+                for clause in &mut function.clauses {
+                    for call in &mut clause.calls {
+                        context.resolve(call);
+                    }
+                    for reference in &mut clause.references {
+                        context.expand_reference(reference);
+                    }
+                }
+            }
+            for definition in &mut module.dynamic_definitions {
+                for call in &mut definition.calls {
+                    context.resolve(call);
+                }
+                for reference in &mut definition.references {
+                    context.expand_reference(reference);
+                }
+            }
+        }
+        let script = Caller {
+            module: None,
+            name: "",
+            uses: &empty,
+            index,
+        };
+        for call in &mut file.calls {
+            script.resolve(call);
+        }
+    });
+}
+
+/// The module whose calls are being resolved.
+struct Caller<'a> {
+    module: Option<&'a ModuleInfo>,
+    name: &'a str,
+    uses: &'a UseContext,
+    index: &'a ProjectIndex,
+}
+
+impl Caller<'_> {
+    fn resolve(&self, call: &mut Call) {
+        match call.target {
+            CallTarget::SpecialForm | CallTarget::Dynamic => {}
+            CallTarget::External | CallTarget::Erlang => self.resolve_remote(call),
+            CallTarget::Unknown => self.resolve_local(call),
+            // Already resolved (a record resolved twice keeps its answer).
+            CallTarget::Local | CallTarget::Project | CallTarget::Kernel => {}
+        }
+    }
+
+    /// An alias an injected `alias` defines: `Routes.user_path` in a Phoenix controller.
+    fn expand_injected_alias(&self, module: &str) -> Option<String> {
+        let (first, rest) = match module.split_once('.') {
+            Some((first, rest)) => (first, Some(rest)),
+            None => (module, None),
+        };
+        let (_, full) = self
+            .uses
+            .aliases
+            .iter()
+            .rev()
+            .find(|(short, _)| short == first)?;
+        Some(match rest {
+            Some(rest) => format!("{full}.{rest}"),
+            None => full.clone(),
+        })
+    }
+
+    fn expand_reference(&self, reference: &mut crate::extract::Reference) {
+        if reference.unexpanded_alias && !self.index.modules.contains_key(reference.module.as_str())
+        {
+            if let Some(full) = self.expand_injected_alias(reference.module.as_str()) {
+                reference.module = self.index.symbol(&full);
+            }
+        }
+    }
+
+    fn resolve_remote(&self, call: &mut Call) {
+        let Some(mut module) = call.module.clone() else {
+            return;
+        };
+        if call.unexpanded_alias && !self.index.modules.contains_key(module.as_str()) {
+            if let Some(full) = self.expand_injected_alias(module.as_str()) {
+                module = self.index.symbol(&full);
+                call.module = Some(module.clone());
+            }
+        }
+        let name = call.name.as_ref().map(Symbol::as_str).unwrap_or("");
+        if let Some(info) = self.index.modules.get(module.as_str()) {
+            call.target = if module.as_str() == self.name {
+                CallTarget::Local
+            } else {
+                CallTarget::Project
+            };
+            match info.lookup(name, call.arity) {
+                Some(kind) => call.is_macro = is_macro_kind(kind),
+                None => {
+                    let injected = self.index.uses.get(module.as_str()).is_some_and(|uses| {
+                        call.arity.is_some_and(|arity| uses.defines(name, arity))
+                    });
+                    call.undefined = !injected;
+                }
+            }
+        } else if module.as_str() == "Kernel" {
+            call.target = CallTarget::Kernel;
+            call.is_macro = call
+                .arity
+                .and_then(|arity| known_export(kernel_exports(), name, arity))
+                .unwrap_or(false);
+        } else if module.as_str() == "Kernel.SpecialForms" {
+            call.target = CallTarget::SpecialForm;
+            call.is_macro = true;
+        } else if module.as_str().starts_with(':') {
+            call.target = CallTarget::Erlang;
+        } else {
+            call.target = CallTarget::External;
+            call.is_macro = match (self.index.exports(module.as_str()), call.arity) {
+                (Exports::Known(exports), Some(arity)) => {
+                    known_export(exports, name, arity).unwrap_or(false)
+                }
+                _ => false,
+            };
+        }
+    }
+
+    fn resolve_local(&self, call: &mut Call) {
+        let lexical = call.imports.take().unwrap_or_default();
+        let (Some(name), Some(arity)) = (call.name.clone(), call.arity) else {
+            return;
+        };
+        let name = name.as_str();
+        // Quoted code runs in the module that injects it: its local calls are that module's.
+        if !call.quoted {
+            if let Some(kind) = self.module.and_then(|m| m.lookup(name, Some(arity))) {
+                call.target = CallTarget::Local;
+                call.module = self.module.and_then(|m| m.symbol.clone());
+                call.is_macro = is_macro_kind(kind);
+                return;
+            }
+            if self.uses.defines(name, arity) {
+                call.target = CallTarget::Local;
+                call.module = self.module.and_then(|m| m.symbol.clone());
+                return;
+            }
+        }
+        let mut unknown: Vec<Symbol> = Vec::new();
+        let from_use = self
+            .uses
+            .imports
+            .iter()
+            .filter(|_| !call.quoted)
+            .filter_map(|import| {
+                let explicit = import.admission(name, arity)?;
+                Some((import.module.clone(), explicit))
+            });
+        let candidates: Vec<(Symbol, bool)> = lexical.iter().cloned().chain(from_use).collect();
+        for (module, explicit) in &candidates {
+            match self.index.imported(module.as_str(), name, arity) {
+                Some(is_macro) => return self.imported(call, module, is_macro),
+                None if matches!(self.index.exports(module.as_str()), Exports::Unknown) => {
+                    // `import M, only: [f: 1]` names what it imports: M has it.
+                    if *explicit {
+                        return self.imported(call, module, false);
+                    }
+                    unknown.push(module.clone());
+                }
+                None => {}
+            }
+        }
+        if !call.kernel_imported {
+            if let Some(is_macro) = known_export(kernel_exports(), name, arity) {
+                call.target = CallTarget::Kernel;
+                call.module = self.index.kernel.clone();
+                call.is_macro = is_macro;
+                call.imported = true;
+                return;
+            }
+        }
+        if !call.quoted {
+            unknown.extend(self.uses.unknown_uses.iter().cloned());
+        }
+        unknown.sort();
+        unknown.dedup();
+        call.target = CallTarget::Unknown;
+        call.imports = (!unknown.is_empty())
+            .then(|| unknown.into_iter().map(|module| (module, false)).collect());
+    }
+
+    fn imported(&self, call: &mut Call, module: &Symbol, is_macro: bool) {
+        call.imported = true;
+        call.is_macro = is_macro;
+        call.target = match module.as_str() {
+            "Kernel" => CallTarget::Kernel,
+            name if name.starts_with(':') => CallTarget::Erlang,
+            name if self.index.modules.contains_key(name) => {
+                if name == self.name {
+                    CallTarget::Local
+                } else {
+                    CallTarget::Project
+                }
+            }
+            _ => CallTarget::External,
+        };
+        call.module = Some(module.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_tables_are_sorted_for_binary_search() {
+        for (module, exports) in stdlib::MODULES {
+            let mut sorted = exports.to_vec();
+            sorted.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            assert_eq!(&sorted, exports, "{module}");
+        }
+        assert_eq!(known_export(kernel_exports(), "if", 2), Some(true));
+        assert_eq!(known_export(kernel_exports(), "is_nil", 1), Some(true));
+        assert_eq!(known_export(kernel_exports(), "elem", 2), Some(false));
+        assert_eq!(known_export(kernel_exports(), "elem", 3), None);
+    }
+
+    #[test]
+    fn use_imports_filter_by_only_and_except() {
+        let import = UseImport {
+            module: Symbol::new("Phoenix.Controller"),
+            only: Some(vec!["get_csrf_token/0".into()]),
+            except: None,
+        };
+        assert_eq!(import.admission("get_csrf_token", 0), Some(true));
+        assert_eq!(import.admission("json", 2), None);
+        let import = UseImport {
+            module: Symbol::new("M"),
+            only: None,
+            except: Some(vec!["f/1".into()]),
+        };
+        assert_eq!(import.admission("f", 1), None);
+        assert_eq!(import.admission("f", 2), Some(false));
+    }
+}

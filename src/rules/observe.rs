@@ -1,0 +1,199 @@
+//! The bridge between the single walk over a file and the rules: turns the nodes the walk
+//! meets into the events rules subscribed to — node kinds as they are, calls resolved through
+//! the walk's lexical aliases (pipes count the piped value; captures `&M.f/2` carry their
+//! arity), each with the site the walk knows.
+
+use tree_sitter::Node;
+
+use super::engine::{CallEvent, FileRun, Site};
+use crate::syntax;
+
+/// What the walk offers the rules about where it is.
+pub(crate) trait WalkView {
+    /// A module reference expanded as the compiler would (`Elixir.`, aliases, `__MODULE__`);
+    /// Erlang modules keep their colon.
+    fn resolve_module(&self, node: Node<'_>) -> Option<String>;
+    /// The enclosing module, definition, quote and attribute.
+    fn site(&self) -> SiteOwned;
+}
+
+/// [`Site`] with owned names, so the walk can hand it over while it keeps mutating.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SiteOwned {
+    pub(crate) module: Option<String>,
+    pub(crate) function: Option<(String, u32, &'static str)>,
+    pub(crate) in_quote: bool,
+    pub(crate) attribute: Option<String>,
+}
+
+impl SiteOwned {
+    fn borrow(&self) -> Site<'_> {
+        Site {
+            module: self.module.as_deref(),
+            function: self
+                .function
+                .as_ref()
+                .map(|(name, arity, kind)| (name.as_str(), *arity, *kind)),
+            in_quote: self.in_quote,
+            attribute: self.attribute.as_deref(),
+        }
+    }
+}
+
+/// Per-file state of the bridge.
+pub(crate) struct Observer<'e> {
+    pub(crate) run: FileRun<'e>,
+    /// Calls on the right of `|>`: their arity counts the piped value.
+    piped: Vec<usize>,
+    /// Calls already reported as the target of a capture `&M.f/n`.
+    captured: Vec<usize>,
+    source: &'e [u8],
+}
+
+impl<'e> Observer<'e> {
+    pub(crate) fn new(run: FileRun<'e>, source: &'e [u8]) -> Observer<'e> {
+        Observer {
+            run,
+            piped: Vec::new(),
+            captured: Vec::new(),
+            source,
+        }
+    }
+
+    pub(crate) fn into_run(self) -> FileRun<'e> {
+        self.run
+    }
+
+    /// Called by the walk on entering every node.
+    pub(crate) fn enter(&mut self, node: Node<'_>, view: &dyn WalkView) {
+        let kind = node.kind();
+        if kind == "binary_operator" {
+            if let (Some(op), Some(right)) = (
+                node.child_by_field_name("operator"),
+                node.child_by_field_name("right"),
+            ) {
+                if &self.source[op.byte_range()] == b"|>" && right.kind() == "call" {
+                    self.piped.push(right.id());
+                }
+            }
+        }
+        let wants_kind = self.run.wants_kind(node.kind_id());
+        let call = match kind {
+            "call" if !self.captured.contains(&node.id()) => self.call_parts(node, view),
+            "unary_operator" => self.capture_parts(node, view),
+            _ => None,
+        };
+        if !wants_kind
+            && call
+                .as_ref()
+                .is_none_or(|c| !self.run.wants_callee(c.0.as_deref(), &c.1))
+        {
+            return;
+        }
+        let site = view.site();
+        if wants_kind {
+            self.run.node(node, &site.borrow());
+        }
+        if let Some((module, name, arity, piped, call_node)) = call {
+            let event = CallEvent {
+                module: module.as_deref(),
+                name: &name,
+                arity,
+                piped,
+                node: call_node,
+            };
+            self.run.call(&event, &site.borrow());
+        }
+    }
+
+    /// `M.f(args)`, `f(args)` (as `Kernel` when unqualified: rules that subscribe to Kernel
+    /// functions check that the name is not shadowed), with the pipe's value counted.
+    #[allow(clippy::type_complexity)] // reason: a private tuple, named at its only use
+    fn call_parts<'t>(
+        &self,
+        node: Node<'t>,
+        view: &dyn WalkView,
+    ) -> Option<(Option<String>, String, u32, bool, Node<'t>)> {
+        let target = node.child_by_field_name("target")?;
+        let piped = self.piped.contains(&node.id());
+        let arguments = count_arguments(node);
+        let arity = arguments + u32::from(piped);
+        match target.kind() {
+            "dot" => {
+                let left = target.child_by_field_name("left")?;
+                let right = target.child_by_field_name("right")?;
+                let module = view.resolve_module(left)?;
+                let name = syntax::text(right, self.source).into_owned();
+                Some((Some(module), name, arity, piped, node))
+            }
+            "identifier" => {
+                let name = syntax::text(target, self.source).into_owned();
+                Some((Some("Kernel".to_string()), name, arity, piped, node))
+            }
+            _ => None,
+        }
+    }
+
+    /// `&M.f/2` and `&f/1`.
+    #[allow(clippy::type_complexity)] // reason: as above
+    fn capture_parts<'t>(
+        &mut self,
+        node: Node<'t>,
+        view: &dyn WalkView,
+    ) -> Option<(Option<String>, String, u32, bool, Node<'t>)> {
+        let operator = node.child_by_field_name("operator")?;
+        if &self.source[operator.byte_range()] != b"&" {
+            return None;
+        }
+        let operand = node.child_by_field_name("operand")?;
+        if operand.kind() != "binary_operator" {
+            return None;
+        }
+        let slash = operand.child_by_field_name("operator")?;
+        if &self.source[slash.byte_range()] != b"/" {
+            return None;
+        }
+        let left = operand.child_by_field_name("left")?;
+        let arity: u32 = syntax::text(operand.child_by_field_name("right")?, self.source)
+            .parse()
+            .ok()?;
+        let (module, name) = match left.kind() {
+            "call" => {
+                let target = left.child_by_field_name("target")?;
+                if target.kind() != "dot" {
+                    return None;
+                }
+                self.captured.push(left.id());
+                let module = view.resolve_module(target.child_by_field_name("left")?)?;
+                let name = syntax::text(target.child_by_field_name("right")?, self.source);
+                (Some(module), name.into_owned())
+            }
+            "identifier" => (
+                Some("Kernel".to_string()),
+                syntax::text(left, self.source).into_owned(),
+            ),
+            _ => return None,
+        };
+        Some((module, name, arity, false, node))
+    }
+}
+
+/// Arguments as written (a trailing keyword list counts one; a `do` block counts one).
+fn count_arguments(call: Node<'_>) -> u32 {
+    let mut count = 0;
+    let mut cursor = call.walk();
+    for child in call.named_children(&mut cursor) {
+        match child.kind() {
+            "arguments" => {
+                let mut inner = child.walk();
+                count += child
+                    .named_children(&mut inner)
+                    .filter(|n| n.kind() != "comment")
+                    .count() as u32;
+            }
+            "do_block" => count += 1,
+            _ => {}
+        }
+    }
+    count
+}

@@ -1,0 +1,175 @@
+//! warning rules, and the few tree helpers the call-shaped rules of this category and of
+//! `design` share: finding the callee token Credo anchors on, counting arguments as written,
+//! and reporting a Credo "trigger" (column = the token's, end = column + the trigger's length).
+
+pub(crate) mod dbg_call;
+pub(crate) mod expensive_empty_check;
+pub(crate) mod iex_pry;
+pub(crate) mod io_inspect;
+pub(crate) mod operation_on_same_values;
+pub(crate) mod raise_inside_rescue;
+pub(crate) mod unused_enum_result;
+
+use tree_sitter::Node;
+
+use crate::extract::compact_spaces;
+use crate::rules::engine::{Reporter, Rule, Site};
+use crate::syntax::{self, Positions};
+
+/// The rules of this category.
+pub(crate) fn rules() -> Vec<Box<dyn Rule>> {
+    vec![
+        Box::new(dbg_call::DbgCall::new()),
+        Box::new(expensive_empty_check::ExpensiveEmptyCheck::new()),
+        Box::new(iex_pry::IexPry::new()),
+        Box::new(io_inspect::IoInspect::new()),
+        Box::new(operation_on_same_values::OperationOnSameValues::new()),
+        Box::new(raise_inside_rescue::RaiseInsideRescue::new()),
+        Box::new(unused_enum_result::UnusedEnumResult::new()),
+    ]
+}
+
+/// The `call` node a call event is about: the event's own node, or for a capture `&M.f/2`
+/// (whose event carries the `&` node) the `M.f` call inside it.
+pub(crate) fn event_call(node: Node<'_>) -> Option<Node<'_>> {
+    if node.kind() == "call" {
+        return Some(node);
+    }
+    capture_target(node).filter(|target| target.kind() == "call")
+}
+
+/// `&name/arity` and `&M.name/arity`: the node left of the `/` (an `identifier` or a `call`).
+pub(crate) fn capture_target(node: Node<'_>) -> Option<Node<'_>> {
+    if node.kind() != "unary_operator" {
+        return None;
+    }
+    let operand = node.child_by_field_name("operand")?;
+    if operand.kind() != "binary_operator" {
+        return None;
+    }
+    operand.child_by_field_name("left")
+}
+
+/// For a remote call `M.f(...)`: the node left of the dot (`M`) and the function name.
+pub(crate) fn remote_parts(call: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
+    let target = call.child_by_field_name("target")?;
+    if target.kind() != "dot" {
+        return None;
+    }
+    Some((
+        target.child_by_field_name("left")?,
+        target.child_by_field_name("right")?,
+    ))
+}
+
+/// The alias left of the dot of a remote call, exactly as written (`IO`, `Elixir.IO`), which
+/// is what Credo's patterns match (`{:__aliases__, _, [:IO]}`), before any alias expansion.
+pub(crate) fn written_alias<'t>(call: Node<'t>, source: &[u8]) -> Option<(Node<'t>, String)> {
+    let (left, _) = remote_parts(call)?;
+    (left.kind() == "alias").then(|| (left, compact(&syntax::text(left, source))))
+}
+
+/// The name of a local call `f(...)` (its target is an identifier).
+pub(crate) fn local_name<'s>(
+    call: Node<'_>,
+    source: &'s [u8],
+) -> Option<std::borrow::Cow<'s, str>> {
+    if call.kind() != "call" {
+        return None;
+    }
+    let target = call.child_by_field_name("target")?;
+    (target.kind() == "identifier").then(|| syntax::text(target, source))
+}
+
+/// The children of `node` that are code (comments are named nodes in tree-sitter-elixir).
+pub(crate) fn code_children(node: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor)
+        .filter(|child| child.kind() != "comment")
+        .collect()
+}
+
+/// The arguments of a call as written: the children of its `arguments` node (a trailing
+/// keyword list is one), without the piped value; a `do` block is not counted.
+pub(crate) fn written_arguments(call: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = call.walk();
+    let arguments = call
+        .named_children(&mut cursor)
+        .find(|child| child.kind() == "arguments");
+    arguments.map(code_children).unwrap_or_default()
+}
+
+/// The call's `do … end` block, if it has one.
+pub(crate) fn do_block(call: Node<'_>) -> Option<Node<'_>> {
+    let mut cursor = call.walk();
+    let found = call
+        .named_children(&mut cursor)
+        .find(|child| child.kind() == "do_block");
+    found
+}
+
+/// Whether `node` is `@…` (a module attribute read or definition).
+pub(crate) fn is_attribute(node: Node<'_>, source: &[u8]) -> bool {
+    node.kind() == "unary_operator"
+        && node
+            .child_by_field_name("operator")
+            .is_some_and(|op| &source[op.byte_range()] == b"@")
+}
+
+/// For `@name value` (or `@name`): the attribute's name.
+pub(crate) fn attribute_name<'s>(
+    node: Node<'_>,
+    source: &'s [u8],
+) -> Option<std::borrow::Cow<'s, str>> {
+    if !is_attribute(node, source) {
+        return None;
+    }
+    let operand = node.child_by_field_name("operand")?;
+    match operand.kind() {
+        "identifier" => Some(syntax::text(operand, source)),
+        "call" => local_name(operand, source),
+        _ => None,
+    }
+}
+
+/// `(x)` is `x` in Elixir's AST: a parenthesised block of one expression disappears.
+pub(crate) fn unparenthesised(node: Node<'_>) -> Node<'_> {
+    let mut node = node;
+    while node.kind() == "block" {
+        match code_children(node).as_slice() {
+            [only] => node = *only,
+            _ => break,
+        }
+    }
+    node
+}
+
+/// Reports a Credo-style finding: it starts at `anchor` (the token Credo's issue points at)
+/// and spans `trigger` (column + the trigger's length, as Credo's `column_end`); the
+/// fingerprint uses the text of `code`, the whole construct.
+pub(crate) fn report_trigger(
+    out: &mut Reporter<'_>,
+    anchor: Node<'_>,
+    trigger: &str,
+    code: Node<'_>,
+    site: &Site<'_>,
+    message: impl Into<String>,
+) {
+    let positions = Positions::new(out.source());
+    let (line, column) = positions.start(anchor);
+    let end_column = column + trigger.chars().count() as u32;
+    let snippet = compact_spaces(&syntax::text(code, out.source()));
+    out.at(
+        (line, column, line, end_column),
+        site.module.map(str::to_string),
+        site.function
+            .map(|(name, arity, _)| format!("{name}/{arity}")),
+        snippet,
+        message,
+    );
+}
+
+/// Removes all whitespace: `Foo . Bar` and `Foo.Bar` are the same alias.
+pub(crate) fn compact(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
