@@ -27,6 +27,8 @@ pub(crate) struct Report {
     /// Absolute path of the root; every `path` in the report is relative to it.
     pub(crate) root: String,
     pub(crate) summary: Summary,
+    #[serde(serialize_with = "json::serialize_files_in_parallel")]
+    #[schemars(with = "Vec<FileRecord>")]
     pub(crate) files: Vec<FileRecord>,
     /// Module dependencies with `mix xref`'s labels, fan-in/fan-out and cycles; absent with
     /// `--no-calls`.
