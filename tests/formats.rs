@@ -79,6 +79,10 @@ fn stabilise_value(value: &mut serde_json::Value) {
         for (_, child) in object.iter_mut() {
             stabilise_value(child);
         }
+    } else if let Some(items) = value.as_array_mut() {
+        for item in items {
+            stabilise_value(item);
+        }
     }
 }
 
