@@ -127,7 +127,10 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     "ElixirScope.AST.Repository.Enhanced",
                     Permanent,
                     ms(5_000),
-                    Built::Planned("[3a] call graph, [3b] metrics"),
+                    // Its data (the call graph of [3a], the metrics of [3b]) is computed in the
+                    // project phase of every batch run; a long-lived service that keeps it up
+                    // to date is [7]'s.
+                    Built::Planned("[7] watch (graph and metrics are computed per run today)"),
                 ),
                 DesignNode {
                     id: "memory_manager",
