@@ -98,6 +98,17 @@ fn select_and_ignore_are_ruff_style() {
         findings(&report, "io-inspect"),
         vec![("lib/a.ex".into(), 3)]
     );
+    // The runtime section says how long each rule took.
+    let timed: Vec<&str> = report["runtime"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        timed.contains(&"io-inspect") && timed.contains(&"unsafe-to-atom"),
+        "{timed:?}"
+    );
 }
 
 #[test]

@@ -16,7 +16,9 @@ use crate::exit;
 use crate::report::analysis::{
     self, AnalyzeReport, AnalyzeRun, DisabledRule, FileOutcome, RuleSummary,
 };
-use crate::report::{findings_text, github, sarif, FailureRecord, Reason, RuntimeInfo, Status};
+use crate::report::{
+    findings_text, github, sarif, FailureRecord, Reason, RuleTiming, RuntimeInfo, Status,
+};
 use crate::rules::engine::Engine;
 use crate::rules::model::{RuleMeta, Severity};
 use crate::rules::{registry, Analysis};
@@ -62,6 +64,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
     let mut files = Vec::new();
     let mut failures = Vec::new();
     let mut suppressed = 0;
+    let mut rule_nanos: BTreeMap<&'static str, u64> = BTreeMap::new();
     for id in &enabled {
         breakers.register(id);
     }
@@ -80,6 +83,9 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         };
         findings.extend(found.findings.iter().cloned());
         suppressed += found.suppressed;
+        for (rule, nanos) in &found.rule_nanos {
+            *rule_nanos.entry(rule).or_default() += nanos;
+        }
         for (rule, message) in &found.failures {
             breakers.record_failure(rule);
             failures.push(FailureRecord {
@@ -130,6 +136,13 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         supervision: batch.host.supervision(),
         breakers: verdicts,
         pools: batch.host.pools(),
+        rules: rule_nanos
+            .into_iter()
+            .map(|(rule, nanos)| RuleTiming {
+                rule: rule.to_string(),
+                elapsed_us: nanos / 1_000,
+            })
+            .collect(),
     };
     let batch::Batch {
         root,

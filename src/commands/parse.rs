@@ -89,6 +89,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         supervision: host.supervision(),
         breakers: host.shared().breakers.verdicts(),
         pools: host.pools(),
+        rules: Vec::new(),
     };
     let shutdown_started = Instant::now();
     host.shutdown();

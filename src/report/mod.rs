@@ -282,6 +282,17 @@ pub(crate) struct RuntimeInfo {
     pub(crate) breakers: Vec<crate::runtime::run_breakers::BreakerVerdict>,
     /// Worker pools (bulkheads) and their queues.
     pub(crate) pools: Vec<PoolRuntime>,
+    /// `analyze`: the time each rule took over the run, summed over the worker threads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) rules: Vec<RuleTiming>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RuleTiming {
+    pub(crate) rule: String,
+    /// Microseconds of CPU spent in the rule's checks, all files and threads together.
+    pub(crate) elapsed_us: u64,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

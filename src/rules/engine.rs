@@ -169,6 +169,7 @@ impl Engine {
             raw: Vec::new(),
             failures: Vec::new(),
             comments: Vec::new(),
+            nanos: vec![0; self.rules.len()],
         }
     }
 }
@@ -273,6 +274,8 @@ pub(crate) struct FileRun<'e> {
     /// (rule, panic message) for rules that failed on this file.
     failures: Vec<(usize, String)>,
     comments: Vec<super::suppress::Comment>,
+    /// Time spent in each rule on this file, for the report's `runtime.rules`.
+    nanos: Vec<u64>,
 }
 
 impl<'e> FileRun<'e> {
@@ -282,6 +285,7 @@ impl<'e> FileRun<'e> {
         }
         let engine = self.engine;
         let mut found = Vec::new();
+        let started = std::time::Instant::now();
         let outcome = panic_capture::capturing(|| {
             catch_unwind(AssertUnwindSafe(|| {
                 let rule_ref = engine.rules[rule].as_ref();
@@ -296,6 +300,7 @@ impl<'e> FileRun<'e> {
                 check(rule_ref, &mut reporter);
             }))
         });
+        self.nanos[rule] += u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         match outcome {
             Ok(()) => self.raw.extend(found),
             Err(payload) => {
@@ -349,6 +354,7 @@ impl<'e> FileRun<'e> {
             findings: self.raw,
             failures: self.failures,
             comments: self.comments,
+            nanos: self.nanos,
         }
     }
 
@@ -378,6 +384,8 @@ pub(crate) struct FileAnalysis {
     pub(crate) findings: Vec<RawFinding>,
     pub(crate) failures: Vec<(usize, String)>,
     pub(crate) comments: Vec<super::suppress::Comment>,
+    /// Nanoseconds spent in each rule (by index).
+    pub(crate) nanos: Vec<u64>,
 }
 
 /// Turns raw findings into report findings with fingerprints: rule, enclosing function, the

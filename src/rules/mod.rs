@@ -35,6 +35,8 @@ pub(crate) struct FileFindings {
     /// (rule id, panic message) for every rule that failed on the file.
     pub(crate) failures: Vec<(&'static str, String)>,
     pub(crate) suppressed: u64,
+    /// (rule id, nanoseconds spent on this file), for every rule that ran.
+    pub(crate) rule_nanos: Vec<(&'static str, u64)>,
 }
 
 impl std::fmt::Debug for Analysis {
@@ -87,6 +89,12 @@ impl Analysis {
                 .map(|(rule, message)| (self.engine.rule(rule).meta().id, message))
                 .collect(),
             suppressed: applied.suppressed,
+            rule_nanos: analysis
+                .nanos
+                .iter()
+                .enumerate()
+                .map(|(rule, nanos)| (self.engine.rule(rule).meta().id, *nanos))
+                .collect(),
         }
     }
 }
