@@ -94,6 +94,12 @@ pub(crate) struct Engine {
     file_rules: Vec<usize>,
     /// `comment` nodes are always collected, for suppressions.
     comment_kind: u16,
+    /// Indexed by node kind id: whether any rule (or the comment collector) wants the kind. A
+    /// vector, not a map: it is asked for every node of every file.
+    kind_wanted: Vec<bool>,
+    /// Every function name some rule subscribed to, whatever the module: the walk checks the
+    /// name, which costs nothing, before it resolves the module.
+    callee_names: std::collections::HashSet<&'static str>,
 }
 
 impl Engine {
@@ -122,13 +128,26 @@ impl Engine {
             }
         }
         let severities = rules.iter().map(|r| r.meta().severity).collect();
+        let comment_kind = language.id_for_node_kind("comment", true);
+        let mut kind_wanted = vec![false; language.node_kind_count() + 1];
+        for &id in by_kind.keys().chain([&comment_kind]) {
+            if let Some(slot) = kind_wanted.get_mut(usize::from(id)) {
+                *slot = true;
+            }
+        }
+        let callee_names = by_callee
+            .values()
+            .flat_map(|names| names.keys().copied())
+            .collect();
         Engine {
             rules,
             severities,
             by_kind,
             by_callee,
             file_rules,
-            comment_kind: language.id_for_node_kind("comment", true),
+            comment_kind,
+            kind_wanted,
+            callee_names,
         }
     }
 
@@ -142,7 +161,15 @@ impl Engine {
 
     /// Whether the walk must report node events of this kind at all.
     pub(crate) fn wants_kind(&self, kind_id: u16) -> bool {
-        kind_id == self.comment_kind || self.by_kind.contains_key(&kind_id)
+        self.kind_wanted
+            .get(usize::from(kind_id))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Whether any rule subscribed to a function of this name.
+    pub(crate) fn wants_name(&self, name: &str) -> bool {
+        self.callee_names.contains(name)
     }
 
     /// The index of the rule with this id, if it runs.
@@ -364,6 +391,10 @@ impl<'e> FileRun<'e> {
 
     pub(crate) fn wants_kind(&self, kind_id: u16) -> bool {
         self.engine.wants_kind(kind_id)
+    }
+
+    pub(crate) fn wants_name(&self, name: &str) -> bool {
+        self.engine.wants_name(name)
     }
 
     pub(crate) fn wants_callee(&self, module: Option<&str>, name: &str) -> bool {

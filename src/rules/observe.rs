@@ -3,6 +3,9 @@
 //! the walk's lexical aliases (pipes count the piped value; captures `&M.f/2` carry their
 //! arity), each with the site the walk knows.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 use tree_sitter::Node;
 
 use super::engine::{CallEvent, FileRun, Site};
@@ -44,19 +47,40 @@ impl SiteOwned {
 pub(crate) struct Observer<'e> {
     pub(crate) run: FileRun<'e>,
     /// Calls on the right of `|>`: their arity counts the piped value.
-    piped: Vec<usize>,
+    piped: HashSet<usize>,
     /// Calls already reported as the target of a capture `&M.f/n`.
-    captured: Vec<usize>,
+    captured: HashSet<usize>,
     source: &'e [u8],
+    kinds: &'static Kinds,
+}
+
+/// Node kind ids the bridge compares on every node (ids, not strings: no `strlen` per node).
+pub(crate) struct Kinds {
+    binary_operator: u16,
+    call: u16,
+    unary_operator: u16,
+}
+
+fn kinds() -> &'static Kinds {
+    static KINDS: OnceLock<Kinds> = OnceLock::new();
+    KINDS.get_or_init(|| {
+        let language = syntax::language();
+        Kinds {
+            binary_operator: language.id_for_node_kind("binary_operator", true),
+            call: language.id_for_node_kind("call", true),
+            unary_operator: language.id_for_node_kind("unary_operator", true),
+        }
+    })
 }
 
 impl<'e> Observer<'e> {
     pub(crate) fn new(run: FileRun<'e>, source: &'e [u8]) -> Observer<'e> {
         Observer {
             run,
-            piped: Vec::new(),
-            captured: Vec::new(),
+            piped: HashSet::new(),
+            captured: HashSet::new(),
             source,
+            kinds: kinds(),
         }
     }
 
@@ -66,22 +90,24 @@ impl<'e> Observer<'e> {
 
     /// Called by the walk on entering every node.
     pub(crate) fn enter(&mut self, node: Node<'_>, view: &dyn WalkView) {
-        let kind = node.kind();
-        if kind == "binary_operator" {
+        let kind = node.kind_id();
+        if kind == self.kinds.binary_operator {
             if let (Some(op), Some(right)) = (
                 node.child_by_field_name("operator"),
                 node.child_by_field_name("right"),
             ) {
-                if &self.source[op.byte_range()] == b"|>" && right.kind() == "call" {
-                    self.piped.push(right.id());
+                if &self.source[op.byte_range()] == b"|>" && right.kind_id() == self.kinds.call {
+                    self.piped.insert(right.id());
                 }
             }
         }
         let wants_kind = self.run.wants_kind(node.kind_id());
-        let call = match kind {
-            "call" if !self.captured.contains(&node.id()) => self.call_parts(node, view),
-            "unary_operator" => self.capture_parts(node, view),
-            _ => None,
+        let call = if kind == self.kinds.call && !self.captured.contains(&node.id()) {
+            self.call_parts(node, view)
+        } else if kind == self.kinds.unary_operator {
+            self.capture_parts(node, view)
+        } else {
+            None
         };
         if !wants_kind
             && call
@@ -115,6 +141,16 @@ impl<'e> Observer<'e> {
         view: &dyn WalkView,
     ) -> Option<(Option<String>, String, u32, bool, Node<'t>)> {
         let target = node.child_by_field_name("target")?;
+        // The name first: it is free to read, and most calls interest no rule, so their
+        // module is never resolved.
+        let name_node = match target.kind() {
+            "dot" => target.child_by_field_name("right")?,
+            "identifier" => target,
+            _ => return None,
+        };
+        if !self.run.wants_name(&syntax::text(name_node, self.source)) {
+            return None;
+        }
         let piped = self.piped.contains(&node.id());
         let arguments = count_arguments(node);
         let arity = arguments + u32::from(piped);
@@ -163,7 +199,7 @@ impl<'e> Observer<'e> {
                 if target.kind() != "dot" {
                     return None;
                 }
-                self.captured.push(left.id());
+                self.captured.insert(left.id());
                 let module = view.resolve_module(target.child_by_field_name("left")?)?;
                 let name = syntax::text(target.child_by_field_name("right")?, self.source);
                 (Some(module), name.into_owned())
