@@ -1,6 +1,7 @@
 //! The rule library of `elixirscope analyze`: one file per rule under its category, a plain
 //! registry, the engine that feeds rules from the single walk, and suppressions.
 
+pub(crate) mod anchor;
 pub(crate) mod complexity;
 pub(crate) mod design;
 // Parts of the engine's API (site fields, reporter helpers) are read by the rules of [4a] being

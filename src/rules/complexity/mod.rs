@@ -4,7 +4,6 @@
 //! `def` line, with the column computed from the function name (CREDO_CHECKS.md §0–5).
 
 pub(crate) mod abc_size;
-pub(crate) mod anchor;
 pub(crate) mod cyclomatic_complexity;
 pub(crate) mod function_arity;
 pub(crate) mod nesting_depth;
@@ -13,6 +12,7 @@ pub(crate) mod perceived_complexity;
 use crate::extract::metrics::ClauseMetrics;
 use crate::extract::{FunctionKind, InjectedKind};
 use crate::report::FileRecord;
+use crate::rules::anchor;
 use crate::rules::engine::{Reporter, Rule};
 
 /// The rules of this category.

@@ -86,7 +86,7 @@ impl Rule for NestingDepth {
             let trigger = if depth == 0 {
                 clause.kind.keyword()
             } else {
-                nesting_operator(super::anchor::line_text(out.source(), line)).unwrap_or("")
+                nesting_operator(crate::rules::anchor::line_text(out.source(), line)).unwrap_or("")
             };
             let message =
                 format!("Function body is nested too deep (max depth is {max}, was {depth}).");

@@ -3,7 +3,7 @@
 use tree_sitter::Node;
 
 use super::{ast_argument_count, local_call_name, read_head, root_of, written_arguments, Head};
-use crate::rules::complexity::anchor;
+use crate::rules::anchor;
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site};
 use crate::rules::model::{Category, Parameter, RuleDocs, RuleMeta, Severity};
 use crate::syntax;

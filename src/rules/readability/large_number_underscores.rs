@@ -2,7 +2,7 @@
 
 use tree_sitter::Node;
 
-use crate::rules::complexity::anchor;
+use crate::rules::anchor;
 use crate::rules::engine::{Interests, Reporter, Rule, Site};
 use crate::rules::model::{Category, Parameter, RuleDocs, RuleMeta, Severity};
 use crate::syntax::{self, Positions};

@@ -4,7 +4,7 @@ use regex_lite::Regex;
 use tree_sitter::Node;
 
 use super::{ast_argument_count, do_statements, local_call_name, written_arguments};
-use crate::rules::complexity::anchor;
+use crate::rules::anchor;
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site};
 use crate::rules::model::{Category, Parameter, RuleDocs, RuleMeta, Severity};
 use crate::syntax::{self, Positions};

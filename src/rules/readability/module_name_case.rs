@@ -3,7 +3,7 @@
 use tree_sitter::Node;
 
 use super::{local_call_name, written_arguments};
-use crate::rules::complexity::anchor;
+use crate::rules::anchor;
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site};
 use crate::rules::model::{Category, Parameter, RuleDocs, RuleMeta, Severity};
 use crate::syntax::Positions;
