@@ -309,7 +309,6 @@ impl WalkView for Extractor<'_> {
         SiteOwned {
             module: self.enclosing_module_name(),
             function,
-            in_quote: self.in_quote(),
             attribute: self.attribute.as_ref().map(|(_, name)| name.clone()),
         }
     }

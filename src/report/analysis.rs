@@ -3,7 +3,6 @@
 //! `parse` report, field order here is the order in the JSON, every list is sorted by
 //! [`AnalyzeReport::new`] so output is byte-identical whatever `--jobs` is, and
 //! `schema/analyze.schema.json` is generated from these types (a test fails when it is stale).
-#![cfg_attr(not(test), allow(dead_code))] // reason: the `analyze` command ([4a]) is wired onto this
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -74,6 +73,7 @@ impl SeverityCounts {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn total(&self) -> u64 {
         self.error + self.warning + self.info
     }

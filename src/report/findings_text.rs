@@ -2,13 +2,12 @@
 //! shape editors and terminals turn into links), on a terminal with the source line and a caret
 //! under the finding, then a summary line, the counts per rule with `--statistics`, and the files
 //! and rules the run could not cover.
-#![cfg_attr(not(test), allow(dead_code))] // reason: the `analyze` command ([4a]) is wired onto this
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::analysis::AnalyzeReport;
-use super::Status;
+use super::style::Style;
 use crate::rules::model::{Category, Finding, Severity};
 
 /// Columns a tab takes in the source excerpt: a fixed width, as rustc prints them, so the
@@ -36,50 +35,6 @@ pub(crate) fn nth_line(text: &str, line: u32) -> Option<&str> {
     text.split('\n')
         .nth(index)
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
-}
-
-/// ANSI styles, or nothing when colour is off (the approach of `report::text`).
-struct Style {
-    on: bool,
-}
-
-impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.on && !text.is_empty() {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-    fn bold(&self, text: &str) -> String {
-        self.paint("1", text)
-    }
-    fn dim(&self, text: &str) -> String {
-        self.paint("2", text)
-    }
-    fn gutter(&self, text: &str) -> String {
-        self.paint("1;34", text)
-    }
-    fn severity_code(severity: Severity) -> &'static str {
-        match severity {
-            Severity::Error => "1;31",
-            Severity::Warning => "1;33",
-            Severity::Info => "1;36",
-        }
-    }
-    fn severity(&self, severity: Severity, text: &str) -> String {
-        self.paint(Self::severity_code(severity), text)
-    }
-    fn status(&self, status: Status) -> String {
-        let (code, word) = match status {
-            Status::Ok => ("32", "ok"),
-            Status::SyntaxError => ("33", "syntax_error"),
-            Status::Failed => ("31", "failed"),
-            Status::Timeout => ("31", "timeout"),
-            Status::Skipped => ("2", "skipped"),
-        };
-        self.paint(code, word)
-    }
 }
 
 pub(crate) fn write(

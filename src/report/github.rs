@@ -14,7 +14,6 @@
 //! ("10 warning annotations, 10 error annotations, and 10 notice annotations per step");
 //! escaping follows `escapeData`/`escapeProperty` in actions/toolkit
 //! `packages/core/src/command.ts`.
-#![cfg_attr(not(test), allow(dead_code))] // reason: the `analyze` command ([4a]) is wired onto this
 
 use std::io::Write;
 

@@ -9,6 +9,7 @@ pub(crate) mod github;
 pub(crate) mod json;
 pub(crate) mod ndjson;
 pub(crate) mod sarif;
+mod style;
 pub(crate) mod text;
 
 use schemars::JsonSchema;

@@ -9,7 +9,6 @@
 //! character, as in the JSON report. The whole log is typed structs serialised in field order,
 //! so it is byte-identical between runs and builds. A test validates it against the official
 //! schema (`tests/data/sarif-2.1.0.json`).
-#![cfg_attr(not(test), allow(dead_code))] // reason: the `analyze` command ([4a]) is wired onto this
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

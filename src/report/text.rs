@@ -2,35 +2,8 @@
 
 use std::io::Write;
 
+use super::style::Style;
 use super::{Report, Status};
-
-/// ANSI styles, or nothing when colour is off.
-struct Style {
-    on: bool,
-}
-
-impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.on {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-    fn bold(&self, text: &str) -> String {
-        self.paint("1", text)
-    }
-    fn status(&self, status: Status) -> String {
-        let (code, word) = match status {
-            Status::Ok => ("32", "ok"),
-            Status::SyntaxError => ("33", "syntax_error"),
-            Status::Failed => ("31", "failed"),
-            Status::Timeout => ("31", "timeout"),
-            Status::Skipped => ("2", "skipped"),
-        };
-        self.paint(code, word)
-    }
-}
 
 pub(crate) fn write(report: &Report, out: &mut dyn Write, color: bool) -> std::io::Result<()> {
     let style = Style { on: color };

@@ -26,8 +26,6 @@ pub(crate) struct Site<'a> {
     pub(crate) module: Option<&'a str>,
     /// The enclosing definition clause: name, arity and keyword (`def`, `defp`, ...).
     pub(crate) function: Option<(&'a str, u32, &'a str)>,
-    /// Inside a `quote` (template code of another module).
-    pub(crate) in_quote: bool,
     /// Inside the value of module attribute `@name` at module level.
     pub(crate) attribute: Option<&'a str>,
 }
@@ -78,6 +76,8 @@ pub(crate) trait Rule: Send + Sync {
     fn check_file(&self, _file: &FileRecord, _out: &mut Reporter<'_>) {}
     /// Findings the engine itself produces for this rule (`unused-suppression`), rather than
     /// events of the walk.
+    #[cfg_attr(not(test), allow(dead_code))] // reason: read by the registry test, which lets
+                                             // engine-produced rules subscribe to nothing
     fn produced_by_engine(&self) -> bool {
         false
     }
@@ -245,10 +245,6 @@ impl Reporter<'_> {
 
     pub(crate) fn path(&self) -> &str {
         self.path
-    }
-
-    pub(crate) fn text(&self, node: Node<'_>) -> String {
-        syntax::text(node, self.source).into_owned()
     }
 
     /// Reports `node` (its whole span) with `message`.

@@ -25,7 +25,6 @@ pub(crate) trait WalkView {
 pub(crate) struct SiteOwned {
     pub(crate) module: Option<String>,
     pub(crate) function: Option<(String, u32, &'static str)>,
-    pub(crate) in_quote: bool,
     pub(crate) attribute: Option<String>,
 }
 
@@ -37,7 +36,6 @@ impl SiteOwned {
                 .function
                 .as_ref()
                 .map(|(name, arity, kind)| (name.as_str(), *arity, *kind)),
-            in_quote: self.in_quote,
             attribute: self.attribute.as_deref(),
         }
     }
