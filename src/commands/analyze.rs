@@ -70,14 +70,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
     }
     for record in batch.repository.files() {
         files.push(FileOutcome::from(record));
-        if let (Status::Failed | Status::Timeout, Some(reason)) = (record.status, record.reason) {
-            failures.push(FailureRecord {
-                path: record.path.clone(),
-                status: record.status,
-                reason,
-                message: record.message.clone().unwrap_or_default(),
-            });
-        }
+        failures.extend(FailureRecord::of(record));
         let Some(found) = &record.analysis else {
             continue;
         };

@@ -8,7 +8,7 @@ use crate::commands::batch::{self, millis, phase, BatchOptions};
 use crate::commands::output;
 use crate::exit;
 use crate::report::{
-    FailureRecord, Report, RuntimeInfo, Status, StatusCounts, Summary, Tool, SCHEMA_VERSION,
+    FailureRecord, Report, RuntimeInfo, StatusCounts, Summary, Tool, SCHEMA_VERSION,
 };
 use crate::repository::Repository;
 use crate::runtime::signals;
@@ -57,14 +57,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
             .iter()
             .map(|m| m.functions.len() as u64)
             .sum::<u64>();
-        if let (Status::Failed | Status::Timeout, Some(reason)) = (file.status, file.reason) {
-            failures.push(FailureRecord {
-                path: file.path.clone(),
-                status: file.status,
-                reason,
-                message: file.message.clone().unwrap_or_default(),
-            });
-        }
+        failures.extend(FailureRecord::of(file));
     }
     summary.by_status = counts;
     summary.metrics =

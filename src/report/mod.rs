@@ -337,6 +337,21 @@ pub(crate) struct FailureRecord {
     pub(crate) message: String,
 }
 
+impl FailureRecord {
+    /// The failure a file's record stands for, if it failed or timed out.
+    pub(crate) fn of(file: &FileRecord) -> Option<FailureRecord> {
+        match (file.status, file.reason) {
+            (Status::Failed | Status::Timeout, Some(reason)) => Some(FailureRecord {
+                path: file.path.clone(),
+                status: file.status,
+                reason,
+                message: file.message.clone().unwrap_or_default(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// The generated JSON Schema of the report, as committed in `schema/report.schema.json`.
 #[cfg(test)]
 fn schema_json() -> String {
