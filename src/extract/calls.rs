@@ -28,7 +28,8 @@ use super::model::{
     Call, CallForm, CallTarget, ImportCandidates, Reference, ReferenceKind, Symbol,
 };
 use super::{compact, fields, stdlib, Extractor, ScopeKind};
-use crate::syntax::{kinds as k, Positions};
+use crate::syntax::kinds::{Kind, KindOf};
+use crate::syntax::Positions;
 
 /// A call node that is not a call: a definition's head, the `M.f` of `&M.f/2`.
 pub(super) const SKIP_CALL: u8 = 1;
@@ -475,8 +476,8 @@ impl<'s> Extractor<'s> {
             let Some(child) = node.named_child(index) else {
                 continue;
             };
-            match child.kind() {
-                k::ARGUMENTS => {
+            match child.k() {
+                Kind::Arguments => {
                     has_arguments = true;
                     let mut arguments = child.named_child_count();
                     // Comments are named children too; they need a line of their own.
@@ -484,12 +485,12 @@ impl<'s> Extractor<'s> {
                         let mut cursor = child.walk();
                         arguments -= child
                             .named_children(&mut cursor)
-                            .filter(|c| c.kind() == k::COMMENT)
+                            .filter(|c| c.k() == Kind::Comment)
                             .count();
                     }
                     count += super::count_u32(arguments);
                 }
-                k::DO_BLOCK => count += 1,
+                Kind::DoBlock => count += 1,
                 _ => {}
             }
         }
@@ -499,8 +500,8 @@ impl<'s> Extractor<'s> {
     /// A module expression (`Foo.Bar`, `:ets`, `__MODULE__`, `__MODULE__.Sub`), expanded, and
     /// whether it was an alias that no lexical alias matched. None for anything else.
     fn module_expression(&self, node: Node<'_>) -> Option<(Cow<'s, str>, bool)> {
-        match node.kind() {
-            k::ALIAS => {
+        match node.k() {
+            Kind::Alias => {
                 let text = self.text(node);
                 let written = if text.contains(char::is_whitespace) {
                     Cow::Owned(compact(&text))
@@ -509,7 +510,7 @@ impl<'s> Extractor<'s> {
                 };
                 Some(self.expand_written_alias(written))
             }
-            k::ATOM => {
+            Kind::Atom => {
                 let text = self.text(node);
                 // `:"Elixir.Foo"` names an Elixir module; other atoms are Erlang modules.
                 let bare = text.trim_start_matches(':').trim_matches('"');
@@ -519,12 +520,12 @@ impl<'s> Extractor<'s> {
                     None => Some((Cow::Owned(format!(":{bare}")), false)),
                 }
             }
-            k::IDENTIFIER if self.text(node) == "__MODULE__" => self
+            Kind::Identifier if self.text(node) == "__MODULE__" => self
                 .enclosing_module_name()
                 .map(|name| (Cow::Owned(name), false)),
-            k::DOT => {
+            Kind::Dot => {
                 let right = fields::right(node)?;
-                if right.kind() != k::ALIAS {
+                if right.k() != Kind::Alias {
                     return None;
                 }
                 self.resolve_module(node)
@@ -626,20 +627,20 @@ impl<'s> Extractor<'s> {
             }
             None => None,
         };
-        if name.kind() == k::ATOM {
+        if name.k() == Kind::Atom {
             let text = self.text(*name);
             let bare = text.trim_start_matches(':').trim_matches('"').to_string();
             call.name = Some(self.intern(&bare));
         }
-        if list.kind() == k::LIST {
+        if list.k() == Kind::List {
             let mut cursor = list.walk();
             let items: Vec<Node<'_>> = list
                 .named_children(&mut cursor)
-                .filter(|n| n.kind() != k::COMMENT)
+                .filter(|n| n.k() != Kind::Comment)
                 .collect();
             // `[a | rest]` has no fixed length.
             let improper = items.iter().any(|item| {
-                item.kind() == k::BINARY_OPERATOR
+                item.k() == Kind::BinaryOperator
                     && item
                         .child_by_field_id(fields::fields().operator)
                         .is_some_and(|op| &self.source[op.byte_range()] == b"|")
@@ -751,7 +752,7 @@ impl<'s> Extractor<'s> {
         let Some(right) = fields::right(node) else {
             return;
         };
-        if matches!(right.kind(), k::CALL | k::IDENTIFIER) {
+        if matches!(right.k(), Kind::Call | Kind::Identifier) {
             self.calls.mark(right, PIPED);
         }
     }
@@ -778,8 +779,8 @@ impl<'s> Extractor<'s> {
         let Some(operand) = fields::operand(node) else {
             return;
         };
-        match operand.kind() {
-            k::BINARY_OPERATOR => {
+        match operand.k() {
+            Kind::BinaryOperator => {
                 let is_slash = operand
                     .child_by_field_id(fields::fields().operator)
                     .is_some_and(|op| &self.source[op.byte_range()] == b"/");
@@ -791,11 +792,11 @@ impl<'s> Extractor<'s> {
                 if !is_slash {
                     return;
                 }
-                let arity = (arity_node.kind() == k::INTEGER)
+                let arity = (arity_node.k() == Kind::Integer)
                     .then(|| self.text(arity_node).replace('_', "").parse::<u32>().ok())
                     .flatten();
-                let call = match function.kind() {
-                    k::IDENTIFIER => {
+                let call = match function.k() {
+                    Kind::Identifier => {
                         let name = self.text(function).into_owned();
                         let mut call =
                             self.local_call(function, &name, arity.unwrap_or(0), CallForm::Capture);
@@ -804,10 +805,10 @@ impl<'s> Extractor<'s> {
                         }
                         call
                     }
-                    k::CALL => {
+                    Kind::Call => {
                         let Some(dot) = function
                             .child_by_field_id(fields::fields().target)
-                            .filter(|t| t.kind() == k::DOT)
+                            .filter(|t| t.k() == Kind::Dot)
                         else {
                             return;
                         };
@@ -831,19 +832,19 @@ impl<'s> Extractor<'s> {
                 };
                 self.push_call(call);
             }
-            k::CALL => {
+            Kind::Call => {
                 let Some(target) = fields::target(operand) else {
                     return;
                 };
-                let call = match target.kind() {
-                    k::DOT => {
+                let call = match target.k() {
+                    Kind::Dot => {
                         self.calls.mark(operand, SKIP_CALL);
                         self.dot_call(operand, target).map(|mut call| {
                             call.form = CallForm::Capture;
                             call
                         })
                     }
-                    k::IDENTIFIER => {
+                    Kind::Identifier => {
                         let name = self.text(target).into_owned();
                         if is_construct(&name) {
                             return;
@@ -870,7 +871,7 @@ impl<'s> Extractor<'s> {
         let mut cursor = node.walk();
         let Some(letter) = node
             .named_children(&mut cursor)
-            .find(|c| c.kind() == k::SIGIL_NAME)
+            .find(|c| c.k() == Kind::SigilName)
         else {
             return;
         };
@@ -886,13 +887,13 @@ impl<'s> Extractor<'s> {
         if !self.calls.enabled {
             return true;
         }
-        let (named, kind) = match node.kind() {
-            k::MAP => {
+        let (named, kind) = match node.k() {
+            Kind::Map => {
                 let mut cursor = node.walk();
                 let Some(name) = node
                     .named_children(&mut cursor)
                     .next()
-                    .filter(|child| child.kind() == k::STRUCT)
+                    .filter(|child| child.k() == Kind::Struct)
                     .and_then(|r#struct| r#struct.named_child(0))
                 else {
                     return true;
@@ -905,14 +906,14 @@ impl<'s> Extractor<'s> {
             // `unquote(base).Child`: the alias is relative to a computed module.
             if let Some(right) = node
                 .child_by_field_id(fields::fields().right)
-                .filter(|r| node.kind() == k::DOT && r.kind() == k::ALIAS)
+                .filter(|r| node.k() == Kind::Dot && r.k() == Kind::Alias)
             {
                 self.calls.mark(right, SKIP_SUBTREE);
             }
             return true;
         };
         // `__MODULE__` names the module itself; quoted names belong to the template's user.
-        if self.calls.quoted() || named.kind() == k::IDENTIFIER {
+        if self.calls.quoted() || named.k() == Kind::Identifier {
             if named.id() != node.id() {
                 self.calls.mark(named, SKIP_SUBTREE);
             }

@@ -11,236 +11,14 @@
 //! would treat the node's children. Nothing here recurses on the input's depth.
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 use tree_sitter::{Node, TreeCursor};
 
 use super::model::{FunctionKind, Module};
+use crate::syntax::kinds::{kind, operator, Field, Fields, Kind, Op};
 use crate::syntax::Positions;
-
-/// The node kinds the metrics tell apart (src/node-types.json of tree-sitter-elixir).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    AccessCall,
-    AfterBlock,
-    Alias,
-    AnonymousFunction,
-    Arguments,
-    Atom,
-    BinaryOperator,
-    Bitstring,
-    Block,
-    Body,
-    Boolean,
-    Call,
-    CatchBlock,
-    Char,
-    Charlist,
-    Comment,
-    DoBlock,
-    Dot,
-    ElseBlock,
-    Float,
-    Identifier,
-    Integer,
-    Interpolation,
-    Keyword,
-    Keywords,
-    List,
-    Map,
-    MapContent,
-    Nil,
-    OperatorIdentifier,
-    QuotedAtom,
-    QuotedKeyword,
-    RescueBlock,
-    Sigil,
-    StabClause,
-    String,
-    Struct,
-    Tuple,
-    UnaryOperator,
-    Other,
-}
-
-impl Kind {
-    fn named(name: &str) -> Kind {
-        match name {
-            "access_call" => Kind::AccessCall,
-            "after_block" => Kind::AfterBlock,
-            "alias" => Kind::Alias,
-            "anonymous_function" => Kind::AnonymousFunction,
-            "arguments" => Kind::Arguments,
-            "atom" => Kind::Atom,
-            "binary_operator" => Kind::BinaryOperator,
-            "bitstring" => Kind::Bitstring,
-            "block" => Kind::Block,
-            "body" => Kind::Body,
-            "boolean" => Kind::Boolean,
-            "call" => Kind::Call,
-            "catch_block" => Kind::CatchBlock,
-            "char" => Kind::Char,
-            "charlist" => Kind::Charlist,
-            "comment" => Kind::Comment,
-            "do_block" => Kind::DoBlock,
-            "dot" => Kind::Dot,
-            "else_block" => Kind::ElseBlock,
-            "float" => Kind::Float,
-            "identifier" => Kind::Identifier,
-            "integer" => Kind::Integer,
-            "interpolation" => Kind::Interpolation,
-            "keyword" => Kind::Keyword,
-            "keywords" => Kind::Keywords,
-            "list" => Kind::List,
-            "map" => Kind::Map,
-            "map_content" => Kind::MapContent,
-            "nil" => Kind::Nil,
-            "operator_identifier" => Kind::OperatorIdentifier,
-            "quoted_atom" => Kind::QuotedAtom,
-            "quoted_keyword" => Kind::QuotedKeyword,
-            "rescue_block" => Kind::RescueBlock,
-            "sigil" => Kind::Sigil,
-            "stab_clause" => Kind::StabClause,
-            "string" => Kind::String,
-            "struct" => Kind::Struct,
-            "tuple" => Kind::Tuple,
-            "unary_operator" => Kind::UnaryOperator,
-            _ => Kind::Other,
-        }
-    }
-}
-
-/// The operator tokens the metrics tell apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    And,
-    Or,
-    AndAnd,
-    OrOr,
-    Match,
-    Pipe,
-    Equal,
-    Arrow,
-    NotIn,
-    Step,
-    Range,
-    When,
-    Bar,
-    At,
-    Pin,
-    Other,
-}
-
-impl Op {
-    fn token(name: &str) -> Op {
-        match name {
-            "and" => Op::And,
-            "or" => Op::Or,
-            "&&" => Op::AndAnd,
-            "||" => Op::OrOr,
-            "=" => Op::Match,
-            "|>" => Op::Pipe,
-            "==" => Op::Equal,
-            "=>" => Op::Arrow,
-            "not in" => Op::NotIn,
-            "//" => Op::Step,
-            ".." => Op::Range,
-            "when" => Op::When,
-            "|" => Op::Bar,
-            "@" => Op::At,
-            "^" => Op::Pin,
-            _ => Op::Other,
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Field {
-    Target,
-    Left,
-    Right,
-    Operator,
-    Operand,
-    Key,
-    Value,
-}
-
-/// Kinds, operators and fields by id. `Node::kind` measures and validates a C string on every
-/// call and `child_by_field_name` searches the field names: too slow for a look at every node
-/// of every definition.
-struct Grammar {
-    kinds: Vec<Kind>,
-    operators: Vec<Op>,
-    fields: [u16; 7],
-}
-
-fn grammar() -> &'static Grammar {
-    static GRAMMAR: OnceLock<Grammar> = OnceLock::new();
-    GRAMMAR.get_or_init(|| {
-        let language = crate::syntax::language();
-        let count = language.node_kind_count();
-        let mut kinds = vec![Kind::Other; count];
-        let mut operators = vec![Op::Other; count];
-        for id in 0..count {
-            let Ok(symbol) = u16::try_from(id) else {
-                break;
-            };
-            let Some(name) = language.node_kind_for_id(symbol) else {
-                continue;
-            };
-            if language.node_kind_is_named(symbol) {
-                kinds[id] = Kind::named(name);
-            } else {
-                operators[id] = Op::token(name);
-            }
-        }
-        let field = |name: &str| language.field_id_for_name(name).map_or(0, |id| id.get());
-        Grammar {
-            kinds,
-            operators,
-            fields: [
-                field("target"),
-                field("left"),
-                field("right"),
-                field("operator"),
-                field("operand"),
-                field("key"),
-                field("value"),
-            ],
-        }
-    })
-}
-
-fn kind(node: Node<'_>) -> Kind {
-    grammar()
-        .kinds
-        .get(usize::from(node.kind_id()))
-        .copied()
-        .unwrap_or(Kind::Other)
-}
-
-trait Fields<'t> {
-    fn field(&self, field: Field) -> Option<Node<'t>>;
-}
-
-impl<'t> Fields<'t> for Node<'t> {
-    fn field(&self, field: Field) -> Option<Node<'t>> {
-        self.child_by_field_id(grammar().fields[field as usize])
-    }
-}
-
-/// The operator of a `binary_operator` or `unary_operator`.
-fn operator(node: Node<'_>) -> Op {
-    node.field(Field::Operator).map_or(Op::Other, |operator| {
-        grammar()
-            .operators
-            .get(usize::from(operator.kind_id()))
-            .copied()
-            .unwrap_or(Op::Other)
-    })
-}
 
 /// What every rule asks of the node being entered, looked up once.
 #[derive(Clone, Copy)]
@@ -253,8 +31,7 @@ struct Facts<'s> {
 }
 
 impl<'s> Facts<'s> {
-    fn of(node: Node<'_>, source: &'s [u8]) -> Facts<'s> {
-        let kind = kind(node);
+    fn of(node: Node<'_>, kind: Kind, source: &'s [u8]) -> Facts<'s> {
         let mut facts = Facts {
             kind,
             callee: None,
@@ -436,12 +213,10 @@ impl<'s> MetricsCollector<'s> {
     }
 
     /// Called for every node the walk enters, before its children.
-    pub(crate) fn enter(&mut self, node: Node<'_>) {
-        // Tokens (`do`, `(`, operators) are parts of their parent's AST node, never nodes.
-        if !node.is_named() {
-            return;
-        }
-        let facts = Facts::of(node, self.source);
+    /// Called for every named node the walk enters (tokens such as `do`, `(` and operators are
+    /// parts of their parent's AST node, never nodes).
+    pub(crate) fn enter(&mut self, node: Node<'_>, kind: Kind) {
+        let facts = Facts::of(node, kind, self.source);
         let unit = match facts.callee {
             Some(b"def") => Some(NestOp::Def),
             Some(b"defp") => Some(NestOp::Defp),
@@ -477,7 +252,7 @@ impl<'s> MetricsCollector<'s> {
 
     /// Called for every node the walk entered, after its children.
     pub(crate) fn leave(&mut self, node: Node<'_>) {
-        if !node.is_named() || self.open.is_empty() {
+        if self.open.is_empty() {
             return;
         }
         let id = node.id();

@@ -12,13 +12,15 @@ pub(crate) mod model;
 pub(crate) mod role;
 pub(crate) mod stdlib;
 
+use crate::syntax::kinds::{Field, Fields};
 use std::collections::HashMap;
 
 use tree_sitter::{Node, Tree};
 
 use crate::report::{SyntaxError, SyntaxErrorKind, MAX_ERRORS_PER_FILE};
 use crate::rules::observe::{Observer, SiteOwned, WalkView};
-use crate::syntax::{self, kinds as k, Positions, Visitor};
+use crate::syntax::kinds::KindOf;
+use crate::syntax::{self, Kind, Positions, Visitor};
 pub(crate) use model::*;
 
 /// Syntax errors of a parsed tree in source order, at most [`MAX_ERRORS_PER_FILE`], and the total.
@@ -256,17 +258,19 @@ impl ModuleBuilder {
 }
 
 impl<'t> Visitor<'t> for Extractor<'_> {
-    fn enter(&mut self, node: Node<'t>) -> bool {
+    const NAMED_ONLY: bool = true;
+
+    fn enter(&mut self, node: Node<'t>, kind: Kind) -> bool {
         if let Some(mut observer) = self.observer.take() {
-            observer.enter(node, self);
+            observer.enter(node, kind, self);
             self.observer = Some(observer);
         }
-        self.metrics.enter(node);
+        self.metrics.enter(node, kind);
         if self.metrics_only.is_some() {
             self.calls.take_marks(node);
             return true;
         }
-        let descend = self.enter_facts(node);
+        let descend = self.enter_facts(node, kind);
         if !descend && self.metrics.measuring() {
             self.metrics_only = Some(node.id());
             return true;
@@ -274,7 +278,7 @@ impl<'t> Visitor<'t> for Extractor<'_> {
         descend
     }
 
-    fn leave(&mut self, node: Node<'t>) {
+    fn leave(&mut self, node: Node<'t>, _: Kind) {
         self.metrics.leave(node);
         match self.metrics_only {
             Some(id) if id == node.id() => self.metrics_only = None,
@@ -315,29 +319,29 @@ impl WalkView for Extractor<'_> {
 }
 
 impl Extractor<'_> {
-    fn enter_facts(&mut self, node: Node<'_>) -> bool {
+    fn enter_facts(&mut self, node: Node<'_>, kind: Kind) -> bool {
         let marks = self.calls.take_marks(node);
         if marks & calls::SKIP_SUBTREE != 0 {
             return false;
         }
-        match node.kind() {
-            k::CALL if self.attribute_call == Some(node.id()) => true,
-            k::CALL => self.enter_call(node, marks),
-            k::UNARY_OPERATOR => self.enter_unary(node),
-            k::BINARY_OPERATOR => {
+        match kind {
+            Kind::Call if self.attribute_call == Some(node.id()) => true,
+            Kind::Call => self.enter_call(node, marks),
+            Kind::UnaryOperator => self.enter_unary(node),
+            Kind::BinaryOperator => {
                 self.enter_binary(node);
                 true
             }
-            k::DO_BLOCK | k::ANONYMOUS_FUNCTION => {
+            Kind::DoBlock | Kind::AnonymousFunction => {
                 self.push(node, ScopeKind::Block);
                 true
             }
-            k::ALIAS | k::DOT | k::MAP => self.enter_module_reference(node),
-            k::IDENTIFIER => {
+            Kind::Alias | Kind::Dot | Kind::Map => self.enter_module_reference(node),
+            Kind::Identifier => {
                 self.enter_identifier(node, marks);
                 true
             }
-            k::SIGIL => {
+            Kind::Sigil => {
                 self.enter_sigil(node);
                 true
             }
@@ -469,14 +473,14 @@ impl<'s> Extractor<'s> {
         let Some(target) = fields::target(node) else {
             return true;
         };
-        if target.kind() == k::DOT {
+        if target.k() == Kind::Dot {
             self.enter_remote_call(node, target);
             if marks & calls::SKIP_CALL == 0 {
                 self.record_dot_call(node, target, marks);
             }
             return true;
         }
-        if target.kind() != k::IDENTIFIER {
+        if target.k() != Kind::Identifier {
             if marks & calls::SKIP_CALL == 0 {
                 self.record_computed_call(node, marks);
             }
@@ -527,7 +531,7 @@ impl<'s> Extractor<'s> {
         let (Some(left), Some(right)) = (fields::left(dot), fields::right(dot)) else {
             return;
         };
-        if left.kind() == k::ALIAS
+        if left.k() == Kind::Alias
             && self.resolve_module(left).as_deref() == Some("Registry")
             && matches!(self.text(right).as_ref(), "start_link" | "child_spec")
             && !self.in_quote()
@@ -542,14 +546,14 @@ impl<'s> Extractor<'s> {
         let mut cursor = node.walk();
         let Some(arguments) = node
             .named_children(&mut cursor)
-            .find(|child| child.kind() == k::ARGUMENTS)
+            .find(|child| child.k() == Kind::Arguments)
         else {
             return Vec::new();
         };
         let mut cursor = arguments.walk();
         arguments
             .named_children(&mut cursor)
-            .filter(|child| child.kind() != k::COMMENT)
+            .filter(|child| child.k() != Kind::Comment)
             .collect()
     }
 
@@ -557,19 +561,19 @@ impl<'s> Extractor<'s> {
         let mut cursor = node.walk();
         let found = node
             .named_children(&mut cursor)
-            .any(|child| child.kind() == k::DO_BLOCK);
+            .any(|child| child.k() == Kind::DoBlock);
         found
     }
 
     /// The value of keyword `key` among a call's trailing keyword arguments.
     fn keyword_value<'t>(&self, arguments: &[Node<'t>], key: &str) -> Option<Node<'t>> {
-        let keywords = arguments.iter().rev().find(|n| n.kind() == k::KEYWORDS)?;
+        let keywords = arguments.iter().rev().find(|n| n.k() == Kind::Keywords)?;
         let mut cursor = keywords.walk();
         let pairs: Vec<Node<'t>> = keywords.named_children(&mut cursor).collect();
         pairs.into_iter().find_map(|pair| {
-            let key_node = pair.child_by_field_name("key")?;
+            let key_node = pair.field(Field::Key)?;
             (keyword_name(&self.text(key_node)) == key)
-                .then(|| pair.child_by_field_name("value"))
+                .then(|| pair.field(Field::Value))
                 .flatten()
         })
     }
@@ -577,14 +581,14 @@ impl<'s> Extractor<'s> {
     /// Expands a module reference the way the compiler does: `Elixir.` prefix, aliases in
     /// scope, `__MODULE__`. Erlang modules keep their colon (`:ets`).
     fn resolve_module(&self, node: Node<'_>) -> Option<String> {
-        match node.kind() {
-            k::ALIAS => Some(self.expand_alias(&compact(&self.text(node)))),
-            k::IDENTIFIER if self.text(node) == "__MODULE__" => self.enclosing_module_name(),
-            k::ATOM => Some(self.text(node).into_owned()),
-            k::DOT => {
+        match node.k() {
+            Kind::Alias => Some(self.expand_alias(&compact(&self.text(node)))),
+            Kind::Identifier if self.text(node) == "__MODULE__" => self.enclosing_module_name(),
+            Kind::Atom => Some(self.text(node).into_owned()),
+            Kind::Dot => {
                 let left = fields::left(node)?;
                 let right = fields::right(node)?;
-                if right.kind() != k::ALIAS {
+                if right.k() != Kind::Alias {
                     return None;
                 }
                 let base = self.resolve_module(left)?;
@@ -662,8 +666,8 @@ impl<'s> Extractor<'s> {
         };
         self.skip_subtree(name_node);
         let enclosing = self.enclosing_module_name();
-        let name = match name_node.kind() {
-            k::ALIAS => {
+        let name = match name_node.k() {
+            Kind::Alias => {
                 let written = compact(&self.text(name_node));
                 let (first, rest) = match written.split_once('.') {
                     Some((first, rest)) => (first.to_string(), Some(rest.to_string())),
@@ -688,7 +692,7 @@ impl<'s> Extractor<'s> {
             }
             // `defmodule :atom` keeps the atom's inspect form; `__MODULE__.X` expands. Any
             // other name exists only at run time: nothing inside is reported.
-            k::ATOM | k::DOT | k::IDENTIFIER => match self.resolve_module(name_node) {
+            Kind::Atom | Kind::Dot | Kind::Identifier => match self.resolve_module(name_node) {
                 Some(name) => name,
                 None => return self.push(node, ScopeKind::Opaque),
             },
@@ -718,12 +722,12 @@ impl<'s> Extractor<'s> {
             return self.push(node, ScopeKind::Opaque);
         };
         let targets: Vec<String> = match self.keyword_value(&arguments, "for") {
-            Some(value) if value.kind() == k::LIST => {
+            Some(value) if value.k() == Kind::List => {
                 let mut cursor = value.walk();
                 let items: Vec<Node<'_>> = value.named_children(&mut cursor).collect();
                 items
                     .into_iter()
-                    .filter(|item| item.kind() != k::COMMENT)
+                    .filter(|item| item.k() != Kind::Comment)
                     .filter_map(|item| self.resolve_module(item))
                     .collect()
             }
@@ -765,10 +769,10 @@ impl<'s> Extractor<'s> {
         let line = Self::line(node);
         let mut directives = Vec::new();
         // alias A.{B, C}: several directives from one call.
-        let multi = (target_node.kind() == k::DOT)
+        let multi = (target_node.k() == Kind::Dot)
             .then(|| fields::right(target_node))
             .flatten()
-            .filter(|right| right.kind() == k::TUPLE);
+            .filter(|right| right.k() == Kind::Tuple);
         if let Some(tuple) = multi {
             let base = target_node
                 .child_by_field_id(fields::fields().left)
@@ -776,7 +780,7 @@ impl<'s> Extractor<'s> {
                 .unwrap_or_default();
             let mut cursor = tuple.walk();
             let items: Vec<Node<'_>> = tuple.named_children(&mut cursor).collect();
-            for item in items.into_iter().filter(|n| n.kind() == k::ALIAS) {
+            for item in items.into_iter().filter(|n| n.k() == Kind::Alias) {
                 let suffix = compact(&self.text(item));
                 let target = format!("{base}.{suffix}");
                 let short = suffix.rsplit('.').next().unwrap_or(&suffix).to_string();
@@ -849,16 +853,14 @@ impl<'s> Extractor<'s> {
 
     /// `[f: 1, g: 2]` → `["f/1", "g/2"]`; `:functions` stays as written.
     fn function_list(&self, value: Node<'_>) -> Vec<String> {
-        if value.kind() != k::LIST {
+        if value.k() != Kind::List {
             return vec![compact(&self.text(value))];
         }
         let mut names = Vec::new();
         syntax::walk_preorder(value, |node| {
-            if node.kind() == k::PAIR {
-                if let (Some(key), Some(arity)) = (
-                    node.child_by_field_name("key"),
-                    node.child_by_field_name("value"),
-                ) {
+            if node.k() == Kind::Pair {
+                if let (Some(key), Some(arity)) = (node.field(Field::Key), node.field(Field::Value))
+                {
                     names.push(format!(
                         "{}/{}",
                         keyword_name(&self.text(key)),
@@ -919,24 +921,24 @@ impl<'s> Extractor<'s> {
         let arguments = Self::arguments(node);
         let mut fields = Vec::new();
         for argument in &arguments {
-            match argument.kind() {
-                k::LIST | k::KEYWORDS => {
+            match argument.k() {
+                Kind::List | Kind::Keywords => {
                     let mut cursor = argument.walk();
                     let items: Vec<Node<'_>> = argument.named_children(&mut cursor).collect();
                     for item in items {
-                        match item.kind() {
-                            k::ATOM => fields.push(atom_name(&self.text(item))),
-                            k::PAIR => {
-                                if let Some(key) = item.child_by_field_name("key") {
+                        match item.k() {
+                            Kind::Atom => fields.push(atom_name(&self.text(item))),
+                            Kind::Pair => {
+                                if let Some(key) = item.field(Field::Key) {
                                     fields.push(keyword_name(&self.text(key)));
                                 }
                             }
-                            k::KEYWORDS => {
+                            Kind::Keywords => {
                                 let mut inner = item.walk();
                                 let pairs: Vec<Node<'_>> =
                                     item.named_children(&mut inner).collect();
                                 for pair in pairs {
-                                    if let Some(key) = pair.child_by_field_name("key") {
+                                    if let Some(key) = pair.field(Field::Key) {
                                         fields.push(keyword_name(&self.text(key)));
                                     }
                                 }
@@ -961,11 +963,11 @@ impl<'s> Extractor<'s> {
         let arguments = Self::arguments(node);
         // `defdelegate [a(x), b(y)], to: M` (deprecated, still valid) defines each head.
         let heads: Vec<Node<'_>> = match arguments.first() {
-            Some(list) if kind == FunctionKind::Defdelegate && list.kind() == k::LIST => {
+            Some(list) if kind == FunctionKind::Defdelegate && list.k() == Kind::List => {
                 let mut cursor = list.walk();
                 let items: Vec<Node<'_>> = list
                     .named_children(&mut cursor)
-                    .filter(|n| n.kind() != k::COMMENT)
+                    .filter(|n| n.k() != Kind::Comment)
                     .collect();
                 items
             }
@@ -1149,8 +1151,8 @@ impl<'s> Extractor<'s> {
 
     /// The name, arity, defaults and guard of a definition head.
     fn parse_head<'t>(&self, head: Node<'t>) -> Head<'t> {
-        let (head, guard) = match head.kind() {
-            k::BINARY_OPERATOR if self.operator(head).as_deref() == Some("when") => {
+        let (head, guard) = match head.k() {
+            Kind::BinaryOperator if self.operator(head).as_deref() == Some("when") => {
                 (fields::left(head), fields::right(head))
             }
             _ => (Some(head), None),
@@ -1159,18 +1161,18 @@ impl<'s> Extractor<'s> {
             return Head::Dynamic;
         };
         // `def (a &&& b), do: ...`: a parenthesised head.
-        while head.kind() == k::BLOCK && head.named_child_count() == 1 {
+        while head.k() == Kind::Block && head.named_child_count() == 1 {
             match head.named_child(0) {
                 Some(inner) => head = inner,
                 None => break,
             }
         }
-        match head.kind() {
-            k::CALL => {
+        match head.k() {
+            Kind::Call => {
                 let Some(target) = fields::target(head) else {
                     return Head::Dynamic;
                 };
-                if target.kind() != k::IDENTIFIER {
+                if target.k() != Kind::Identifier {
                     return Head::Dynamic;
                 }
                 let name = self.text(target);
@@ -1180,7 +1182,7 @@ impl<'s> Extractor<'s> {
                 let parameters = Self::arguments(head);
                 // `def f(unquote_splicing(args))`: the arity is computed.
                 let spliced = parameters.iter().any(|p| {
-                    p.kind() == k::CALL
+                    p.k() == Kind::Call
                         && fields::target(*p).is_some_and(|t| self.text(t) == "unquote_splicing")
                 });
                 if spliced {
@@ -1189,7 +1191,7 @@ impl<'s> Extractor<'s> {
                 let defaults = parameters
                     .iter()
                     .filter(|p| {
-                        p.kind() == k::BINARY_OPERATOR
+                        p.k() == Kind::BinaryOperator
                             && self.operator(**p).as_deref() == Some("\\\\")
                     })
                     .count();
@@ -1200,13 +1202,13 @@ impl<'s> Extractor<'s> {
                     guard,
                 }
             }
-            k::IDENTIFIER => Head::Named {
+            Kind::Identifier => Head::Named {
                 name: self.text(head).into_owned(),
                 arity: 0,
                 defaults: 0,
                 guard,
             },
-            k::BINARY_OPERATOR => match self.operator(head) {
+            Kind::BinaryOperator => match self.operator(head) {
                 Some(op) if op != "\\\\" => Head::Named {
                     name: op,
                     arity: 2,
@@ -1215,7 +1217,7 @@ impl<'s> Extractor<'s> {
                 },
                 _ => Head::Dynamic,
             },
-            k::UNARY_OPERATOR => match self.operator(head) {
+            Kind::UnaryOperator => match self.operator(head) {
                 Some(op) if op != "@" && op != "&" => Head::Named {
                     name: op,
                     arity: 1,
@@ -1243,7 +1245,7 @@ impl<'s> Extractor<'s> {
                 self.enter_attribute(node);
                 let name = node
                     .child_by_field_id(fields::fields().operand)
-                    .filter(|operand| operand.kind() == k::CALL)
+                    .filter(|operand| operand.k() == Kind::Call)
                     .and_then(|operand| fields::target(operand))
                     .map(|target| self.text(target));
                 !matches!(
@@ -1272,7 +1274,7 @@ impl<'s> Extractor<'s> {
         let Some(operand) = fields::operand(node) else {
             return;
         };
-        if operand.kind() == k::CALL {
+        if operand.k() == Kind::Call {
             self.attribute_call = Some(operand.id());
         }
         if self.in_quote() {
@@ -1281,13 +1283,13 @@ impl<'s> Extractor<'s> {
         let Some(indices) = self.module_level().map(<[usize]>::to_vec) else {
             return;
         };
-        if operand.kind() != k::CALL {
+        if operand.k() != Kind::Call {
             return; // `@name` alone reads the attribute.
         }
         let Some(target) = fields::target(operand) else {
             return;
         };
-        if target.kind() != k::IDENTIFIER {
+        if target.k() != Kind::Identifier {
             return;
         }
         let name = self.text(target).into_owned();
@@ -1297,7 +1299,7 @@ impl<'s> Extractor<'s> {
             return;
         };
         let line = Self::line(node);
-        let is_false = value.kind() == k::BOOLEAN && self.text(value) == "false";
+        let is_false = value.k() == Kind::Boolean && self.text(value) == "false";
         let behaviour = (name == "behaviour")
             .then(|| self.resolve_module(value))
             .flatten();
@@ -1370,10 +1372,10 @@ impl<'s> Extractor<'s> {
     /// `name(args) :: type` (optionally `when ...`) → (name, arity).
     fn signature(&self, value: Node<'_>) -> Option<(String, u32)> {
         let mut node = value;
-        if node.kind() == k::BINARY_OPERATOR && self.operator(node).as_deref() == Some("when") {
+        if node.k() == Kind::BinaryOperator && self.operator(node).as_deref() == Some("when") {
             node = fields::left(node)?;
         }
-        if node.kind() != k::BINARY_OPERATOR || self.operator(node).as_deref() != Some("::") {
+        if node.k() != Kind::BinaryOperator || self.operator(node).as_deref() != Some("::") {
             return None;
         }
         match self.parse_head(fields::left(node)?) {
@@ -1384,7 +1386,7 @@ impl<'s> Extractor<'s> {
 
     /// `@derive [A, {B, opts}]` → the protocols, resolved.
     fn derived(&self, value: Node<'_>) -> Vec<String> {
-        let items: Vec<Node<'_>> = if value.kind() == k::LIST {
+        let items: Vec<Node<'_>> = if value.k() == Kind::List {
             let mut cursor = value.walk();
             value.named_children(&mut cursor).collect()
         } else {
@@ -1393,7 +1395,7 @@ impl<'s> Extractor<'s> {
         items
             .into_iter()
             .filter_map(|item| {
-                let item = if item.kind() == k::TUPLE {
+                let item = if item.k() == Kind::Tuple {
                     let mut cursor = item.walk();
                     let first = item.named_children(&mut cursor).next();
                     first?
@@ -1432,16 +1434,16 @@ fn injected_kind(kind: FunctionKind) -> InjectedKind {
 fn head_call<'t>(head: Node<'t>, source: &[u8]) -> Option<Node<'t>> {
     let mut node = head;
     loop {
-        match node.kind() {
-            k::BINARY_OPERATOR
+        match node.k() {
+            Kind::BinaryOperator
                 if node
                     .child_by_field_id(fields::fields().operator)
                     .is_some_and(|op| &source[op.byte_range()] == b"when") =>
             {
                 node = fields::left(node)?;
             }
-            k::BLOCK if node.named_child_count() == 1 => node = node.named_child(0)?,
-            k::CALL => return Some(node),
+            Kind::Block if node.named_child_count() == 1 => node = node.named_child(0)?,
+            Kind::Call => return Some(node),
             _ => return None,
         }
     }

@@ -1,11 +1,13 @@
 //! Mix projects: every `mix.exs` under the root is one; a file belongs to the nearest. An
 //! umbrella's root `mix.exs` names its `apps_path`; each app under it has its own `mix.exs`.
 
+use crate::syntax::kinds::{Field, Fields};
 use schemars::JsonSchema;
 use serde::Serialize;
 use tree_sitter::Tree;
 
-use crate::syntax::{self, kinds as k};
+use crate::syntax;
+use crate::syntax::kinds::{Kind, KindOf};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,21 +34,21 @@ pub(crate) fn from_mix_file(path: &str, tree: &Tree, source: &[u8]) -> Project {
         apps_path: None,
     };
     syntax::walk_preorder(tree.root_node(), |node| {
-        if node.kind() == k::PAIR {
-            let key = node.child_by_field_name("key");
-            let value = node.child_by_field_name("value");
+        if node.k() == Kind::Pair {
+            let key = node.field(Field::Key);
+            let value = node.field(Field::Value);
             if let (Some(key), Some(value)) = (key, value) {
                 let key = syntax::text(key, source);
                 let key = key.trim_end().trim_end_matches(':');
-                match (key, value.kind()) {
-                    ("app", k::ATOM) if project.app.is_none() => {
+                match (key, value.k()) {
+                    ("app", Kind::Atom) if project.app.is_none() => {
                         project.app = Some(
                             syntax::text(value, source)
                                 .trim_start_matches(':')
                                 .to_string(),
                         )
                     }
-                    ("apps_path", k::STRING) if project.apps_path.is_none() => {
+                    ("apps_path", Kind::String) if project.apps_path.is_none() => {
                         project.apps_path =
                             Some(syntax::text(value, source).trim_matches('"').to_string())
                     }

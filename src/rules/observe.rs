@@ -3,8 +3,8 @@
 //! the walk's lexical aliases (pipes count the piped value; captures `&M.f/2` carry their
 //! arity), each with the site the walk knows.
 
+use crate::syntax::kinds::{self, Field, Fields, Kind};
 use std::collections::HashSet;
-use std::sync::OnceLock;
 
 use tree_sitter::Node;
 
@@ -49,26 +49,6 @@ pub(crate) struct Observer<'e> {
     /// Calls already reported as the target of a capture `&M.f/n`.
     captured: HashSet<usize>,
     source: &'e [u8],
-    kinds: &'static Kinds,
-}
-
-/// Node kind ids the bridge compares on every node (ids, not strings: no `strlen` per node).
-pub(crate) struct Kinds {
-    binary_operator: u16,
-    call: u16,
-    unary_operator: u16,
-}
-
-fn kinds() -> &'static Kinds {
-    static KINDS: OnceLock<Kinds> = OnceLock::new();
-    KINDS.get_or_init(|| {
-        let language = syntax::language();
-        Kinds {
-            binary_operator: language.id_for_node_kind("binary_operator", true),
-            call: language.id_for_node_kind("call", true),
-            unary_operator: language.id_for_node_kind("unary_operator", true),
-        }
-    })
 }
 
 impl<'e> Observer<'e> {
@@ -78,7 +58,6 @@ impl<'e> Observer<'e> {
             piped: HashSet::new(),
             captured: HashSet::new(),
             source,
-            kinds: kinds(),
         }
     }
 
@@ -87,22 +66,19 @@ impl<'e> Observer<'e> {
     }
 
     /// Called by the walk on entering every node.
-    pub(crate) fn enter(&mut self, node: Node<'_>, view: &dyn WalkView) {
-        let kind = node.kind_id();
-        if kind == self.kinds.binary_operator {
-            if let (Some(op), Some(right)) = (
-                node.child_by_field_name("operator"),
-                node.child_by_field_name("right"),
-            ) {
-                if &self.source[op.byte_range()] == b"|>" && right.kind_id() == self.kinds.call {
+    pub(crate) fn enter(&mut self, node: Node<'_>, kind: Kind, view: &dyn WalkView) {
+        if kind == Kind::BinaryOperator {
+            if let (Some(op), Some(right)) = (node.field(Field::Operator), node.field(Field::Right))
+            {
+                if &self.source[op.byte_range()] == b"|>" && kinds::kind(right) == Kind::Call {
                     self.piped.insert(right.id());
                 }
             }
         }
         let wants_kind = self.run.wants_kind(node.kind_id());
-        let call = if kind == self.kinds.call && !self.captured.contains(&node.id()) {
+        let call = if kind == Kind::Call && !self.captured.contains(&node.id()) {
             self.call_parts(node, view)
-        } else if kind == self.kinds.unary_operator {
+        } else if kind == Kind::UnaryOperator {
             self.capture_parts(node, view)
         } else {
             None
@@ -138,12 +114,13 @@ impl<'e> Observer<'e> {
         node: Node<'t>,
         view: &dyn WalkView,
     ) -> Option<(Option<String>, String, u32, bool, Node<'t>)> {
-        let target = node.child_by_field_name("target")?;
+        let target = node.field(Field::Target)?;
         // The name first: it is free to read, and most calls interest no rule, so their
         // module is never resolved.
-        let name_node = match target.kind() {
-            "dot" => target.child_by_field_name("right")?,
-            "identifier" => target,
+        let target_kind = kinds::kind(target);
+        let name_node = match target_kind {
+            Kind::Dot => target.field(Field::Right)?,
+            Kind::Identifier => target,
             _ => return None,
         };
         if !self.run.wants_name(&syntax::text(name_node, self.source)) {
@@ -152,15 +129,15 @@ impl<'e> Observer<'e> {
         let piped = self.piped.contains(&node.id());
         let arguments = count_arguments(node);
         let arity = arguments + u32::from(piped);
-        match target.kind() {
-            "dot" => {
-                let left = target.child_by_field_name("left")?;
-                let right = target.child_by_field_name("right")?;
+        match target_kind {
+            Kind::Dot => {
+                let left = target.field(Field::Left)?;
+                let right = target.field(Field::Right)?;
                 let module = view.resolve_module(left)?;
                 let name = syntax::text(right, self.source).into_owned();
                 Some((Some(module), name, arity, piped, node))
             }
-            "identifier" => {
+            Kind::Identifier => {
                 let name = syntax::text(target, self.source).into_owned();
                 Some((Some("Kernel".to_string()), name, arity, piped, node))
             }
@@ -175,31 +152,31 @@ impl<'e> Observer<'e> {
         node: Node<'t>,
         view: &dyn WalkView,
     ) -> Option<(Option<String>, String, u32, bool, Node<'t>)> {
-        let operator = node.child_by_field_name("operator")?;
+        let operator = node.field(Field::Operator)?;
         if &self.source[operator.byte_range()] != b"&" {
             return None;
         }
-        let operand = node.child_by_field_name("operand")?;
+        let operand = node.field(Field::Operand)?;
         if operand.kind() != "binary_operator" {
             return None;
         }
-        let slash = operand.child_by_field_name("operator")?;
+        let slash = operand.field(Field::Operator)?;
         if &self.source[slash.byte_range()] != b"/" {
             return None;
         }
-        let left = operand.child_by_field_name("left")?;
-        let arity: u32 = syntax::text(operand.child_by_field_name("right")?, self.source)
+        let left = operand.field(Field::Left)?;
+        let arity: u32 = syntax::text(operand.field(Field::Right)?, self.source)
             .parse()
             .ok()?;
         let (module, name) = match left.kind() {
             "call" => {
-                let target = left.child_by_field_name("target")?;
+                let target = left.field(Field::Target)?;
                 if target.kind() != "dot" {
                     return None;
                 }
                 self.captured.insert(left.id());
-                let module = view.resolve_module(target.child_by_field_name("left")?)?;
-                let name = syntax::text(target.child_by_field_name("right")?, self.source);
+                let module = view.resolve_module(target.field(Field::Left)?)?;
+                let name = syntax::text(target.field(Field::Right)?, self.source);
                 (Some(module), name.into_owned())
             }
             "identifier" => (

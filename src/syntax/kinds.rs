@@ -3,24 +3,271 @@
 
 pub(crate) const CALL: &str = "call";
 pub(crate) const IDENTIFIER: &str = "identifier";
-pub(crate) const ALIAS: &str = "alias";
 pub(crate) const DOT: &str = "dot";
 pub(crate) const ARGUMENTS: &str = "arguments";
-pub(crate) const DO_BLOCK: &str = "do_block";
-pub(crate) const KEYWORDS: &str = "keywords";
-pub(crate) const PAIR: &str = "pair";
 pub(crate) const LIST: &str = "list";
 pub(crate) const ATOM: &str = "atom";
 pub(crate) const BINARY_OPERATOR: &str = "binary_operator";
 pub(crate) const UNARY_OPERATOR: &str = "unary_operator";
-pub(crate) const BOOLEAN: &str = "boolean";
-pub(crate) const STRING: &str = "string";
 pub(crate) const COMMENT: &str = "comment";
-pub(crate) const TUPLE: &str = "tuple";
-pub(crate) const BLOCK: &str = "block";
-pub(crate) const ANONYMOUS_FUNCTION: &str = "anonymous_function";
-pub(crate) const STRUCT: &str = "struct";
-pub(crate) const MAP: &str = "map";
-pub(crate) const SIGIL: &str = "sigil";
-pub(crate) const SIGIL_NAME: &str = "sigil_name";
 pub(crate) const INTEGER: &str = "integer";
+
+use std::sync::OnceLock;
+
+use tree_sitter::Node;
+
+/// The node kinds the extractors tell apart (src/node-types.json of tree-sitter-elixir).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    AccessCall,
+    AfterBlock,
+    Alias,
+    AnonymousFunction,
+    Arguments,
+    Atom,
+    BinaryOperator,
+    Bitstring,
+    Block,
+    Body,
+    Boolean,
+    Call,
+    CatchBlock,
+    Char,
+    Charlist,
+    Comment,
+    DoBlock,
+    Dot,
+    ElseBlock,
+    Float,
+    Identifier,
+    Integer,
+    Interpolation,
+    Keyword,
+    Keywords,
+    List,
+    Map,
+    MapContent,
+    Nil,
+    OperatorIdentifier,
+    Pair,
+    QuotedAtom,
+    QuotedKeyword,
+    RescueBlock,
+    Sigil,
+    SigilName,
+    StabClause,
+    String,
+    Struct,
+    Tuple,
+    UnaryOperator,
+    Other,
+}
+
+impl Kind {
+    fn named(name: &str) -> Kind {
+        match name {
+            "access_call" => Kind::AccessCall,
+            "after_block" => Kind::AfterBlock,
+            "alias" => Kind::Alias,
+            "anonymous_function" => Kind::AnonymousFunction,
+            "arguments" => Kind::Arguments,
+            "atom" => Kind::Atom,
+            "binary_operator" => Kind::BinaryOperator,
+            "bitstring" => Kind::Bitstring,
+            "block" => Kind::Block,
+            "body" => Kind::Body,
+            "boolean" => Kind::Boolean,
+            "call" => Kind::Call,
+            "catch_block" => Kind::CatchBlock,
+            "char" => Kind::Char,
+            "charlist" => Kind::Charlist,
+            "comment" => Kind::Comment,
+            "do_block" => Kind::DoBlock,
+            "dot" => Kind::Dot,
+            "else_block" => Kind::ElseBlock,
+            "float" => Kind::Float,
+            "identifier" => Kind::Identifier,
+            "integer" => Kind::Integer,
+            "interpolation" => Kind::Interpolation,
+            "keyword" => Kind::Keyword,
+            "keywords" => Kind::Keywords,
+            "list" => Kind::List,
+            "map" => Kind::Map,
+            "map_content" => Kind::MapContent,
+            "nil" => Kind::Nil,
+            "operator_identifier" => Kind::OperatorIdentifier,
+            "pair" => Kind::Pair,
+            "quoted_atom" => Kind::QuotedAtom,
+            "quoted_keyword" => Kind::QuotedKeyword,
+            "rescue_block" => Kind::RescueBlock,
+            "sigil" => Kind::Sigil,
+            "sigil_name" => Kind::SigilName,
+            "stab_clause" => Kind::StabClause,
+            "string" => Kind::String,
+            "struct" => Kind::Struct,
+            "tuple" => Kind::Tuple,
+            "unary_operator" => Kind::UnaryOperator,
+            _ => Kind::Other,
+        }
+    }
+}
+
+/// The operator tokens the metrics tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    And,
+    Or,
+    AndAnd,
+    OrOr,
+    Match,
+    Pipe,
+    Equal,
+    Arrow,
+    NotIn,
+    Step,
+    Range,
+    When,
+    Bar,
+    At,
+    Pin,
+    Other,
+}
+
+impl Op {
+    fn token(name: &str) -> Op {
+        match name {
+            "and" => Op::And,
+            "or" => Op::Or,
+            "&&" => Op::AndAnd,
+            "||" => Op::OrOr,
+            "=" => Op::Match,
+            "|>" => Op::Pipe,
+            "==" => Op::Equal,
+            "=>" => Op::Arrow,
+            "not in" => Op::NotIn,
+            "//" => Op::Step,
+            ".." => Op::Range,
+            "when" => Op::When,
+            "|" => Op::Bar,
+            "@" => Op::At,
+            "^" => Op::Pin,
+            _ => Op::Other,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Field {
+    Target,
+    Left,
+    Right,
+    Operator,
+    Operand,
+    Key,
+    Value,
+}
+
+/// Kinds, operators and fields by id. `Node::kind` measures and validates a C string on every
+/// call and `child_by_field_name` searches the field names: too slow for a look at every node
+/// of every definition.
+pub(crate) struct Grammar {
+    pub(crate) kinds: Vec<Kind>,
+    /// Whether a kind id is a named node (anonymous ones are tokens: `do`, `(`, `|>`).
+    pub(crate) named: Vec<bool>,
+    pub(crate) operators: Vec<Op>,
+    pub(crate) fields: [u16; 7],
+}
+
+pub(crate) fn grammar() -> &'static Grammar {
+    static GRAMMAR: OnceLock<Grammar> = OnceLock::new();
+    GRAMMAR.get_or_init(|| {
+        let language = crate::syntax::language();
+        let count = language.node_kind_count();
+        let mut kinds = vec![Kind::Other; count];
+        let mut operators = vec![Op::Other; count];
+        let mut named = vec![false; count];
+        for id in 0..count {
+            let Ok(symbol) = u16::try_from(id) else {
+                break;
+            };
+            let Some(name) = language.node_kind_for_id(symbol) else {
+                continue;
+            };
+            if language.node_kind_is_named(symbol) {
+                named[id] = true;
+                kinds[id] = Kind::named(name);
+            } else {
+                operators[id] = Op::token(name);
+            }
+        }
+        let field = |name: &str| language.field_id_for_name(name).map_or(0, |id| id.get());
+        Grammar {
+            kinds,
+            named,
+            operators,
+            fields: [
+                field("target"),
+                field("left"),
+                field("right"),
+                field("operator"),
+                field("operand"),
+                field("key"),
+                field("value"),
+            ],
+        }
+    })
+}
+
+pub(crate) fn kind(node: Node<'_>) -> Kind {
+    grammar()
+        .kinds
+        .get(usize::from(node.kind_id()))
+        .copied()
+        .unwrap_or(Kind::Other)
+}
+
+pub(crate) trait Fields<'t> {
+    fn field(&self, field: Field) -> Option<Node<'t>>;
+}
+
+impl<'t> Fields<'t> for Node<'t> {
+    fn field(&self, field: Field) -> Option<Node<'t>> {
+        self.child_by_field_id(grammar().fields[field as usize])
+    }
+}
+
+/// The operator of a `binary_operator` or `unary_operator`.
+pub(crate) fn operator(node: Node<'_>) -> Op {
+    node.field(Field::Operator).map_or(Op::Other, |operator| {
+        grammar()
+            .operators
+            .get(usize::from(operator.kind_id()))
+            .copied()
+            .unwrap_or(Op::Other)
+    })
+}
+
+impl Grammar {
+    /// The kind of a node id, `None` for an anonymous token.
+    #[inline]
+    pub(crate) fn named_kind(&self, id: u16) -> Option<Kind> {
+        let id = usize::from(id);
+        if self.named.get(id).copied().unwrap_or(true) {
+            Some(self.kinds.get(id).copied().unwrap_or(Kind::Other))
+        } else {
+            None
+        }
+    }
+}
+
+/// A node's [`Kind`] by id: `Node::kind` measures and validates a C string on every call.
+pub(crate) trait KindOf {
+    fn k(&self) -> Kind;
+}
+
+impl KindOf for Node<'_> {
+    #[inline]
+    fn k(&self) -> Kind {
+        kind(*self)
+    }
+}

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use tree_sitter::{Node, ParseOptions, ParseState, Parser, Point, Tree};
 
+pub(crate) use kinds::Kind;
+
 thread_local! {
     /// One parser per worker thread: creating one is cheap, but reusing it keeps its buffers.
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -117,10 +119,11 @@ impl<'a> Positions<'a> {
 pub(crate) fn walk_preorder<'t>(root: Node<'t>, enter: impl FnMut(Node<'t>) -> bool) {
     struct EnterOnly<F>(F);
     impl<'t, F: FnMut(Node<'t>) -> bool> Visitor<'t> for EnterOnly<F> {
-        fn enter(&mut self, node: Node<'t>) -> bool {
+        const NAMED_ONLY: bool = false;
+        fn enter(&mut self, node: Node<'t>, _: Kind) -> bool {
             (self.0)(node)
         }
-        fn leave(&mut self, _: Node<'t>) {}
+        fn leave(&mut self, _: Node<'t>, _: Kind) {}
     }
     walk_enter_leave(root, &mut EnterOnly(enter));
 }
@@ -135,37 +138,63 @@ pub(crate) fn text<'s>(node: Node<'_>, source: &'s [u8]) -> std::borrow::Cow<'s,
 /// its descendants, so a visitor can keep a stack of scopes without recursion.
 ///
 /// This is the one walk over every node of every file, so it asks the cursor for each node
-/// once: the ancestors are kept on an explicit stack for `leave`.
+/// once and looks its kind up once (by id: `Node::kind` measures and validates a C string):
+/// the ancestors are kept on an explicit stack for `leave`. A visitor with
+/// [`Visitor::NAMED_ONLY`] hears nothing of the anonymous tokens (`do`, `(`, `|>`, ...), about
+/// four nodes in ten.
 pub(crate) fn walk_enter_leave<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut V) {
+    let grammar = kinds::grammar();
+    let classify = |node: Node<'t>| -> Option<Kind> {
+        let kind = grammar.named_kind(node.kind_id());
+        if V::NAMED_ONLY {
+            kind
+        } else {
+            Some(kind.unwrap_or(Kind::Other))
+        }
+    };
     let mut cursor = root.walk();
-    let mut ancestors: Vec<Node<'t>> = Vec::new();
+    let mut ancestors: Vec<(Node<'t>, Option<Kind>)> = Vec::new();
     let mut node = root;
+    let mut kind = classify(root);
     loop {
-        if visitor.enter(node) && cursor.goto_first_child() {
-            ancestors.push(node);
+        let descend = match kind {
+            Some(kind) => visitor.enter(node, kind),
+            None => true,
+        };
+        if descend && cursor.goto_first_child() {
+            ancestors.push((node, kind));
             node = cursor.node();
+            kind = classify(node);
             continue;
         }
-        visitor.leave(node);
+        if let Some(kind) = kind {
+            visitor.leave(node, kind);
+        }
         loop {
             if ancestors.is_empty() {
                 return;
             }
             if cursor.goto_next_sibling() {
                 node = cursor.node();
+                kind = classify(node);
                 break;
             }
             cursor.goto_parent();
-            let parent = ancestors.pop().expect("checked above");
-            visitor.leave(parent);
+            let (parent, parent_kind) = ancestors.pop().expect("checked above");
+            if let Some(parent_kind) = parent_kind {
+                visitor.leave(parent, parent_kind);
+            }
         }
     }
 }
 
 pub(crate) trait Visitor<'t> {
+    /// Whether the walk skips anonymous tokens (their kind is then never [`Kind::Other`] for
+    /// a token: `enter` and `leave` only see named nodes).
+    const NAMED_ONLY: bool;
     /// Returns whether to visit the node's children.
-    fn enter(&mut self, node: Node<'t>) -> bool;
-    fn leave(&mut self, node: Node<'t>);
+    fn enter(&mut self, node: Node<'t>, kind: Kind) -> bool;
+    fn leave(&mut self, node: Node<'t>, kind: Kind);
 }
 
 #[cfg(test)]
@@ -214,12 +243,13 @@ mod tests {
     fn enter_and_leave_pair_up() {
         struct Depth(i64, i64);
         impl<'t> Visitor<'t> for Depth {
-            fn enter(&mut self, _: Node<'t>) -> bool {
+            const NAMED_ONLY: bool = false;
+            fn enter(&mut self, _: Node<'t>, _: Kind) -> bool {
                 self.0 += 1;
                 self.1 = self.1.max(self.0);
                 true
             }
-            fn leave(&mut self, _: Node<'t>) {
+            fn leave(&mut self, _: Node<'t>, _: Kind) {
                 self.0 -= 1;
             }
         }

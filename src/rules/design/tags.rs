@@ -8,6 +8,7 @@
 //! listening for `comment` nodes also finds comments the fact walk does not enter (inside
 //! `alias Foo.{…}` or a module-level `@type`).
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use crate::rules::engine::{CallEvent, Reporter, Site};
@@ -156,7 +157,7 @@ pub(super) fn doc(call: &CallEvent<'_, '_>, tag: &str, site: &Site<'_>, out: &mu
     let is_attribute = node.parent().is_some_and(|parent| {
         parent.kind() == "unary_operator"
             && parent
-                .child_by_field_name("operator")
+                .field(Field::Operator)
                 .is_some_and(|op| &source[op.byte_range()] == b"@")
     });
     if !is_attribute {
@@ -180,7 +181,7 @@ pub(super) fn doc(call: &CallEvent<'_, '_>, tag: &str, site: &Site<'_>, out: &mu
             let attribute = node.parent().unwrap_or(node);
             let (line, column) = positions.start(attribute);
             let end = node
-                .child_by_field_name("target")
+                .field(Field::Target)
                 .map_or(column + 1, |name| positions.end(name).1);
             (line, column, end)
         }
@@ -271,10 +272,10 @@ fn signature(head: Node<'_>, source: &[u8]) -> Option<String> {
     let mut head = head;
     if head.kind() == "binary_operator"
         && head
-            .child_by_field_name("operator")
+            .field(Field::Operator)
             .is_some_and(|op| &source[op.byte_range()] == b"when")
     {
-        head = head.child_by_field_name("left")?;
+        head = head.field(Field::Left)?;
     }
     match head.kind() {
         "call" => {
@@ -283,7 +284,7 @@ fn signature(head: Node<'_>, source: &[u8]) -> Option<String> {
         }
         "identifier" => Some(format!("{}/0", syntax::text(head, source))),
         "binary_operator" => {
-            let operator = head.child_by_field_name("operator")?;
+            let operator = head.field(Field::Operator)?;
             Some(format!("{}/2", syntax::text(operator, source)))
         }
         _ => None,
@@ -294,9 +295,9 @@ fn signature(head: Node<'_>, source: &[u8]) -> Option<String> {
 fn keyword_value<'t>(arguments: &[Node<'t>], key: &str, source: &[u8]) -> Option<Node<'t>> {
     let keywords = arguments.last().filter(|n| n.kind() == "keywords")?;
     code_children(*keywords).into_iter().find_map(|pair| {
-        let name = pair.child_by_field_name("key")?;
+        let name = pair.field(Field::Key)?;
         let text = syntax::text(name, source);
-        (text.trim().trim_end_matches(':') == key).then(|| pair.child_by_field_name("value"))?
+        (text.trim().trim_end_matches(':') == key).then(|| pair.field(Field::Value))?
     })
 }
 

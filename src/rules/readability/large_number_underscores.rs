@@ -1,5 +1,6 @@
 //! `large-number-underscores`: Credo's `Readability.LargeNumbers` (CREDO_CHECKS.md §19).
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use crate::rules::anchor;
@@ -200,10 +201,10 @@ const TYPE_ATTRIBUTES: [&str; 7] = [
 fn type_attribute(node: Node<'_>, source: &[u8]) -> bool {
     node.kind() == "unary_operator"
         && node
-            .child_by_field_name("operator")
+            .field(Field::Operator)
             .is_some_and(|op| &source[op.byte_range()] == b"@")
         && node
-            .child_by_field_name("operand")
+            .field(Field::Operand)
             .and_then(|operand| super::local_call_name(operand, source))
             .is_some_and(|name| TYPE_ATTRIBUTES.contains(&name))
 }

@@ -1,5 +1,6 @@
 //! `missing-moduledoc`: Credo's `Readability.ModuleDoc` (CREDO_CHECKS.md §17).
 
+use crate::syntax::kinds::{Field, Fields};
 use regex_lite::Regex;
 use tree_sitter::Node;
 
@@ -140,10 +141,7 @@ fn credo_name(module: Node<'_>, source: &[u8]) -> String {
     };
     match name.kind() {
         "alias" => compact(name, source),
-        "dot" => match (
-            name.child_by_field_name("left"),
-            name.child_by_field_name("right"),
-        ) {
+        "dot" => match (name.field(Field::Left), name.field(Field::Right)) {
             (Some(left), Some(right)) if right.kind() == "alias" => {
                 format!("{}.{}", part(left, source), compact(right, source))
             }
@@ -159,7 +157,7 @@ fn named_by_alias(module: Node<'_>) -> bool {
         name.kind() == "alias"
             || (name.kind() == "dot"
                 && name
-                    .child_by_field_name("right")
+                    .field(Field::Right)
                     .is_some_and(|right| right.kind() == "alias"))
     })
 }
@@ -168,12 +166,12 @@ fn named_by_alias(module: Node<'_>) -> bool {
 fn moduledoc_value<'t>(statement: Node<'t>, source: &[u8]) -> Option<Node<'t>> {
     if statement.kind() != "unary_operator"
         || statement
-            .child_by_field_name("operator")
+            .field(Field::Operator)
             .is_none_or(|op| &source[op.byte_range()] != b"@")
     {
         return None;
     }
-    let operand = statement.child_by_field_name("operand")?;
+    let operand = statement.field(Field::Operand)?;
     if local_call_name(operand, source) != Some("moduledoc") {
         return None;
     }

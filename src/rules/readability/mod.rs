@@ -9,6 +9,7 @@ pub(crate) mod missing_moduledoc;
 pub(crate) mod module_name_case;
 pub(crate) mod predicate_function_name;
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use crate::rules::engine::Rule;
@@ -31,7 +32,7 @@ pub(crate) fn local_call_name<'s>(node: Node<'_>, source: &'s [u8]) -> Option<&'
     if node.kind() != "call" {
         return None;
     }
-    let target = node.child_by_field_name("target")?;
+    let target = node.field(Field::Target)?;
     (target.kind() == "identifier")
         .then(|| std::str::from_utf8(&source[target.byte_range()]).ok())
         .flatten()
@@ -92,10 +93,10 @@ pub(crate) fn do_statements<'t>(call: Node<'t>, source: &[u8]) -> Vec<Node<'t>> 
         .named_children(&mut cursor)
         .filter(|pair| pair.kind() == "pair")
         .find(|pair| {
-            pair.child_by_field_name("key")
+            pair.field(Field::Key)
                 .is_some_and(|key| syntax::text(key, source).trim_end() == "do:")
         })
-        .and_then(|pair| pair.child_by_field_name("value"));
+        .and_then(|pair| pair.field(Field::Value));
     match value {
         Some(block) if block.kind() == "block" => {
             let mut cursor = block.walk();
@@ -150,7 +151,7 @@ pub(crate) fn read_head<'t, 's>(head: Node<'t>, source: &'s [u8]) -> Head<'t, 's
             operator: false,
         },
         "call" => {
-            let Some(target) = head.child_by_field_name("target") else {
+            let Some(target) = head.field(Field::Target) else {
                 return Head::Other;
             };
             match target.kind() {
@@ -165,13 +166,11 @@ pub(crate) fn read_head<'t, 's>(head: Node<'t>, source: &'s [u8]) -> Head<'t, 's
             }
         }
         "binary_operator" => {
-            let Some(operator) = head.child_by_field_name("operator") else {
+            let Some(operator) = head.field(Field::Operator) else {
                 return Head::Other;
             };
             match text(operator) {
-                "when" => head
-                    .child_by_field_name("left")
-                    .map_or(Head::Other, Head::When),
+                "when" => head.field(Field::Left).map_or(Head::Other, Head::When),
                 // `a not in b` is `not(a in b)` in the AST.
                 op => Head::Named {
                     name: if op.starts_with("not") { "not" } else { op },
@@ -181,7 +180,7 @@ pub(crate) fn read_head<'t, 's>(head: Node<'t>, source: &'s [u8]) -> Head<'t, 's
                 },
             }
         }
-        "unary_operator" => match head.child_by_field_name("operator") {
+        "unary_operator" => match head.field(Field::Operator) {
             Some(operator) => Head::Named {
                 name: text(operator),
                 arity: Some(1),

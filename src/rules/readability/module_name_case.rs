@@ -1,5 +1,6 @@
 //! `module-name-case`: Credo's `Readability.ModuleNames` (CREDO_CHECKS.md §21).
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use super::{local_call_name, written_arguments};
@@ -67,8 +68,8 @@ fn written_name<'t>(name: Node<'t>, source: &[u8]) -> Option<(String, Node<'t>)>
     match name.kind() {
         "alias" => Some((compact(name), name)),
         "dot" => {
-            let right = name.child_by_field_name("right")?;
-            let dot = name.child_by_field_name("operator")?;
+            let right = name.field(Field::Right)?;
+            let dot = name.field(Field::Operator)?;
             (right.kind() == "alias").then(|| (compact(right), dot))
         }
         _ => None,

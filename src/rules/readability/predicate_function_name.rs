@@ -1,6 +1,7 @@
 //! `predicate-function-name`: Credo's `Readability.PredicateFunctionNames`
 //! (CREDO_CHECKS.md §18).
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use super::{local_call_name, read_head, root_of, written_arguments, Head};
@@ -153,12 +154,12 @@ fn implemented_callbacks<'s>(root: Node<'_>, source: &'s [u8]) -> Vec<(&'s str, 
 fn impl_attribute(node: Node<'_>, source: &[u8]) -> bool {
     if node.kind() != "unary_operator"
         || node
-            .child_by_field_name("operator")
+            .field(Field::Operator)
             .is_none_or(|op| &source[op.byte_range()] != b"@")
     {
         return false;
     }
-    let Some(operand) = node.child_by_field_name("operand") else {
+    let Some(operand) = node.field(Field::Operand) else {
         return false;
     };
     if local_call_name(operand, source) != Some("impl") {

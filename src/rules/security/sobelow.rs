@@ -7,6 +7,7 @@
 //! shapes differ. Everything here runs only for the rare calls a security rule subscribed to,
 //! so looking up through `parent()` (O(depth) each in tree-sitter 0.25) is affordable.
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use crate::rules::engine::{CallEvent, Site};
@@ -100,11 +101,7 @@ pub(crate) fn fed_names(call: &CallEvent<'_, '_>, k: usize, source: &[u8]) -> Ve
     let written = written_arguments(call.node);
     if call.piped {
         if k == 0 {
-            if let Some(value) = call
-                .node
-                .parent()
-                .and_then(|pipe| pipe.child_by_field_name("left"))
-            {
+            if let Some(value) = call.node.parent().and_then(|pipe| pipe.field(Field::Left)) {
                 piped_value_names(value, source, &mut names);
             }
         } else if let Some(argument) = written.get(k - 1) {
@@ -174,7 +171,7 @@ pub(crate) fn local_name<'s>(
     call: Node<'_>,
     source: &'s [u8],
 ) -> Option<std::borrow::Cow<'s, str>> {
-    let target = call.child_by_field_name("target")?;
+    let target = call.field(Field::Target)?;
     (target.kind() == syntax::kinds::IDENTIFIER).then(|| syntax::text(target, source))
 }
 
@@ -203,10 +200,9 @@ pub(crate) fn argument_names(node: Node<'_>, source: &[u8], names: &mut Vec<Stri
                 }
             }
             "unary_operator" => {
-                let (Some(operator), Some(operand)) = (
-                    node.child_by_field_name("operator"),
-                    node.child_by_field_name("operand"),
-                ) else {
+                let (Some(operator), Some(operand)) =
+                    (node.field(Field::Operator), node.field(Field::Operand))
+                else {
                     continue;
                 };
                 match syntax::text(operator, source).as_ref() {
@@ -222,7 +218,7 @@ pub(crate) fn argument_names(node: Node<'_>, source: &[u8], names: &mut Vec<Stri
             }
             "call" => call_names(node, source, names, &mut stack),
             "access_call" => {
-                let Some(target) = node.child_by_field_name("target") else {
+                let Some(target) = node.field(Field::Target) else {
                     continue;
                 };
                 if is_conn_params(target, source) {
@@ -232,7 +228,7 @@ pub(crate) fn argument_names(node: Node<'_>, source: &[u8], names: &mut Vec<Stri
                 }
             }
             // Only the value of `key: value`.
-            "pair" => stack.extend(node.child_by_field_name("value")),
+            "pair" => stack.extend(node.field(Field::Value)),
             "alias"
             | "atom"
             | "integer"
@@ -263,12 +259,12 @@ fn call_names<'t>(
     names: &mut Vec<String>,
     stack: &mut Vec<Node<'t>>,
 ) {
-    let Some(target) = call.child_by_field_name("target") else {
+    let Some(target) = call.field(Field::Target) else {
         return;
     };
     match target.kind() {
         "dot" => {
-            let Some(left) = target.child_by_field_name("left") else {
+            let Some(left) = target.field(Field::Left) else {
                 return;
             };
             match left.kind() {
@@ -297,13 +293,13 @@ fn call_names<'t>(
 fn is_conn_params(node: Node<'_>, source: &[u8]) -> bool {
     node.kind() == syntax::kinds::CALL
         && written_arguments(node).is_empty()
-        && node.child_by_field_name("target").is_some_and(|dot| {
+        && node.field(Field::Target).is_some_and(|dot| {
             dot.kind() == syntax::kinds::DOT
                 && dot
-                    .child_by_field_name("left")
+                    .field(Field::Left)
                     .is_some_and(|left| syntax::text(left, source) == "conn")
                 && dot
-                    .child_by_field_name("right")
+                    .field(Field::Right)
                     .is_some_and(|right| syntax::text(right, source) == "params")
         })
 }
@@ -314,10 +310,10 @@ fn is_conn_params(node: Node<'_>, source: &[u8]) -> bool {
 fn piped_value_names(value: Node<'_>, source: &[u8], names: &mut Vec<String>) {
     let stage = if value.kind() == syntax::kinds::BINARY_OPERATOR
         && value
-            .child_by_field_name("operator")
+            .field(Field::Operator)
             .is_some_and(|operator| syntax::text(operator, source) == "|>")
     {
-        match value.child_by_field_name("right") {
+        match value.field(Field::Right) {
             Some(right) => right,
             None => return,
         }
@@ -338,7 +334,7 @@ fn piped_value_names(value: Node<'_>, source: &[u8], names: &mut Vec<String>) {
     }
     if stage.kind() == syntax::kinds::UNARY_OPERATOR
         && stage
-            .child_by_field_name("operand")
+            .field(Field::Operand)
             .is_some_and(|operand| operand.kind() == syntax::kinds::INTEGER)
     {
         return;
@@ -401,10 +397,10 @@ fn clause_parameters(clause: Node<'_>, source: &[u8]) -> Vec<String> {
     };
     if head.kind() == syntax::kinds::BINARY_OPERATOR
         && head
-            .child_by_field_name("operator")
+            .field(Field::Operator)
             .is_some_and(|operator| syntax::text(operator, source) == "when")
     {
-        match head.child_by_field_name("left") {
+        match head.field(Field::Left) {
             Some(left) => head = left,
             None => return Vec::new(),
         }
@@ -418,7 +414,7 @@ fn clause_parameters(clause: Node<'_>, source: &[u8]) -> Vec<String> {
         match node.kind() {
             "identifier" => names.push(syntax::text(node, source).into_owned()),
             "list" => {}
-            "pair" => stack.extend(node.child_by_field_name("value")),
+            "pair" => stack.extend(node.field(Field::Value)),
             "tuple" => {
                 let elements = named_children(node);
                 if elements.len() == 2 {
@@ -429,10 +425,10 @@ fn clause_parameters(clause: Node<'_>, source: &[u8]) -> Vec<String> {
             }
             "binary_operator"
                 if node
-                    .child_by_field_name("operator")
+                    .field(Field::Operator)
                     .is_some_and(|operator| syntax::text(operator, source) == "=>") =>
             {
-                stack.extend(node.child_by_field_name("right"));
+                stack.extend(node.field(Field::Right));
             }
             _ => stack.extend(named_children(node).into_iter().rev()),
         }

@@ -1,6 +1,7 @@
 //! `sql-injection`: Sobelow's `SQL.Query` and `SQL.Stream` (`../shared/CREDO_CHECKS.md` §S.5,
 //! §S.9): raw SQL built from input.
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use super::sobelow;
@@ -63,10 +64,10 @@ impl SqlInjection {
 /// Whether the call is written as a local call (`query(…)`, `&query/2`), not `M.query(…)`.
 fn is_local(node: Node<'_>) -> bool {
     let target = if node.kind() == syntax::kinds::UNARY_OPERATOR {
-        node.child_by_field_name("operand")
-            .and_then(|slash| slash.child_by_field_name("left"))
+        node.field(Field::Operand)
+            .and_then(|slash| slash.field(Field::Left))
     } else {
-        node.child_by_field_name("target")
+        node.field(Field::Target)
     };
     target.is_some_and(|target| target.kind() == syntax::kinds::IDENTIFIER)
 }

@@ -2,6 +2,7 @@
 //! Sobelow's `DOS.StringToAtom`, `DOS.ListToAtom` and `DOS.BinToAtom` (§S.5), for calls fed
 //! something other than constants.
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use super::sobelow::{self, Judgement};
@@ -129,11 +130,11 @@ fn decodes_keys_to_atoms(call: Node<'_>, source: &[u8]) -> bool {
             };
             let mut cursor = keywords.walk();
             let keys = keywords.named_children(&mut cursor).find(|pair| {
-                pair.child_by_field_name("key").is_some_and(|key| {
+                pair.field(Field::Key).is_some_and(|key| {
                     syntax::text(key, source).trim_end().trim_end_matches(':') == "keys"
                 })
             });
-            keys.and_then(|pair| pair.child_by_field_name("value"))
+            keys.and_then(|pair| pair.field(Field::Value))
                 .is_some_and(|value| syntax::text(value, source) == ":atoms")
         })
 }

@@ -1,5 +1,6 @@
 //! `dbg-call`: Credo's `Warning.Dbg` (CREDO_CHECKS.md §10).
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use super::{
@@ -66,10 +67,8 @@ impl Rule for DbgCall {
 
     fn check_node(&self, node: Node<'_>, site: &Site<'_>, out: &mut Reporter<'_>) {
         let source = out.source();
-        let (Some(operator), Some(right)) = (
-            node.child_by_field_name("operator"),
-            node.child_by_field_name("right"),
-        ) else {
+        let (Some(operator), Some(right)) = (node.field(Field::Operator), node.field(Field::Right))
+        else {
             return;
         };
         if &source[operator.byte_range()] != b"|>"
@@ -92,7 +91,7 @@ impl Rule for DbgCall {
                 if written > 2 {
                     return;
                 }
-                let Some(target) = node.child_by_field_name("target") else {
+                let Some(target) = node.field(Field::Target) else {
                     return;
                 };
                 (target, "dbg")

@@ -1,5 +1,6 @@
 //! `expensive-empty-check`: Credo's `Warning.ExpensiveEmptyEnumCheck` (CREDO_CHECKS.md §14).
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use super::{local_name, unparenthesised, written_alias, written_arguments};
@@ -65,7 +66,7 @@ impl Rule for ExpensiveEmptyCheck {
 
     fn check_node(&self, node: Node<'_>, site: &Site<'_>, out: &mut Reporter<'_>) {
         let source = out.source();
-        let Some(operator) = node.child_by_field_name("operator") else {
+        let Some(operator) = node.field(Field::Operator) else {
             return;
         };
         let op = &source[operator.byte_range()];
@@ -76,8 +77,8 @@ impl Rule for ExpensiveEmptyCheck {
             return;
         }
         let (Some(left), Some(right)) = (
-            node.child_by_field_name("left").map(unparenthesised),
-            node.child_by_field_name("right").map(unparenthesised),
+            node.field(Field::Left).map(unparenthesised),
+            node.field(Field::Right).map(unparenthesised),
         ) else {
             return;
         };

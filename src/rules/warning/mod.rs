@@ -10,6 +10,7 @@ pub(crate) mod operation_on_same_values;
 pub(crate) mod raise_inside_rescue;
 pub(crate) mod unused_enum_result;
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use crate::extract::compact_spaces;
@@ -43,23 +44,20 @@ pub(crate) fn capture_target(node: Node<'_>) -> Option<Node<'_>> {
     if node.kind() != "unary_operator" {
         return None;
     }
-    let operand = node.child_by_field_name("operand")?;
+    let operand = node.field(Field::Operand)?;
     if operand.kind() != "binary_operator" {
         return None;
     }
-    operand.child_by_field_name("left")
+    operand.field(Field::Left)
 }
 
 /// For a remote call `M.f(...)`: the node left of the dot (`M`) and the function name.
 pub(crate) fn remote_parts(call: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
-    let target = call.child_by_field_name("target")?;
+    let target = call.field(Field::Target)?;
     if target.kind() != "dot" {
         return None;
     }
-    Some((
-        target.child_by_field_name("left")?,
-        target.child_by_field_name("right")?,
-    ))
+    Some((target.field(Field::Left)?, target.field(Field::Right)?))
 }
 
 /// The alias left of the dot of a remote call, exactly as written (`IO`, `Elixir.IO`), which
@@ -77,7 +75,7 @@ pub(crate) fn local_name<'s>(
     if call.kind() != "call" {
         return None;
     }
-    let target = call.child_by_field_name("target")?;
+    let target = call.field(Field::Target)?;
     (target.kind() == "identifier").then(|| syntax::text(target, source))
 }
 
@@ -112,7 +110,7 @@ pub(crate) fn do_block(call: Node<'_>) -> Option<Node<'_>> {
 pub(crate) fn is_attribute(node: Node<'_>, source: &[u8]) -> bool {
     node.kind() == "unary_operator"
         && node
-            .child_by_field_name("operator")
+            .field(Field::Operator)
             .is_some_and(|op| &source[op.byte_range()] == b"@")
 }
 
@@ -124,7 +122,7 @@ pub(crate) fn attribute_name<'s>(
     if !is_attribute(node, source) {
         return None;
     }
-    let operand = node.child_by_field_name("operand")?;
+    let operand = node.field(Field::Operand)?;
     match operand.kind() {
         "identifier" => Some(syntax::text(operand, source)),
         "call" => local_name(operand, source),

@@ -1,5 +1,6 @@
 //! `operation-on-same-values`: Credo's `Warning.OperationOnSameValues` (CREDO_CHECKS.md §13).
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use super::{
@@ -58,7 +59,7 @@ impl Rule for OperationOnSameValues {
 
     fn check_node(&self, node: Node<'_>, site: &Site<'_>, out: &mut Reporter<'_>) {
         let source = out.source();
-        let Some(operator) = node.child_by_field_name("operator") else {
+        let Some(operator) = node.field(Field::Operator) else {
             return;
         };
         let message = match &source[operator.byte_range()] {
@@ -69,8 +70,8 @@ impl Rule for OperationOnSameValues {
             _ => return,
         };
         let (Some(left), Some(right)) = (
-            node.child_by_field_name("left").map(unparenthesised),
-            node.child_by_field_name("right").map(unparenthesised),
+            node.field(Field::Left).map(unparenthesised),
+            node.field(Field::Right).map(unparenthesised),
         ) else {
             return;
         };

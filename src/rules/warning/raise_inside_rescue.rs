@@ -1,5 +1,6 @@
 //! `raise-inside-rescue`: Credo's `Warning.RaiseInsideRescue` (CREDO_CHECKS.md §15).
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use super::{capture_target, local_name, report_trigger, written_arguments};
@@ -64,7 +65,7 @@ impl Rule for RaiseInsideRescue {
             if local_name(call.node, source).is_none() {
                 return;
             }
-            call.node.child_by_field_name("target")
+            call.node.field(Field::Target)
         } else {
             capture_target(call.node).filter(|target| target.kind() == "identifier")
         };

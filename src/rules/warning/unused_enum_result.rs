@@ -5,6 +5,7 @@
 //! shapes are explicit nodes: a `do_block`, `body` or parenthesised `block` of several
 //! statements is Elixir's `__block__`, an `arguments` node is the argument list.
 
+use crate::syntax::kinds::{Field, Fields};
 use tree_sitter::Node;
 
 use super::{
@@ -222,9 +223,9 @@ fn step(parent: Node<'_>, path: &[Node<'_>], source: &[u8]) -> Step {
         | "block" => block_step(parent, child),
         "binary_operator" => {
             let operator = parent
-                .child_by_field_name("operator")
+                .field(Field::Operator)
                 .map(|op| &source[op.byte_range()]);
-            let right = parent.child_by_field_name("right").map(|r| r.id());
+            let right = parent.field(Field::Right).map(|r| r.id());
             match operator {
                 Some(b"|>") if right == Some(child.id()) => Climb,
                 _ => Decide(Used),
@@ -324,7 +325,7 @@ fn definition_verdict(call: Node<'_>, path: &[Node<'_>], source: &[u8]) -> Verdi
             let key = pair
                 .filter(|_| grandchild.kind() == "keywords" && Some(grandchild.id()) == last)
                 .filter(|pair| pair.kind() == "pair")
-                .and_then(|pair| pair.child_by_field_name("key"))
+                .and_then(|pair| pair.field(Field::Key))
                 .map(|key| {
                     let text = crate::syntax::text(key, source);
                     text.trim().trim_end_matches(':').to_string()
