@@ -152,6 +152,12 @@ pub(crate) struct ParseArgs {
     /// definitions only, made faster.
     #[arg(long)]
     pub(crate) no_calls: bool,
+
+    /// Leave out the complexity metrics of clauses, functions, modules and the project. With
+    /// `--no-calls` the report holds the facts alone (modules, functions, directives), and
+    /// function bodies are only read where they can define something.
+    #[arg(long)]
+    pub(crate) no_metrics: bool,
 }
 
 /// Options shared by every subcommand that reads a project.

@@ -21,6 +21,8 @@ pub(crate) struct FileOptions {
     pub(crate) parse_timeout: Duration,
     /// Extract call sites and module references (off with `--no-calls`).
     pub(crate) calls: bool,
+    /// Compute complexity metrics (off with `--no-metrics`).
+    pub(crate) metrics: bool,
     /// For `analyze`: the rules to run on each file.
     pub(crate) analysis: Option<Arc<crate::rules::Analysis>>,
 }
@@ -162,7 +164,8 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
             &source,
         )
     });
-    let (facts, observer) = extract::facts_observed(&tree, &source, options.calls, observer);
+    let (facts, observer) =
+        extract::facts_observed(&tree, &source, options.calls, options.metrics, observer);
     record.modules = facts.modules;
     record.calls = facts.calls;
     // IDs here, on the worker threads; the project phase redoes only duplicated names.

@@ -365,3 +365,65 @@ fn editing_one_function_body_changes_no_id() {
     write(moved.path(), "lib/deeper/cache.ex", &edited);
     assert_eq!(all_ids(&parse_json(&[moved.path()], &[]).report()), after);
 }
+
+/// Removes every key in `keys`, at any depth.
+fn strip(value: &mut serde_json::Value, keys: &[&str]) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|key, _| !keys.contains(&key.as_str()));
+            map.values_mut().for_each(|v| strip(v, keys));
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| strip(v, keys)),
+        _ => {}
+    }
+}
+
+/// `--no-calls --no-metrics` reads a definition's body only where it can define something
+/// (a nested module, a quote, a registry): the facts must be exactly those of a full parse, on
+/// every fixture of every test.
+#[test]
+fn facts_alone_equal_the_facts_of_a_full_parse() {
+    let roots = [common::fixtures(), std::path::PathBuf::from("tests")];
+    let roots: Vec<&std::path::Path> = roots.iter().map(|p| p.as_path()).collect();
+    let decode = |run: common::Run| -> serde_json::Value {
+        let value: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
+        common::validate(&value);
+        value
+    };
+    let mut full = decode(parse_json(&roots, &[]));
+    let mut facts = decode(parse_json(&roots, &["--no-calls", "--no-metrics"]));
+    assert!(facts["graph"].is_null(), "no graph without calls");
+    assert!(facts["summary"]["metrics"].is_null(), "no project metrics");
+    let files = facts["files"].as_array().unwrap();
+    assert!(
+        files.len() > 100,
+        "the fixtures are all there: {}",
+        files.len()
+    );
+    let first_module = files
+        .iter()
+        .flat_map(|f| f["modules"].as_array().into_iter().flatten())
+        .next()
+        .expect("some module");
+    assert!(first_module.get("metrics").is_none());
+    let keys = [
+        "calls",
+        "references",
+        "metrics",
+        "graph",
+        "runtime",
+        "elapsed_ms",
+    ];
+    strip(&mut full, &keys);
+    strip(&mut facts, &keys);
+    assert_eq!(full["summary"], facts["summary"]);
+    for (a, b) in full["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(facts["files"].as_array().unwrap())
+    {
+        assert_eq!(a, b, "{}", a["path"]);
+    }
+    assert_eq!(full, facts);
+}

@@ -52,6 +52,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         discovery,
         &args.input,
         BatchOptions {
+            metrics: true,
             calls: true,
             quiet: args.output.quiet,
             analysis: Some(Arc::clone(&analysis)),

@@ -32,6 +32,7 @@ pub(crate) struct Batch {
 
 pub(crate) struct BatchOptions {
     pub(crate) calls: bool,
+    pub(crate) metrics: bool,
     pub(crate) quiet: bool,
     pub(crate) analysis: Option<Arc<Analysis>>,
 }
@@ -70,6 +71,7 @@ pub(crate) fn run(
             max_file_size: input.max_file_size,
             parse_timeout: Duration::from_millis(input.parse_timeout_ms),
             calls: options.calls,
+            metrics: options.metrics,
             analysis: options.analysis,
         },
         Box::new(move || ticker.tick()),

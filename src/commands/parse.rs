@@ -27,6 +27,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         &args.input,
         BatchOptions {
             calls: !args.no_calls,
+            metrics: !args.no_metrics,
             quiet: args.output.quiet,
             analysis: None,
         },
@@ -60,8 +61,9 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         failures.extend(FailureRecord::of(file));
     }
     summary.by_status = counts;
-    summary.metrics =
-        crate::extract::metrics::project(repository.files().iter().flat_map(|f| &f.modules));
+    summary.metrics = (!args.no_metrics).then(|| {
+        crate::extract::metrics::project(repository.files().iter().flat_map(|f| &f.modules))
+    });
     let failed = summary.by_status.failed + summary.by_status.timeout > 0;
 
     if !args.output.quiet {

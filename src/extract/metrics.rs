@@ -199,11 +199,14 @@ pub(crate) struct MetricsCollector<'s> {
     /// counted where they differ.
     imports_ecto_query: bool,
     scratch: Scratch,
+    /// Off with `--no-metrics`: the collector sees nothing and measures nothing.
+    enabled: bool,
 }
 
 impl<'s> MetricsCollector<'s> {
-    pub(crate) fn new(source: &'s [u8]) -> Self {
+    pub(crate) fn new(source: &'s [u8], enabled: bool) -> Self {
         MetricsCollector {
+            enabled,
             source,
             open: Vec::new(),
             done: Vec::new(),
@@ -216,6 +219,9 @@ impl<'s> MetricsCollector<'s> {
     /// Called for every named node the walk enters (tokens such as `do`, `(` and operators are
     /// parts of their parent's AST node, never nodes).
     pub(crate) fn enter(&mut self, node: Node<'_>, kind: Kind) {
+        if !self.enabled {
+            return;
+        }
         let facts = Facts::of(node, kind, self.source);
         let unit = match facts.callee {
             Some(b"def") => Some(NestOp::Def),
@@ -243,6 +249,10 @@ impl<'s> MetricsCollector<'s> {
                 measurement.perceived += perceived;
             }
         }
+    }
+
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled
     }
 
     /// Whether a definition is being measured: its nodes must all be walked.
@@ -276,8 +286,11 @@ impl<'s> MetricsCollector<'s> {
         }
     }
 
-    /// The metrics of every claimed def node.
-    pub(crate) fn finish(self) -> Vec<(Target, ClauseMetrics)> {
+    /// The metrics of every claimed def node; `None` when the collector is disabled.
+    pub(crate) fn finish(self) -> Option<Vec<(Target, ClauseMetrics)>> {
+        if !self.enabled {
+            return None;
+        }
         let ecto = self.imports_ecto_query;
         let mut out = Vec::new();
         for finished in self.done {
@@ -286,7 +299,7 @@ impl<'s> MetricsCollector<'s> {
                 out.push((target, metrics.clone()));
             }
         }
-        out
+        Some(out)
     }
 }
 
@@ -1733,7 +1746,12 @@ fn parts(node: Node<'_>) -> Parts<'_> {
 
 /// Puts each clause's metrics where the extractor recorded it, then sums up functions and
 /// modules.
-pub(crate) fn attach(modules: &mut [Module], measured: Vec<(Target, ClauseMetrics)>) {
+/// Puts each clause's metrics in place and sums them up per function and module; `None` (with
+/// `--no-metrics`) leaves every metrics object out.
+pub(crate) fn attach(modules: &mut [Module], measured: Option<Vec<(Target, ClauseMetrics)>>) {
+    let Some(measured) = measured else {
+        return;
+    };
     for (target, metrics) in measured {
         let slot = match target {
             Target::Clause {
@@ -1798,7 +1816,7 @@ fn summarise(module: &mut Module) {
         }
         function.metrics = Some(summary);
     }
-    module.metrics = metrics;
+    module.metrics = Some(metrics);
 }
 
 fn is_public(kind: FunctionKind) -> bool {
@@ -1817,9 +1835,11 @@ pub(crate) fn project<'m>(modules: impl IntoIterator<Item = &'m Module>) -> Proj
     let mut bands = [0u64; BANDS.len()];
     for module in modules {
         project.modules += 1;
-        project.public_functions += u64::from(module.metrics.public_functions);
-        project.private_functions += u64::from(module.metrics.private_functions);
-        project.module_lines += u64::from(module.metrics.lines);
+        if let Some(metrics) = &module.metrics {
+            project.public_functions += u64::from(metrics.public_functions);
+            project.private_functions += u64::from(metrics.private_functions);
+            project.module_lines += u64::from(metrics.lines);
+        }
         for function in &module.functions {
             let Some(metrics) = &function.metrics else {
                 continue;

@@ -93,7 +93,7 @@ pub(crate) struct FileFacts {
 /// Extracts a file's facts in one walk of its tree; `with_calls` adds the call sites and
 /// module references (`--no-calls` leaves them out).
 pub(crate) fn facts(tree: &Tree, source: &[u8], with_calls: bool) -> FileFacts {
-    facts_observed(tree, source, with_calls, None).0
+    facts_observed(tree, source, with_calls, true, None).0
 }
 
 /// [`facts`], with the rules of `analyze` hearing about every node in the same walk.
@@ -101,6 +101,7 @@ pub(crate) fn facts_observed<'s>(
     tree: &Tree,
     source: &'s [u8],
     with_calls: bool,
+    with_metrics: bool,
     observer: Option<Observer<'s>>,
 ) -> (FileFacts, Option<Observer<'s>>) {
     let mut extractor = Extractor {
@@ -112,7 +113,7 @@ pub(crate) fn facts_observed<'s>(
         aliases: Vec::new(),
         attribute_call: None,
         calls: calls::CallState::new(with_calls),
-        metrics: metrics::MetricsCollector::new(source),
+        metrics: metrics::MetricsCollector::new(source, with_metrics),
         metrics_only: None,
     };
     syntax::walk_enter_leave(tree.root_node(), &mut extractor);
@@ -401,6 +402,11 @@ impl<'s> Extractor<'s> {
         }
     }
 
+    /// Neither calls, metrics nor rules are wanted: only what defines something is read.
+    fn facts_only(&self) -> bool {
+        !self.calls_enabled() && !self.metrics.enabled() && self.observer.is_none()
+    }
+
     /// Inside a quote or an opaque module: `defmodule` here defines nothing of this file.
     fn in_template(&self) -> bool {
         self.scopes
@@ -518,7 +524,14 @@ impl<'s> Extractor<'s> {
                 }
             }
             other => match FunctionKind::from_keyword(other) {
-                Some(kind) => self.enter_definition(node, kind),
+                Some(kind) => {
+                    self.enter_definition(node, kind);
+                    return !self.facts_only() || may_define(&self.source[node.byte_range()]);
+                }
+                // ExUnit's bodies, like a definition's, define nothing of the module.
+                None if self.facts_only() && matches!(other, "test" | "setup" | "setup_all") => {
+                    return may_define(&self.source[node.byte_range()]);
+                }
                 None if marks & calls::SKIP_CALL == 0 => self.record_local_call(node, other, marks),
                 None => {}
             },
@@ -644,7 +657,7 @@ impl<'s> Extractor<'s> {
                 injected: Vec::new(),
                 calls: Vec::new(),
                 references: Vec::new(),
-                metrics: metrics::ModuleMetrics::default(),
+                metrics: None,
             },
             function_index: HashMap::new(),
             specs: Vec::new(),
@@ -1416,6 +1429,25 @@ enum Head<'t> {
         guard: Option<Node<'t>>,
     },
     Dynamic,
+}
+
+/// Whether a definition's text can hold a fact of its module: a nested module, a quote (whose
+/// definitions and directives are injected), or a `Registry.start_link`/`child_spec` call (kind
+/// registry). When only the facts are wanted, a definition without any of these is not walked
+/// past its head: that is most of a file's nodes. `tests/facts.rs` checks that the facts are
+/// the same either way on every fixture.
+fn may_define(text: &[u8]) -> bool {
+    const NEEDLES: [&[u8]; 6] = [
+        b"defmodule",
+        b"defprotocol",
+        b"defimpl",
+        b"quote",
+        b"start_link",
+        b"child_spec",
+    ];
+    NEEDLES
+        .iter()
+        .any(|needle| memchr::memmem::find(text, needle).is_some())
 }
 
 fn injected_kind(kind: FunctionKind) -> InjectedKind {

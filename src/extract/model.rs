@@ -55,8 +55,9 @@ pub(crate) struct Module {
     /// Modules named in the module body outside any call receiver (`@x M`, `%M{}`), each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) references: Vec<Reference>,
-    /// Size and complexity (issue [3b], `docs/metrics.md`).
-    pub(crate) metrics: super::metrics::ModuleMetrics,
+    /// Size and complexity (issue [3b], `docs/metrics.md`); absent with `--no-metrics`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) metrics: Option<super::metrics::ModuleMetrics>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]

@@ -223,8 +223,10 @@ pub(crate) struct Summary {
     pub(crate) lines: u64,
     pub(crate) modules: u64,
     pub(crate) functions: u64,
-    /// Complexity totals and distribution (issue [3b], `docs/metrics.md`).
-    pub(crate) metrics: crate::extract::metrics::ProjectMetrics,
+    /// Complexity totals and distribution (issue [3b], `docs/metrics.md`); absent with
+    /// `--no-metrics`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) metrics: Option<crate::extract::metrics::ProjectMetrics>,
     /// Every Mix project under the root.
     pub(crate) projects: Vec<crate::repository::Project>,
     /// Module names defined in more than one place: kept apart, never merged.

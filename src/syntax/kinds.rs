@@ -232,6 +232,9 @@ pub(crate) trait Fields<'t> {
 
 impl<'t> Fields<'t> for Node<'t> {
     fn field(&self, field: Field) -> Option<Node<'t>> {
+        if let Field::Target = field {
+            return call_target(*self);
+        }
         self.child_by_field_id(grammar().fields[field as usize])
     }
 }
@@ -270,4 +273,21 @@ impl KindOf for Node<'_> {
     fn k(&self) -> Kind {
         kind(*self)
     }
+}
+
+/// The `target` of a `call` or `access_call` node: its first child (every form of both in
+/// tree-sitter-elixir's grammar starts with the target field), read without the field lookup,
+/// which scans the children against the production's field map. Debug builds check the two
+/// agree.
+#[inline]
+pub(crate) fn call_target(node: Node<'_>) -> Option<Node<'_>> {
+    let first = node
+        .child(0)
+        .filter(|_| matches!(kind(node), Kind::Call | Kind::AccessCall));
+    debug_assert_eq!(
+        first,
+        node.child_by_field_id(grammar().fields[Field::Target as usize]),
+        "the target of a call is its first child"
+    );
+    first
 }

@@ -184,7 +184,8 @@ pub(crate) mod harness {
         };
         let role = FileRole::for_path(path);
         let observer = Observer::new(engine.start_file(path, role, bytes), bytes);
-        let (facts, observer) = crate::extract::facts_observed(&tree, bytes, true, Some(observer));
+        let (facts, observer) =
+            crate::extract::facts_observed(&tree, bytes, true, true, Some(observer));
         let mut record = FileRecord::unparsed(path.to_string(), Status::Ok, Reason::Template, None);
         record.reason = None;
         record.modules = facts.modules;
