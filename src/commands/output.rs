@@ -40,7 +40,10 @@ pub(crate) fn write_report(report: &Report, args: &OutputArgs) -> anyhow::Result
             Format::Text => report::text::write(report, out, color),
         }
     };
-    emit_to(args.output.as_deref(), emit)
+    let t=std::time::Instant::now();
+    let r=emit_to(args.output.as_deref(), emit);
+    eprintln!("TT write {:?}", t.elapsed());
+    r
 }
 
 /// Writes through `emit` to standard output (buffered) or to `path` (atomically).

@@ -19,7 +19,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use tree_sitter::Node;
@@ -147,8 +147,8 @@ pub(crate) fn import_admission(
 /// a table only grows, by the project's distinct names.
 const SYMBOL_SHARDS: usize = 32;
 
-fn global_symbols() -> &'static [Mutex<HashSet<Symbol, FnvBuild>>] {
-    static SYMBOLS: OnceLock<Vec<Mutex<HashSet<Symbol, FnvBuild>>>> = OnceLock::new();
+fn global_symbols() -> &'static [Mutex<HashSet<Symbol, foldhash::fast::RandomState>>] {
+    static SYMBOLS: OnceLock<Vec<Mutex<HashSet<Symbol, foldhash::fast::RandomState>>>> = OnceLock::new();
     SYMBOLS.get_or_init(|| {
         (0..SYMBOL_SHARDS)
             .map(|_| Mutex::new(HashSet::default()))
@@ -158,58 +158,34 @@ fn global_symbols() -> &'static [Mutex<HashSet<Symbol, FnvBuild>>] {
 
 /// The shared copy of `text`.
 pub(crate) fn global_symbol(text: &str) -> Symbol {
-    let mut hasher = Fnv::default();
-    text.hash(&mut hasher);
-    let shard = &global_symbols()[(hasher.finish() % SYMBOL_SHARDS as u64) as usize];
+    // Names are hashed millions of times: foldhash, not std's SipHash, which costs more than
+    // the lookup. A fixed seed picks the shard; each shard's set has its own random seed.
+    let hash = foldhash::fast::FixedState::default().hash_one(text);
+    let shard = &global_symbols()[(hash % SYMBOL_SHARDS as u64) as usize];
     // A panic elsewhere while holding the lock leaves the set intact: keep using it.
     let mut symbols = shard.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(symbol) = symbols.get(text) {
-        return symbol.clone();
+        return *symbol;
     }
     let symbol = Symbol::new(text);
-    symbols.insert(symbol.clone());
+    symbols.insert(symbol);
     symbol
 }
 
-/// FNV-1a: the interner hashes short names millions of times, where std's SipHash (built
-/// against collision attacks the tool's input cannot mount on it) costs more than the lookup.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for byte in bytes {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
-}
-
-type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
 
 /// The file's view of the symbol table: a lock-free cache in front of the shared one.
 #[derive(Debug, Default)]
 struct Interner {
-    symbols: HashSet<Symbol, FnvBuild>,
+    symbols: HashSet<Symbol, foldhash::fast::RandomState>,
 }
 
 impl Interner {
     fn intern(&mut self, text: &str) -> Symbol {
         if let Some(symbol) = self.symbols.get(text) {
-            return symbol.clone();
+            return *symbol;
         }
         let symbol = global_symbol(text);
-        self.symbols.insert(symbol.clone());
+        self.symbols.insert(symbol);
         symbol
     }
 }
@@ -298,7 +274,7 @@ impl CallState {
                 kernel_imported = true;
             }
             if let Some(explicit) = import.admission(name, arity) {
-                admitted.push((import.module.clone(), explicit));
+                admitted.push((import.module, explicit));
             }
         }
         let admitted = (!admitted.is_empty()).then(|| admitted.into_boxed_slice());

@@ -507,29 +507,8 @@ struct Scratch {
     abc_ecto: Vec<(usize, Abc)>,
 }
 
-/// FNV-1a: variable names are short, and std's SipHash costs more than the rest of a lookup.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for byte in bytes {
-            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
-}
-
-type Names<'s> = HashSet<&'s [u8], std::hash::BuildHasherDefault<Fnv>>;
+/// Variable names: foldhash, as std's SipHash costs more than the rest of a lookup.
+type Names<'s> = HashSet<&'s [u8], foldhash::fast::RandomState>;
 
 #[derive(Clone)]
 struct AbcCounter<'s> {

@@ -13,7 +13,7 @@ pub(crate) mod role;
 pub(crate) mod stdlib;
 
 use crate::syntax::kinds::{Field, Fields};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use tree_sitter::{Node, Tree};
 

@@ -3,7 +3,6 @@
 //! and stream them.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
@@ -330,38 +329,40 @@ pub(crate) struct Injected {
     pub(crate) metrics: Option<super::metrics::ClauseMetrics>,
 }
 
-/// A module or function name shared by many call sites of a file. The extractor keeps one copy
-/// of each distinct name per file (see `extract::calls::Interner`), so that a project's hundreds
-/// of thousands of calls hold an 8-byte pointer each (a thin `Arc`, hence the inner box).
-/// Serialises as a plain string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct Symbol(Arc<Box<str>>);
+/// A module or function name shared by many call sites. Every name is stored once for the
+/// whole process (see `extract::calls::global_symbol`: the table only grows, by a project's
+/// distinct names, a few thousand), so a symbol is a `&'static str`: copying one touches no
+/// reference count, which two parse threads would otherwise fight over on every call site of
+/// `Enum` or `Repo`. Serialises as a plain string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Symbol(&'static str);
 
 impl Symbol {
+    /// A new entry of the process-wide table; everything else asks `global_symbol`.
     pub(crate) fn new(text: &str) -> Symbol {
-        Symbol(Arc::new(Box::from(text)))
+        Symbol(Box::leak(Box::from(text)))
     }
 
-    pub(crate) fn as_str(&self) -> &str {
-        &self.0
+    pub(crate) fn as_str(&self) -> &'static str {
+        self.0
     }
 }
 
 impl std::borrow::Borrow<str> for Symbol {
     fn borrow(&self) -> &str {
-        &self.0
+        self.0
     }
 }
 
 impl std::fmt::Display for Symbol {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.0)
     }
 }
 
 impl Serialize for Symbol {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.0)
     }
 }
 

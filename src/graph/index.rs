@@ -3,7 +3,7 @@
 //! so a lookup costs microseconds whatever the project's size; callees need no index of their
 //! own (a function's clauses hold its calls, found through the function index).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::extract::{Call, Symbol};
 use crate::report::FileRecord;
@@ -102,9 +102,9 @@ impl CallIndexes {
                 };
                 indexes
                     .callers
-                    .entry(module.clone())
+                    .entry(*module)
                     .or_default()
-                    .entry(name.clone())
+                    .entry(*name)
                     .or_default()
                     .push((
                         arity,

@@ -18,7 +18,8 @@
 //! `ExUnit.CaseTemplate`'s `using`); for Phoenix's `use MyAppWeb, :controller` those of
 //! `controller/0` and of the functions it calls (`unquote(verified_routes())`).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -368,10 +369,10 @@ impl ProjectIndex {
     }
 
     fn symbol(&self, module: &str) -> Symbol {
-        match self.modules.get(module).and_then(|m| m.symbol.clone()) {
+        match self.modules.get(module).and_then(|m| m.symbol) {
             Some(symbol) => symbol,
             None if module == "Kernel" => {
-                self.kernel.clone().unwrap_or_else(|| global_symbol(module))
+                self.kernel.unwrap_or_else(|| global_symbol(module))
             }
             None => global_symbol(module),
         }
@@ -521,13 +522,13 @@ impl Caller<'_> {
     }
 
     fn resolve_remote(&self, call: &mut Call) {
-        let Some(mut module) = call.module.clone() else {
+        let Some(mut module) = call.module else {
             return;
         };
         if call.unexpanded_alias && !self.index.modules.contains_key(module.as_str()) {
             if let Some(full) = self.expand_injected_alias(module.as_str()) {
                 module = self.index.symbol(&full);
-                call.module = Some(module.clone());
+                call.module = Some(module);
             }
         }
         let name = call.name.as_ref().map(Symbol::as_str).unwrap_or("");
@@ -570,7 +571,7 @@ impl Caller<'_> {
 
     fn resolve_local(&self, call: &mut Call) {
         let lexical = call.imports.take().unwrap_or_default();
-        let (Some(name), Some(arity)) = (call.name.clone(), call.arity) else {
+        let (Some(name), Some(arity)) = (call.name, call.arity) else {
             return;
         };
         let name = name.as_str();
@@ -578,13 +579,13 @@ impl Caller<'_> {
         if !call.quoted {
             if let Some(kind) = self.module.and_then(|m| m.lookup(name, Some(arity))) {
                 call.target = CallTarget::Local;
-                call.module = self.module.and_then(|m| m.symbol.clone());
+                call.module = self.module.and_then(|m| m.symbol);
                 call.is_macro = is_macro_kind(kind);
                 return;
             }
             if self.uses.defines(name, arity) {
                 call.target = CallTarget::Local;
-                call.module = self.module.and_then(|m| m.symbol.clone());
+                call.module = self.module.and_then(|m| m.symbol);
                 return;
             }
         }
@@ -596,7 +597,7 @@ impl Caller<'_> {
             .filter(|_| !call.quoted)
             .filter_map(|import| {
                 let explicit = import.admission(name, arity)?;
-                Some((import.module.clone(), explicit))
+                Some((import.module, explicit))
             });
         let candidates: Vec<(Symbol, bool)> = lexical.iter().cloned().chain(from_use).collect();
         for (module, explicit) in &candidates {
@@ -607,7 +608,7 @@ impl Caller<'_> {
                     if *explicit {
                         return self.imported(call, module, false);
                     }
-                    unknown.push(module.clone());
+                    unknown.push(*module);
                 }
                 None => {}
             }
@@ -615,7 +616,7 @@ impl Caller<'_> {
         if !call.kernel_imported {
             if let Some(is_macro) = known_export(kernel_exports(), name, arity) {
                 call.target = CallTarget::Kernel;
-                call.module = self.index.kernel.clone();
+                call.module = self.index.kernel;
                 call.is_macro = is_macro;
                 call.imported = true;
                 return;
@@ -646,7 +647,7 @@ impl Caller<'_> {
             }
             _ => CallTarget::External,
         };
-        call.module = Some(module.clone());
+        call.module = Some(*module);
     }
 }
 

@@ -6,7 +6,8 @@
 
 pub(crate) mod projects;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use foldhash::HashMap;
 use std::sync::OnceLock;
 
 use crate::extract::{self, ids, Call, Module};
@@ -118,6 +119,7 @@ impl Repository {
     /// Builds the repository from per-file records (sorted by path) and runs the project phase.
     pub(crate) fn build(mut files: Vec<FileRecord>, mix_projects: Vec<Project>) -> Repository {
         let projects = mix_projects;
+        let t=std::time::Instant::now();
         for file in &mut files {
             file.project = projects::nearest(&projects, &file.path).map(|p| p.path.clone());
         }
@@ -166,7 +168,7 @@ impl Repository {
             }
         }
 
-        // Calls resolved against every file, then the module graph.
+        eprintln!("TT pre {:?}", t.elapsed());
         let graph = graph::project_phase(&mut files);
 
         Repository {
@@ -461,7 +463,7 @@ mod tests {
         let callees: Vec<String> = repository
             .callees("A", "f", 2)
             .into_iter()
-            .map(|c| format!("{}.{}", c.module.clone().unwrap(), c.name.clone().unwrap()))
+            .map(|c| format!("{}.{}", c.module.unwrap(), c.name.unwrap()))
             .collect();
         assert_eq!(callees, vec!["B.g"]);
         let ends = |edges: Vec<&Edge>| -> Vec<(String, String, graph::DependencyLabel)> {

@@ -9,7 +9,7 @@
 //! deterministic breaker of the run (`runtime::run_breakers`) disables a rule that fails on 5
 //! files.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use tree_sitter::Node;
@@ -99,7 +99,7 @@ pub(crate) struct Engine {
     kind_wanted: Vec<bool>,
     /// Every function name some rule subscribed to, whatever the module: the walk checks the
     /// name, which costs nothing, before it resolves the module.
-    callee_names: std::collections::HashSet<&'static str>,
+    callee_names: HashSet<&'static str>,
 }
 
 impl Engine {

@@ -4,7 +4,7 @@
 //! arity), each with the site the walk knows.
 
 use crate::syntax::kinds::{self, Field, Fields, Kind};
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 use tree_sitter::Node;
 
