@@ -40,10 +40,7 @@ pub(crate) fn write_report(report: &Report, args: &OutputArgs) -> anyhow::Result
             Format::Text => report::text::write(report, out, color),
         }
     };
-    let t=std::time::Instant::now();
-    let r=emit_to(args.output.as_deref(), emit);
-    eprintln!("TT write {:?}", t.elapsed());
-    r
+    emit_to(args.output.as_deref(), emit)
 }
 
 /// Writes through `emit` to standard output (buffered) or to `path` (atomically).

@@ -2,8 +2,8 @@
 //! file-local part runs when a module's body has been walked; `classify_through_project`
 //! adds what needs other files (`use MyAppWeb, :controller`, a project `ExUnit.CaseTemplate`).
 
-use std::collections::BTreeSet;
 use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeSet;
 
 use super::model::{
     DirectiveKind, FunctionKind, InjectedKind, Module, ModuleDefinition, ModuleKind,

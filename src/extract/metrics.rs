@@ -14,11 +14,11 @@ use std::collections::HashSet;
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use tree_sitter::{Node, TreeCursor};
+use tree_sitter::Node;
 
 use super::model::{FunctionKind, Module};
 use crate::syntax::kinds::{kind, operator, Field, Fields, Kind, Op};
-use crate::syntax::Positions;
+use crate::syntax::{statements, Positions};
 
 /// What every rule asks of the node being entered, looked up once.
 #[derive(Clone, Copy)]
@@ -1460,76 +1460,6 @@ fn nest_op(callee: Option<&[u8]>) -> Option<NestOp> {
 
 // ---------------------------------------------------------------------------------------------
 // Small tree helpers.
-
-/// Named children other than comments: the AST elements of a list, block or arguments node.
-/// `Node::named_child(i)` starts over from the first child on every call, and a cursor
-/// allocates: few children are indexed, many are walked with a cursor.
-fn statements(node: Node<'_>) -> Statements<'_> {
-    let count = node.named_child_count();
-    if count <= INDEXED_CHILDREN {
-        Statements::Indexed {
-            node,
-            next: 0,
-            count,
-        }
-    } else {
-        Statements::Cursor {
-            cursor: node.walk(),
-            started: false,
-        }
-    }
-}
-
-const INDEXED_CHILDREN: usize = 8;
-
-enum Statements<'t> {
-    Indexed {
-        node: Node<'t>,
-        next: usize,
-        count: usize,
-    },
-    Cursor {
-        cursor: TreeCursor<'t>,
-        started: bool,
-    },
-}
-
-impl<'t> Iterator for Statements<'t> {
-    type Item = Node<'t>;
-
-    fn next(&mut self) -> Option<Node<'t>> {
-        loop {
-            let child = match self {
-                Statements::Indexed { node, next, count } => {
-                    if *next >= *count {
-                        return None;
-                    }
-                    *next += 1;
-                    node.named_child(*next - 1)?
-                }
-                Statements::Cursor { cursor, started } => {
-                    let moved = if *started {
-                        cursor.goto_next_sibling()
-                    } else {
-                        *started = true;
-                        cursor.goto_first_child()
-                    };
-                    if !moved {
-                        return None;
-                    }
-                    let child = cursor.node();
-                    if !child.is_named() {
-                        continue;
-                    }
-                    child
-                }
-            };
-            if kind(child) != Kind::Comment {
-                return Some(child);
-            }
-        }
-    }
-}
 
 fn child_of_kind<'t>(node: Node<'t>, wanted: Kind) -> Option<Node<'t>> {
     statements(node).find(|child| kind(*child) == wanted)

@@ -555,19 +555,13 @@ impl<'s> Extractor<'s> {
         }
     }
 
+    /// The arguments of a call, comments left out (read by index: a cursor allocates, and
+    /// steps through the grammar's hidden nodes).
     fn arguments(node: Node<'_>) -> Vec<Node<'_>> {
-        let mut cursor = node.walk();
-        let Some(arguments) = node
-            .named_children(&mut cursor)
-            .find(|child| child.k() == Kind::Arguments)
-        else {
-            return Vec::new();
-        };
-        let mut cursor = arguments.walk();
-        arguments
-            .named_children(&mut cursor)
-            .filter(|child| child.k() != Kind::Comment)
-            .collect()
+        match syntax::statements(node).find(|child| child.k() == Kind::Arguments) {
+            Some(arguments) => syntax::statements(arguments).collect(),
+            None => Vec::new(),
+        }
     }
 
     fn has_do_block(node: Node<'_>) -> bool {

@@ -29,8 +29,8 @@ pub(crate) mod index;
 pub(crate) mod resolve;
 mod scc;
 
-use std::collections::BTreeMap;
 use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -258,14 +258,9 @@ fn directive_label(kind: DirectiveKind) -> Option<(DependencyLabel, DependencyRe
 
 /// The project phase of calls: resolves every call against every file, then builds the graph.
 pub(crate) fn project_phase(files: &mut [FileRecord]) -> Graph {
-    let t=std::time::Instant::now();
     let index = ProjectIndex::build(files);
-    eprintln!("TT index {:?}", t.elapsed());
     resolve::resolve_calls(files, &index);
-    eprintln!("TT resolve {:?}", t.elapsed());
-    let g = build(files, &index);
-    eprintln!("TT build {:?}", t.elapsed());
-    g
+    build(files, &index)
 }
 
 /// Builds the graph from resolved records (sorted by path).

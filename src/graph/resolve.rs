@@ -18,8 +18,8 @@
 //! `ExUnit.CaseTemplate`'s `using`); for Phoenix's `use MyAppWeb, :controller` those of
 //! `controller/0` and of the functions it calls (`unquote(verified_routes())`).
 
-use std::collections::BTreeSet;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -371,9 +371,7 @@ impl ProjectIndex {
     fn symbol(&self, module: &str) -> Symbol {
         match self.modules.get(module).and_then(|m| m.symbol) {
             Some(symbol) => symbol,
-            None if module == "Kernel" => {
-                self.kernel.unwrap_or_else(|| global_symbol(module))
-            }
+            None if module == "Kernel" => self.kernel.unwrap_or_else(|| global_symbol(module)),
             None => global_symbol(module),
         }
     }

@@ -6,8 +6,8 @@
 
 pub(crate) mod projects;
 
-use std::collections::BTreeMap;
 use foldhash::HashMap;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use crate::extract::{self, ids, Call, Module};
@@ -119,7 +119,6 @@ impl Repository {
     /// Builds the repository from per-file records (sorted by path) and runs the project phase.
     pub(crate) fn build(mut files: Vec<FileRecord>, mix_projects: Vec<Project>) -> Repository {
         let projects = mix_projects;
-        let t=std::time::Instant::now();
         for file in &mut files {
             file.project = projects::nearest(&projects, &file.path).map(|p| p.path.clone());
         }
@@ -168,7 +167,7 @@ impl Repository {
             }
         }
 
-        eprintln!("TT pre {:?}", t.elapsed());
+        // Calls resolved against every file, then the module graph.
         let graph = graph::project_phase(&mut files);
 
         Repository {
