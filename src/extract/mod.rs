@@ -558,10 +558,7 @@ impl<'s> Extractor<'s> {
     /// The arguments of a call, comments left out (read by index: a cursor allocates, and
     /// steps through the grammar's hidden nodes).
     fn arguments(node: Node<'_>) -> Vec<Node<'_>> {
-        match syntax::statements(node).find(|child| child.k() == Kind::Arguments) {
-            Some(arguments) => syntax::statements(arguments).collect(),
-            None => Vec::new(),
-        }
+        syntax::call_arguments(node)
     }
 
     fn has_do_block(node: Node<'_>) -> bool {

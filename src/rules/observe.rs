@@ -191,20 +191,5 @@ impl<'e> Observer<'e> {
 
 /// Arguments as written (a trailing keyword list counts one; a `do` block counts one).
 fn count_arguments(call: Node<'_>) -> u32 {
-    let mut count = 0;
-    let mut cursor = call.walk();
-    for child in call.named_children(&mut cursor) {
-        match child.kind() {
-            "arguments" => {
-                let mut inner = child.walk();
-                count += child
-                    .named_children(&mut inner)
-                    .filter(|n| n.kind() != "comment")
-                    .count() as u32;
-            }
-            "do_block" => count += 1,
-            _ => {}
-        }
-    }
-    count
+    u32::try_from(syntax::ast_argument_count(call)).unwrap_or(u32::MAX)
 }

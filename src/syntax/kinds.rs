@@ -4,12 +4,10 @@
 pub(crate) const CALL: &str = "call";
 pub(crate) const IDENTIFIER: &str = "identifier";
 pub(crate) const DOT: &str = "dot";
-pub(crate) const ARGUMENTS: &str = "arguments";
 pub(crate) const LIST: &str = "list";
 pub(crate) const ATOM: &str = "atom";
 pub(crate) const BINARY_OPERATOR: &str = "binary_operator";
 pub(crate) const UNARY_OPERATOR: &str = "unary_operator";
-pub(crate) const COMMENT: &str = "comment";
 pub(crate) const INTEGER: &str = "integer";
 
 use std::sync::OnceLock;

@@ -361,6 +361,38 @@ impl<'t> Iterator for Statements<'t> {
     }
 }
 
+/// The named children of `node` that are code (comments are named nodes in
+/// tree-sitter-elixir), read by index (see [`statements`]).
+pub(crate) fn code_children(node: Node<'_>) -> Vec<Node<'_>> {
+    statements(node).collect()
+}
+
+/// The arguments of a call as written: the children of its `arguments` node (a trailing keyword
+/// list is one, comments are none); a `do` block is not one.
+pub(crate) fn call_arguments(call: Node<'_>) -> Vec<Node<'_>> {
+    statements(call)
+        .find(|child| kinds::kind(*child) == Kind::Arguments)
+        .map(code_children)
+        .unwrap_or_default()
+}
+
+/// The call's `do … end` block, if it has one.
+pub(crate) fn do_block(call: Node<'_>) -> Option<Node<'_>> {
+    statements(call).find(|child| kinds::kind(*child) == Kind::DoBlock)
+}
+
+/// The length of a call's argument list in Elixir's AST: the written arguments, plus one for a
+/// `do … end` block (which becomes a trailing keyword list). Allocates nothing.
+pub(crate) fn ast_argument_count(call: Node<'_>) -> usize {
+    statements(call)
+        .map(|child| match kinds::kind(child) {
+            Kind::Arguments => statements(child).count(),
+            Kind::DoBlock => 1,
+            _ => 0,
+        })
+        .sum()
+}
+
 pub(crate) trait Visitor<'t> {
     /// Whether the walk skips anonymous tokens (their kind is then never [`Kind::Other`] for
     /// a token: `enter` and `leave` only see named nodes).

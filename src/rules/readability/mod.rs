@@ -38,36 +38,7 @@ pub(crate) fn local_call_name<'s>(node: Node<'_>, source: &'s [u8]) -> Option<&'
         .flatten()
 }
 
-/// The arguments of a call as written (comments left out), without its `do` block.
-pub(crate) fn written_arguments(call: Node<'_>) -> Vec<Node<'_>> {
-    let mut cursor = call.walk();
-    let Some(arguments) = call
-        .named_children(&mut cursor)
-        .find(|child| child.kind() == "arguments")
-    else {
-        return Vec::new();
-    };
-    let mut inner = arguments.walk();
-    arguments
-        .named_children(&mut inner)
-        .filter(|child| child.kind() != "comment")
-        .collect()
-}
-
-/// The `do_block` of a call, if it has one.
-pub(crate) fn do_block(call: Node<'_>) -> Option<Node<'_>> {
-    let mut cursor = call.walk();
-    let block = call
-        .named_children(&mut cursor)
-        .find(|child| child.kind() == "do_block");
-    block
-}
-
-/// The length of the argument list in Elixir's AST: the written arguments, plus one for a
-/// `do … end` block (which becomes a trailing keyword list).
-pub(crate) fn ast_argument_count(call: Node<'_>) -> usize {
-    written_arguments(call).len() + usize::from(do_block(call).is_some())
-}
+pub(crate) use crate::syntax::{ast_argument_count, call_arguments as written_arguments, do_block};
 
 /// The statements of a call's `do` section, as Credo's `Block.calls_in_do_block` sees them:
 /// those of a `do … end` block (before any `else`/`rescue`/… section), or the value of a

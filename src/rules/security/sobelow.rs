@@ -147,24 +147,8 @@ pub(crate) fn deduplicated(names: Vec<String>) -> Vec<String> {
     seen
 }
 
-/// The arguments of a call as written (comments aside; a `do` block is not one).
-pub(crate) fn written_arguments(call: Node<'_>) -> Vec<Node<'_>> {
-    let mut cursor = call.walk();
-    let Some(arguments) = call
-        .named_children(&mut cursor)
-        .find(|child| child.kind() == syntax::kinds::ARGUMENTS)
-    else {
-        return Vec::new();
-    };
-    named_children(arguments)
-}
-
-fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor)
-        .filter(|child| child.kind() != syntax::kinds::COMMENT)
-        .collect()
-}
+pub(crate) use crate::syntax::call_arguments as written_arguments;
+use crate::syntax::code_children as named_children;
 
 /// The identifier a call is made through (`def`, `quote`, `use`), if it is a local call.
 pub(crate) fn local_name<'s>(

@@ -79,32 +79,7 @@ pub(crate) fn local_name<'s>(
     (target.kind() == "identifier").then(|| syntax::text(target, source))
 }
 
-/// The children of `node` that are code (comments are named nodes in tree-sitter-elixir).
-pub(crate) fn code_children(node: Node<'_>) -> Vec<Node<'_>> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor)
-        .filter(|child| child.kind() != "comment")
-        .collect()
-}
-
-/// The arguments of a call as written: the children of its `arguments` node (a trailing
-/// keyword list is one), without the piped value; a `do` block is not counted.
-pub(crate) fn written_arguments(call: Node<'_>) -> Vec<Node<'_>> {
-    let mut cursor = call.walk();
-    let arguments = call
-        .named_children(&mut cursor)
-        .find(|child| child.kind() == "arguments");
-    arguments.map(code_children).unwrap_or_default()
-}
-
-/// The call's `do … end` block, if it has one.
-pub(crate) fn do_block(call: Node<'_>) -> Option<Node<'_>> {
-    let mut cursor = call.walk();
-    let found = call
-        .named_children(&mut cursor)
-        .find(|child| child.kind() == "do_block");
-    found
-}
+pub(crate) use crate::syntax::{call_arguments as written_arguments, code_children, do_block};
 
 /// Whether `node` is `@…` (a module attribute read or definition).
 pub(crate) fn is_attribute(node: Node<'_>, source: &[u8]) -> bool {
