@@ -84,6 +84,7 @@ pub(crate) fn run(
     // to the Repository.Core snapshot store, which outlives any service restart.
     let project_started = Instant::now();
     let shared = Arc::clone(host.shared());
+    let calls = options.calls;
     host.run_task("project_phase", move || {
         let projects = records
             .iter()
@@ -91,7 +92,7 @@ pub(crate) fn run(
             .collect();
         shared
             .repository
-            .publish(Repository::build(records, projects));
+            .publish(Repository::build(records, projects, calls));
     })?;
     let repository = host.shared().repository.take();
     phases.push(phase("project", project_started));

@@ -117,7 +117,13 @@ impl Indexes {
 
 impl Repository {
     /// Builds the repository from per-file records (sorted by path) and runs the project phase.
-    pub(crate) fn build(mut files: Vec<FileRecord>, mix_projects: Vec<Project>) -> Repository {
+    /// Without `calls` (`--no-calls`) there is nothing to resolve and no graph to report: the
+    /// graph stays empty.
+    pub(crate) fn build(
+        mut files: Vec<FileRecord>,
+        mix_projects: Vec<Project>,
+        calls: bool,
+    ) -> Repository {
         let projects = mix_projects;
         for file in &mut files {
             file.project = projects::nearest(&projects, &file.path).map(|p| p.path.clone());
@@ -168,7 +174,11 @@ impl Repository {
         }
 
         // Calls resolved against every file, then the module graph.
-        let graph = graph::project_phase(&mut files);
+        let graph = if calls {
+            graph::project_phase(&mut files)
+        } else {
+            Graph::default()
+        };
 
         Repository {
             files,
@@ -385,7 +395,7 @@ mod tests {
                 "defmodule A do\n  def f(x), do: x\nend\ndefmodule B do\nend\n",
             ),
         ];
-        let repository = Repository::build(files, Vec::new());
+        let repository = Repository::build(files, Vec::new(), true);
         assert_eq!(repository.modules_named("A").len(), 2);
         assert_eq!(repository.modules_named("B").len(), 1);
         assert_eq!(repository.functions("A", "f", 1).len(), 2);
@@ -438,7 +448,7 @@ mod tests {
             ),
             record_with_calls("priv/seeds.exs", "A.f(1)\nB.g(2)\n"),
         ];
-        let repository = Repository::build(files, Vec::new());
+        let repository = Repository::build(files, Vec::new(), true);
         // Callers of A.f/2 include calls that leave the default out: A.h (local), the seeds
         // script, and B.g through `import A`.
         let callers: Vec<(String, u32)> = repository
