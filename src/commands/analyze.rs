@@ -155,7 +155,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         elapsed_ms: batch::millis(started.elapsed()),
         runtime,
     });
-    drop(repository);
+    batch::free_at_exit(repository);
 
     let metas: Vec<&RuleMeta> = all_meta.iter().collect();
     write(&report, args, &metas, &root, stdin_source.as_deref())?;
@@ -169,13 +169,15 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
     if let Some(code) = signals::exit_code() {
         return Ok(code);
     }
-    Ok(if report.is_incomplete() {
+    let code = if report.is_incomplete() {
         exit::FILE_FAILURES
     } else if analysis::exceeds(&report.findings, fail_on) {
         exit::FINDINGS
     } else {
         exit::SUCCESS
-    })
+    };
+    batch::free_at_exit(report);
+    Ok(code)
 }
 
 fn write(

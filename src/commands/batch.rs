@@ -105,6 +105,14 @@ pub(crate) fn run(
     })
 }
 
+/// Leaves a one-shot command's records to the operating system instead of freeing them: the
+/// process exits right after, and freeing a large project's millions of small allocations one
+/// by one took 40 ms of a 3 s run (1.3% of its wall time), on the main thread, after all the
+/// work. Only for values that die at exit; never in a long-lived service.
+pub(crate) fn free_at_exit<T>(value: T) {
+    std::mem::forget(value);
+}
+
 pub(crate) fn phase(name: &str, started: Instant) -> PhaseTiming {
     PhaseTiming {
         phase: name.to_string(),

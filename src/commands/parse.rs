@@ -72,11 +72,11 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         }
     }
 
-    let graph = (!args.no_calls).then(|| repository.graph().clone());
-    let files = Arc::try_unwrap(repository)
-        .map(Repository::into_files)
+    let (files, graph) = Arc::try_unwrap(repository)
+        .map(Repository::into_files_and_graph)
         // Only if a service still holds the snapshot.
-        .unwrap_or_else(|shared| shared.files().to_vec());
+        .unwrap_or_else(|shared| (shared.files().to_vec(), shared.graph().clone()));
+    let graph = (!args.no_calls).then_some(graph);
     let runtime = RuntimeInfo {
         jobs,
         phases,
@@ -106,6 +106,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         .push(phase("runtime_shutdown", shutdown_started));
     report.runtime.phases.push(phase("report", write_started));
     output::write_report(&report, &args.output)?;
+    batch::free_at_exit(report);
 
     if let Some(code) = signals::exit_code() {
         return Ok(code);

@@ -257,8 +257,9 @@ impl Repository {
         &self.files
     }
 
-    pub(crate) fn into_files(self) -> Vec<FileRecord> {
-        self.files
+    /// The records and the graph, moved out (the report owns them; nothing is copied).
+    pub(crate) fn into_files_and_graph(self) -> (Vec<FileRecord>, Graph) {
+        (self.files, self.graph)
     }
 
     pub(crate) fn projects(&self) -> &[Project] {
