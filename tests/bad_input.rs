@@ -186,3 +186,44 @@ fn an_unreadable_directory_is_reported() {
     assert_eq!(report.file("lib/a.ex").status, "ok");
     assert_eq!(run.code(), 3);
 }
+
+/// Every rule on deeply nested code: rules climb ancestors through the walk's path, since
+/// tree-sitter's `Node::parent` descends from the root at every step (this input took 30 s
+/// when `unused-enum-result` climbed that way; it terminates either way, so this test guards
+/// correctness at depth, and the benchmark guards the time).
+#[test]
+fn every_rule_on_deeply_nested_calls_finishes_with_findings_intact() {
+    let dir = scratch();
+    let root = dir.path();
+    let depth = 3_000;
+    let nested = format!(
+        "defmodule Deep do\n  def f(x) do\n    {}x{}\n    Enum.map(x, & &1)\n    :ok\n  end\nend\n",
+        "Enum.map([".repeat(depth),
+        "], & &1)".repeat(depth)
+    );
+    write(root, "lib/deep.ex", nested);
+    let run = common::run_with(
+        common::bin()
+            .args([
+                "analyze",
+                "--select",
+                "all",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+            ])
+            .arg(root),
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    let unused: Vec<u64> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "unused-enum-result")
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    // The nested calls are arguments (used); the two statements before `:ok` are not.
+    assert_eq!(unused, vec![3, 4], "{report}");
+}

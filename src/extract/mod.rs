@@ -98,7 +98,7 @@ pub(crate) fn facts(tree: &Tree, source: &[u8], with_calls: bool) -> FileFacts {
 
 /// [`facts`], with the rules of `analyze` hearing about every node in the same walk.
 pub(crate) fn facts_observed<'s>(
-    tree: &Tree,
+    tree: &'s Tree,
     source: &'s [u8],
     with_calls: bool,
     with_metrics: bool,
@@ -258,10 +258,10 @@ impl ModuleBuilder {
     }
 }
 
-impl<'t> Visitor<'t> for Extractor<'_> {
+impl<'s> Visitor<'s> for Extractor<'s> {
     const NAMED_ONLY: bool = true;
 
-    fn enter(&mut self, node: Node<'t>, kind: Kind) -> bool {
+    fn enter(&mut self, node: Node<'s>, kind: Kind) -> bool {
         if let Some(mut observer) = self.observer.take() {
             observer.enter(node, kind, self);
             self.observer = Some(observer);
@@ -279,7 +279,10 @@ impl<'t> Visitor<'t> for Extractor<'_> {
         descend
     }
 
-    fn leave(&mut self, node: Node<'t>, _: Kind) {
+    fn leave(&mut self, node: Node<'s>, _: Kind) {
+        if let Some(observer) = &mut self.observer {
+            observer.leave(node);
+        }
         self.metrics.leave(node);
         match self.metrics_only {
             Some(id) if id == node.id() => self.metrics_only = None,

@@ -29,8 +29,9 @@ pub(crate) struct SiteOwned {
 }
 
 impl SiteOwned {
-    fn borrow(&self) -> Site<'_> {
+    fn borrow<'a>(&'a self, path: &'a [Node<'a>]) -> Site<'a> {
         Site {
+            path,
             module: self.module.as_deref(),
             function: self
                 .function
@@ -49,6 +50,9 @@ pub(crate) struct Observer<'e> {
     /// Calls already reported as the target of a capture `&M.f/n`.
     captured: HashSet<usize>,
     source: &'e [u8],
+    /// The node being walked and its named ancestors: rules ask for parents here, where
+    /// `Node::parent` would descend from the root every time.
+    path: Vec<Node<'e>>,
 }
 
 impl<'e> Observer<'e> {
@@ -58,6 +62,7 @@ impl<'e> Observer<'e> {
             piped: HashSet::new(),
             captured: HashSet::new(),
             source,
+            path: Vec::new(),
         }
     }
 
@@ -65,8 +70,16 @@ impl<'e> Observer<'e> {
         self.run
     }
 
-    /// Called by the walk on entering every node.
-    pub(crate) fn enter(&mut self, node: Node<'_>, kind: Kind, view: &dyn WalkView) {
+    /// Called by the walk after every node it entered (and its children).
+    pub(crate) fn leave(&mut self, node: Node<'e>) {
+        if self.path.last().is_some_and(|last| last.id() == node.id()) {
+            self.path.pop();
+        }
+    }
+
+    /// Called by the walk on entering every named node.
+    pub(crate) fn enter(&mut self, node: Node<'e>, kind: Kind, view: &dyn WalkView) {
+        self.path.push(node);
         if kind == Kind::BinaryOperator {
             if let (Some(op), Some(right)) = (node.field(Field::Operator), node.field(Field::Right))
             {
@@ -92,7 +105,7 @@ impl<'e> Observer<'e> {
         }
         let site = view.site();
         if wants_kind {
-            self.run.node(node, &site.borrow());
+            self.run.node(node, &site.borrow(&self.path));
         }
         if let Some((module, name, arity, piped, call_node)) = call {
             let event = CallEvent {
@@ -102,7 +115,7 @@ impl<'e> Observer<'e> {
                 piped,
                 node: call_node,
             };
-            self.run.call(&event, &site.borrow());
+            self.run.call(&event, &site.borrow(&self.path));
         }
     }
 

@@ -150,7 +150,7 @@ impl Rule for UnusedEnumResult {
         if written != "Enum" {
             return;
         }
-        if verdict(call.node, source) == Verdict::Unused {
+        if verdict(call.node, site, source) == Verdict::Unused {
             let trigger = format!("Enum.{}", call.name);
             report_trigger(
                 out,
@@ -180,15 +180,17 @@ enum Step {
 
 /// Climbs from `call` until an ancestor decides (CREDO_CHECKS.md §12's table); an "unused"
 /// verdict stands only inside a `def`, `defp` or `defmacro`.
-fn verdict(call: Node<'_>, source: &[u8]) -> Verdict {
+/// Climbs through the walk's ancestors (`Site::parent`), never `Node::parent`, which descends
+/// from the root at every step.
+fn verdict<'a>(call: Node<'a>, site: &Site<'a>, source: &[u8]) -> Verdict {
     // The nodes from the call up to the current ancestor's child, innermost first.
     let mut path = vec![call];
-    let mut current = call.parent();
+    let mut current = site.parent(call);
     while let Some(parent) = current {
         match step(parent, &path, source) {
             Step::Climb => {}
             Step::Decide(Verdict::Unused) => {
-                return if inside_definition(parent, source) {
+                return if inside_definition(parent, site, source) {
                     Verdict::Unused
                 } else {
                     Verdict::NotCandidate
@@ -197,7 +199,7 @@ fn verdict(call: Node<'_>, source: &[u8]) -> Verdict {
             Step::Decide(verdict) => return verdict,
         }
         path.push(parent);
-        current = parent.parent();
+        current = site.parent(parent);
     }
     Verdict::NotCandidate
 }
@@ -340,7 +342,7 @@ fn definition_verdict(call: Node<'_>, path: &[Node<'_>], source: &[u8]) -> Verdi
 }
 
 /// Whether `node` or one of its ancestors is a `def`, `defp` or `defmacro`.
-fn inside_definition(node: Node<'_>, source: &[u8]) -> bool {
+fn inside_definition<'a>(node: Node<'a>, site: &Site<'a>, source: &[u8]) -> bool {
     let mut current = Some(node);
     while let Some(candidate) = current {
         if candidate.kind() == "call"
@@ -351,7 +353,7 @@ fn inside_definition(node: Node<'_>, source: &[u8]) -> bool {
         {
             return true;
         }
-        current = candidate.parent();
+        current = site.parent(candidate);
     }
     false
 }
