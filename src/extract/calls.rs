@@ -28,7 +28,7 @@ use super::model::{
     Call, CallForm, CallTarget, ImportCandidates, Reference, ReferenceKind, Symbol,
 };
 use super::{compact, fields, stdlib, Extractor, ScopeKind};
-use crate::syntax::kinds::{Kind, KindOf};
+use crate::syntax::kinds::{Field, Fields, Kind, KindOf};
 use crate::syntax::Positions;
 
 /// A call node that is not a call: a definition's head, the `M.f` of `&M.f/2`.
@@ -556,7 +556,7 @@ impl<'s> Extractor<'s> {
                 return Some(call);
             }
             if name == "apply" && matches!(module.as_ref(), "Kernel" | ":erlang") {
-                let arguments = Self::arguments(call_node);
+                let arguments = crate::syntax::call_arguments(call_node);
                 if matches!(arguments.len(), 2 | 3) {
                     return Some(self.apply_call(position, &arguments));
                 }
@@ -619,7 +619,7 @@ impl<'s> Extractor<'s> {
             let improper = items.iter().any(|item| {
                 item.k() == Kind::BinaryOperator
                     && item
-                        .child_by_field_id(fields::fields().operator)
+                        .field(Field::Operator)
                         .is_some_and(|op| &self.source[op.byte_range()] == b"|")
             });
             if !improper {
@@ -692,7 +692,7 @@ impl<'s> Extractor<'s> {
         }
         let piped = marks & PIPED != 0;
         if name == "apply" && !piped {
-            let arguments = Self::arguments(node);
+            let arguments = crate::syntax::call_arguments(node);
             if matches!(arguments.len(), 2 | 3) {
                 let call = self.apply_call(node, &arguments);
                 self.push_call(call);
@@ -759,7 +759,7 @@ impl<'s> Extractor<'s> {
         match operand.k() {
             Kind::BinaryOperator => {
                 let is_slash = operand
-                    .child_by_field_id(fields::fields().operator)
+                    .field(Field::Operator)
                     .is_some_and(|op| &self.source[op.byte_range()] == b"/");
                 let (Some(function), Some(arity_node)) =
                     (fields::left(operand), fields::right(operand))
@@ -783,9 +783,8 @@ impl<'s> Extractor<'s> {
                         call
                     }
                     Kind::Call => {
-                        let Some(dot) = function
-                            .child_by_field_id(fields::fields().target)
-                            .filter(|t| t.k() == Kind::Dot)
+                        let Some(dot) =
+                            function.field(Field::Target).filter(|t| t.k() == Kind::Dot)
                         else {
                             return;
                         };
@@ -882,7 +881,7 @@ impl<'s> Extractor<'s> {
         let Some((module, unexpanded)) = self.module_expression(named) else {
             // `unquote(base).Child`: the alias is relative to a computed module.
             if let Some(right) = node
-                .child_by_field_id(fields::fields().right)
+                .field(Field::Right)
                 .filter(|r| node.k() == Kind::Dot && r.k() == Kind::Alias)
             {
                 self.calls.mark(right, SKIP_SUBTREE);

@@ -12,14 +12,13 @@ pub(crate) mod model;
 pub(crate) mod role;
 pub(crate) mod stdlib;
 
-use crate::syntax::kinds::{Field, Fields};
+use crate::syntax::kinds::{Field, Fields, KindOf};
 use foldhash::{HashMap, HashMapExt};
 
 use tree_sitter::{Node, Tree};
 
 use crate::report::{SyntaxError, SyntaxErrorKind, MAX_ERRORS_PER_FILE};
 use crate::rules::observe::{Observer, SiteOwned, WalkView};
-use crate::syntax::kinds::KindOf;
 use crate::syntax::{self, Kind, Positions, Visitor};
 pub(crate) use model::*;
 
@@ -558,20 +557,6 @@ impl<'s> Extractor<'s> {
         }
     }
 
-    /// The arguments of a call, comments left out (read by index: a cursor allocates, and
-    /// steps through the grammar's hidden nodes).
-    fn arguments(node: Node<'_>) -> Vec<Node<'_>> {
-        syntax::call_arguments(node)
-    }
-
-    fn has_do_block(node: Node<'_>) -> bool {
-        let mut cursor = node.walk();
-        let found = node
-            .named_children(&mut cursor)
-            .any(|child| child.k() == Kind::DoBlock);
-        found
-    }
-
     /// The value of keyword `key` among a call's trailing keyword arguments.
     fn keyword_value<'t>(&self, arguments: &[Node<'t>], key: &str) -> Option<Node<'t>> {
         let keywords = arguments.iter().rev().find(|n| n.k() == Kind::Keywords)?;
@@ -667,7 +652,7 @@ impl<'s> Extractor<'s> {
 
     /// `defmodule`/`defprotocol`, named as Kernel's `alias_defmodule` does.
     fn enter_defmodule(&mut self, node: Node<'_>, keyword: &str) {
-        let arguments = Self::arguments(node);
+        let arguments = syntax::call_arguments(node);
         let Some(&name_node) = arguments.first() else {
             return;
         };
@@ -717,7 +702,7 @@ impl<'s> Extractor<'s> {
     /// `defimpl P, for: T`: module `P.T` (not nested), one per target of `for: [A, B]`;
     /// without `for:`, the enclosing module (Protocol.__impl__).
     fn enter_defimpl(&mut self, node: Node<'_>) {
-        let arguments = Self::arguments(node);
+        let arguments = syntax::call_arguments(node);
         let Some(&protocol_node) = arguments.first() else {
             return;
         };
@@ -758,7 +743,7 @@ impl<'s> Extractor<'s> {
     }
 
     fn enter_directive(&mut self, node: Node<'_>, keyword: &str) {
-        let arguments = Self::arguments(node);
+        let arguments = syntax::call_arguments(node);
         let Some(&target_node) = arguments.first() else {
             return;
         };
@@ -782,7 +767,7 @@ impl<'s> Extractor<'s> {
             .filter(|right| right.k() == Kind::Tuple);
         if let Some(tuple) = multi {
             let base = target_node
-                .child_by_field_id(fields::fields().left)
+                .field(Field::Left)
                 .and_then(|left| self.resolve_module(left))
                 .unwrap_or_default();
             let mut cursor = tuple.walk();
@@ -925,7 +910,7 @@ impl<'s> Extractor<'s> {
         let Some(indices) = self.module_level().map(<[usize]>::to_vec) else {
             return;
         };
-        let arguments = Self::arguments(node);
+        let arguments = syntax::call_arguments(node);
         let mut fields = Vec::new();
         for argument in &arguments {
             match argument.k() {
@@ -967,7 +952,7 @@ impl<'s> Extractor<'s> {
     }
 
     fn enter_definition(&mut self, node: Node<'_>, kind: FunctionKind) {
-        let arguments = Self::arguments(node);
+        let arguments = syntax::call_arguments(node);
         // `defdelegate [a(x), b(y)], to: M` (deprecated, still valid) defines each head.
         let heads: Vec<Node<'_>> = match arguments.first() {
             Some(list) if kind == FunctionKind::Defdelegate && list.k() == Kind::List => {
@@ -1034,7 +1019,7 @@ impl<'s> Extractor<'s> {
         } else if let Some(indices) = self.module_level().map(<[usize]>::to_vec) {
             // At module level only: a `def` inside a function body is not a definition of the
             // module (the compiler rejects it), but a module nested in a body has its own.
-            let has_body = Self::has_do_block(node)
+            let has_body = syntax::do_block(node).is_some()
                 || self.keyword_value(&arguments, "do").is_some()
                 || kind == FunctionKind::Defdelegate;
             let delegates: Vec<Option<Delegate>> = parsed
@@ -1186,7 +1171,7 @@ impl<'s> Extractor<'s> {
                 if matches!(name.as_ref(), "unquote" | "unquote_splicing") {
                     return Head::Dynamic;
                 }
-                let parameters = Self::arguments(head);
+                let parameters = syntax::call_arguments(head);
                 // `def f(unquote_splicing(args))`: the arity is computed.
                 let spliced = parameters.iter().any(|p| {
                     p.k() == Kind::Call
@@ -1251,7 +1236,7 @@ impl<'s> Extractor<'s> {
             b"@" => {
                 self.enter_attribute(node);
                 let name = node
-                    .child_by_field_id(fields::fields().operand)
+                    .field(Field::Operand)
                     .filter(|operand| operand.k() == Kind::Call)
                     .and_then(|operand| fields::target(operand))
                     .map(|target| self.text(target));
@@ -1301,7 +1286,7 @@ impl<'s> Extractor<'s> {
         }
         let name = self.text(target).into_owned();
         self.attribute = Some((node.id(), name.clone()));
-        let arguments = Self::arguments(operand);
+        let arguments = syntax::call_arguments(operand);
         let Some(&value) = arguments.first() else {
             return;
         };
@@ -1463,7 +1448,7 @@ fn head_call<'t>(head: Node<'t>, source: &[u8]) -> Option<Node<'t>> {
         match node.k() {
             Kind::BinaryOperator
                 if node
-                    .child_by_field_id(fields::fields().operator)
+                    .field(Field::Operator)
                     .is_some_and(|op| &source[op.byte_range()] == b"when") =>
             {
                 node = fields::left(node)?;

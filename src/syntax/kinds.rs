@@ -289,3 +289,15 @@ pub(crate) fn call_target(node: Node<'_>) -> Option<Node<'_>> {
     );
     first
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A field missing from the grammar would be id 0, which matches no child: every field
+    /// the extractors read must exist.
+    #[test]
+    fn every_field_exists() {
+        assert!(grammar().fields.iter().all(|&id| id != 0));
+    }
+}
