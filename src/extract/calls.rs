@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::model::{
     Call, CallForm, CallTarget, ImportCandidates, Reference, ReferenceKind, Symbol,

@@ -2,7 +2,7 @@
 //! [`crate::syntax::kinds`] (field ids looked up once: `Node::child_by_field_name` compares the
 //! name with every field name of the grammar, on every call).
 
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use crate::syntax::kinds::{Field, Fields};
 

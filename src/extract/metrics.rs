@@ -12,9 +12,9 @@
 
 use std::collections::HashSet;
 
+use crate::syntax::Node;
 use schemars::JsonSchema;
 use serde::Serialize;
-use tree_sitter::Node;
 
 use super::model::{FunctionKind, Module};
 use crate::syntax::kinds::{kind, operator, Field, Fields, Kind, Op};

@@ -15,7 +15,7 @@ pub(crate) mod stdlib;
 use crate::syntax::kinds::{Field, Fields, KindOf};
 use foldhash::{HashMap, HashMapExt};
 
-use tree_sitter::{Node, Tree};
+use crate::syntax::{Node, Tree};
 
 use crate::report::{SyntaxError, SyntaxErrorKind, MAX_ERRORS_PER_FILE};
 use crate::rules::observe::{Observer, SiteOwned, WalkView};

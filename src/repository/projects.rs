@@ -2,9 +2,9 @@
 //! umbrella's root `mix.exs` names its `apps_path`; each app under it has its own `mix.exs`.
 
 use crate::syntax::kinds::{Field, Fields};
+use crate::syntax::Tree;
 use schemars::JsonSchema;
 use serde::Serialize;
-use tree_sitter::Tree;
 
 use crate::syntax;
 use crate::syntax::kinds::{Kind, KindOf};

@@ -7,7 +7,7 @@
 //!
 //! The rules of `complexity` and `readability` that follow such checks share these helpers.
 
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 /// The line text (without its newline) of 1-based `line` in `source`; empty past the end.
 pub(crate) fn line_text(source: &[u8], line: u32) -> &[u8] {

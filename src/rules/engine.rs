@@ -12,7 +12,7 @@
 use foldhash::{HashMap, HashMapExt, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::model::{Finding, RuleMeta, Severity};
 use crate::extract::compact_spaces;

@@ -6,7 +6,7 @@
 use crate::syntax::kinds::{self, Field, Fields, Kind};
 use foldhash::{HashSet, HashSetExt};
 
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::engine::{CallEvent, FileRun, Site};
 use crate::syntax;

@@ -12,7 +12,7 @@ pub(crate) const INTEGER: &str = "integer";
 
 use std::sync::OnceLock;
 
-use tree_sitter::Node;
+use super::Node;
 
 /// The node kinds the extractors tell apart (src/node-types.json of tree-sitter-elixir).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +174,10 @@ pub(crate) struct Grammar {
     pub(crate) named: Vec<bool>,
     pub(crate) operators: Vec<Op>,
     pub(crate) fields: [u16; 7],
+    /// Kind names by id, as tree-sitter's `Node::kind` gives them.
+    names: Vec<&'static str>,
+    /// Field names by id (index 0 is no field).
+    field_names: Vec<&'static str>,
 }
 
 pub(crate) fn grammar() -> &'static Grammar {
@@ -184,6 +188,7 @@ pub(crate) fn grammar() -> &'static Grammar {
         let mut kinds = vec![Kind::Other; count];
         let mut operators = vec![Op::Other; count];
         let mut named = vec![false; count];
+        let mut names = vec![""; count];
         for id in 0..count {
             let Ok(symbol) = u16::try_from(id) else {
                 break;
@@ -191,6 +196,7 @@ pub(crate) fn grammar() -> &'static Grammar {
             let Some(name) = language.node_kind_for_id(symbol) else {
                 continue;
             };
+            names[id] = name;
             if language.node_kind_is_named(symbol) {
                 named[id] = true;
                 kinds[id] = Kind::named(name);
@@ -199,10 +205,20 @@ pub(crate) fn grammar() -> &'static Grammar {
             }
         }
         let field = |name: &str| language.field_id_for_name(name).map_or(0, |id| id.get());
+        let field_names = (0..=language.field_count())
+            .map(|id| {
+                u16::try_from(id)
+                    .ok()
+                    .and_then(|id| language.field_name_for_id(id))
+                    .unwrap_or("")
+            })
+            .collect();
         Grammar {
             kinds,
             named,
             operators,
+            names,
+            field_names,
             fields: [
                 field("target"),
                 field("left"),
@@ -249,6 +265,23 @@ pub(crate) fn operator(node: Node<'_>) -> Op {
 }
 
 impl Grammar {
+    /// The name of a kind id (`ERROR` for tree-sitter's error symbol).
+    pub(crate) fn name(&self, id: u16) -> &'static str {
+        if id == u16::MAX {
+            return "ERROR";
+        }
+        self.names.get(usize::from(id)).copied().unwrap_or("")
+    }
+
+    /// The id of a field name, 0 (no field) if the grammar has none of that name.
+    pub(crate) fn field_id(&self, name: &str) -> u16 {
+        self.field_names
+            .iter()
+            .position(|field| *field == name && !name.is_empty())
+            .and_then(|id| u16::try_from(id).ok())
+            .unwrap_or(0)
+    }
+
     /// The kind of a node id, `None` for an anonymous token.
     #[inline]
     pub(crate) fn named_kind(&self, id: u16) -> Option<Kind> {

@@ -3,13 +3,15 @@
 //! nothing here recurses on the input's depth).
 
 pub(crate) mod kinds;
+mod tree;
 
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
-use tree_sitter::{Node, ParseOptions, ParseState, Parser, Point, Tree, TreeCursor};
+use tree_sitter::{ParseOptions, ParseState, Parser, Point};
 
 pub(crate) use kinds::Kind;
+pub(crate) use tree::{Children, Node, Tree};
 
 thread_local! {
     /// One parser per worker thread: creating one is cheap, but reusing it keeps its buffers.
@@ -33,8 +35,20 @@ pub(crate) fn language() -> tree_sitter::Language {
     tree_sitter_elixir::LANGUAGE.into()
 }
 
-/// Parses with this thread's parser, giving up after `timeout`.
+/// Parses with this thread's parser, giving up after `timeout`, and copies the tree into the
+/// flat [`Tree`] everything else reads.
 pub(crate) fn parse(input: ParseInput<'_>, timeout: Duration) -> ParseOutcome {
+    match parse_tree_sitter(input, timeout) {
+        Some(tree) => ParseOutcome::Parsed(Tree::from_tree_sitter(tree)),
+        None => ParseOutcome::TimedOut,
+    }
+}
+
+/// tree-sitter's own tree, `None` if the deadline passed (the parser has then been reset).
+pub(crate) fn parse_tree_sitter(
+    input: ParseInput<'_>,
+    timeout: Duration,
+) -> Option<tree_sitter::Tree> {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let parser = slot.get_or_insert_with(|| {
@@ -68,13 +82,10 @@ pub(crate) fn parse(input: ParseInput<'_>, timeout: Duration) -> ParseOutcome {
                 parser.parse_with_options(&mut read, None, Some(options))
             }
         };
-        match tree {
-            Some(tree) => ParseOutcome::Parsed(tree),
-            None => {
-                parser.reset();
-                ParseOutcome::TimedOut
-            }
+        if tree.is_none() {
+            parser.reset();
         }
+        tree
     })
 }
 
@@ -137,232 +148,63 @@ pub(crate) fn text<'s>(node: Node<'_>, source: &'s [u8]) -> std::borrow::Cow<'s,
 /// Like [`walk_preorder`], and calls `leave` once for every node `enter` was called on, after
 /// its descendants, so a visitor can keep a stack of scopes without recursion.
 ///
-/// This is the one walk over every node of every file, so it asks the cursor for each node
-/// once and looks its kind up once (by id: `Node::kind` measures and validates a C string):
-/// the ancestors are kept on an explicit stack for `leave`. A visitor with
+/// This is the one walk over every node of every file: each node's kind is looked up once by
+/// id, and children are read from the flat tree's arrays. A visitor with
 /// [`Visitor::NAMED_ONLY`] hears nothing of the anonymous tokens (`do`, `(`, `|>`, ...), about
 /// four nodes in ten.
 pub(crate) fn walk_enter_leave<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut V) {
-    if V::NAMED_ONLY {
-        return walk_named(root, visitor);
-    }
     let grammar = kinds::grammar();
-    let classify = |node: Node<'t>| -> Option<Kind> {
-        let kind = grammar.named_kind(node.kind_id());
+    let kind_of = |node: Node<'t>| -> Kind {
         if V::NAMED_ONLY {
-            kind
+            grammar.named_kind(node.kind_id()).unwrap_or(Kind::Other)
         } else {
-            Some(kind.unwrap_or(Kind::Other))
+            grammar
+                .kinds
+                .get(usize::from(node.kind_id()))
+                .copied()
+                .unwrap_or(Kind::Other)
         }
     };
-    let mut cursor = root.walk();
-    let mut ancestors: Vec<(Node<'t>, Option<Kind>)> = Vec::new();
-    let mut node = root;
-    let mut kind = classify(root);
-    loop {
-        let descend = match kind {
-            Some(kind) => visitor.enter(node, kind),
-            None => true,
-        };
-        if descend && cursor.goto_first_child() {
-            ancestors.push((node, kind));
-            node = cursor.node();
-            kind = classify(node);
-            continue;
+    let children = |node: Node<'t>| -> Children<'t> {
+        if V::NAMED_ONLY {
+            node.named_kids()
+        } else {
+            node.kids()
         }
-        if let Some(kind) = kind {
-            visitor.leave(node, kind);
-        }
-        loop {
-            if ancestors.is_empty() {
-                return;
-            }
-            if cursor.goto_next_sibling() {
-                node = cursor.node();
-                kind = classify(node);
-                break;
-            }
-            cursor.goto_parent();
-            let (parent, parent_kind) = ancestors.pop().expect("checked above");
-            if let Some(parent_kind) = parent_kind {
-                visitor.leave(parent, parent_kind);
-            }
-        }
-    }
-}
-
-/// A node being walked by [`walk_named`]: its next named child and, for a node with many
-/// children, where they were gathered.
-struct Frame<'t> {
-    node: Node<'t>,
-    kind: Kind,
-    next: usize,
-    count: usize,
-    /// Start of this node's children in the walk's buffer, when gathered with a cursor.
-    gathered: Option<usize>,
-}
-
-/// Named children read by index: `Node::named_child(i)` starts over from the first child, so a
-/// node with more than this many is read once with a cursor instead.
-const INDEXED_CHILDREN: usize = 8;
-
-/// [`walk_enter_leave`] for visitors of named nodes. It asks tree-sitter for named children by
-/// index rather than stepping a cursor over every token: `TreeCursor::goto_next_sibling` climbs
-/// through the grammar's hidden nodes at every step, and on the benchmark corpus the cursor
-/// walk alone cost a fifth of the raw parse; this one costs a third of that.
-fn walk_named<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut V) {
-    let mut walk = NamedWalk {
-        grammar: kinds::grammar(),
-        cursor: root.walk(),
-        gathered: Vec::new(),
-        stack: Vec::new(),
     };
-    walk.open(root, visitor);
-    while let Some(frame) = walk.stack.last_mut() {
-        if frame.next == frame.count {
-            let frame = walk.stack.pop().expect("checked above");
-            if let Some(start) = frame.gathered {
-                walk.gathered.truncate(start);
-            }
-            visitor.leave(frame.node, frame.kind);
-            continue;
-        }
-        let index = frame.next;
-        frame.next += 1;
-        let child = match frame.gathered {
-            Some(start) => Some(walk.gathered[start + index]),
-            None => frame.node.named_child(index),
-        };
-        if let Some(child) = child {
-            walk.open(child, visitor);
-        }
+    let mut stack: Vec<(Node<'t>, Kind, Children<'t>)> = Vec::new();
+    let root_kind = kind_of(root);
+    if !visitor.enter(root, root_kind) {
+        visitor.leave(root, root_kind);
+        return;
     }
-}
-
-struct NamedWalk<'t> {
-    grammar: &'static kinds::Grammar,
-    cursor: tree_sitter::TreeCursor<'t>,
-    /// Children of the open nodes that have many, innermost last.
-    gathered: Vec<Node<'t>>,
-    stack: Vec<Frame<'t>>,
-}
-
-impl<'t> NamedWalk<'t> {
-    /// Enters `node` and, if the visitor wants its children, pushes its frame.
-    fn open<V: Visitor<'t>>(&mut self, node: Node<'t>, visitor: &mut V) {
-        let kind = self
-            .grammar
-            .named_kind(node.kind_id())
-            .unwrap_or(Kind::Other);
-        if !visitor.enter(node, kind) {
-            visitor.leave(node, kind);
-            return;
-        }
-        let mut count = node.named_child_count();
-        let mut gathered = None;
-        if count > INDEXED_CHILDREN {
-            let start = self.gathered.len();
-            self.cursor.reset(node);
-            if self.cursor.goto_first_child() {
-                loop {
-                    let child = self.cursor.node();
-                    if child.is_named() {
-                        self.gathered.push(child);
-                    } else if child.child_count() > 0 {
-                        // A token with named descendants (an aliased rule), as `named_child`
-                        // would flatten it.
-                        self.gathered.extend(
-                            (0..child.named_child_count()).filter_map(|i| child.named_child(i)),
-                        );
-                    }
-                    if !self.cursor.goto_next_sibling() {
-                        break;
-                    }
+    stack.push((root, root_kind, children(root)));
+    while let Some((_, _, next)) = stack.last_mut() {
+        match next.next() {
+            Some(child) => {
+                let kind = kind_of(child);
+                if visitor.enter(child, kind) {
+                    stack.push((child, kind, children(child)));
+                } else {
+                    visitor.leave(child, kind);
                 }
             }
-            count = self.gathered.len() - start;
-            gathered = Some(start);
+            None => {
+                let (node, kind, _) = stack.pop().expect("checked above");
+                visitor.leave(node, kind);
+            }
         }
-        self.stack.push(Frame {
-            node,
-            kind,
-            next: 0,
-            count,
-            gathered,
-        });
     }
 }
 
 /// Named children other than comments: the AST elements of a list, block or arguments node.
-/// `Node::named_child(i)` starts over from the first child on every call, and a cursor
-/// allocates: few children are indexed, many are walked with a cursor.
-pub(crate) fn statements(node: Node<'_>) -> Statements<'_> {
-    let count = node.named_child_count();
-    if count <= INDEXED_CHILDREN {
-        Statements::Indexed {
-            node,
-            next: 0,
-            count,
-        }
-    } else {
-        Statements::Cursor {
-            cursor: node.walk(),
-            started: false,
-        }
-    }
-}
-
-pub(crate) enum Statements<'t> {
-    Indexed {
-        node: Node<'t>,
-        next: usize,
-        count: usize,
-    },
-    Cursor {
-        cursor: TreeCursor<'t>,
-        started: bool,
-    },
-}
-
-impl<'t> Iterator for Statements<'t> {
-    type Item = Node<'t>;
-
-    fn next(&mut self) -> Option<Node<'t>> {
-        loop {
-            let child = match self {
-                Statements::Indexed { node, next, count } => {
-                    if *next >= *count {
-                        return None;
-                    }
-                    *next += 1;
-                    node.named_child(*next - 1)?
-                }
-                Statements::Cursor { cursor, started } => {
-                    let moved = if *started {
-                        cursor.goto_next_sibling()
-                    } else {
-                        *started = true;
-                        cursor.goto_first_child()
-                    };
-                    if !moved {
-                        return None;
-                    }
-                    let child = cursor.node();
-                    if !child.is_named() {
-                        continue;
-                    }
-                    child
-                }
-            };
-            if kinds::kind(child) != Kind::Comment {
-                return Some(child);
-            }
-        }
-    }
+pub(crate) fn statements(node: Node<'_>) -> impl Iterator<Item = Node<'_>> + Clone {
+    node.named_kids()
+        .filter(|child| kinds::kind(*child) != Kind::Comment)
 }
 
 /// The named children of `node` that are code (comments are named nodes in
-/// tree-sitter-elixir), read by index (see [`statements`]).
+/// tree-sitter-elixir).
 pub(crate) fn code_children(node: Node<'_>) -> Vec<Node<'_>> {
     statements(node).collect()
 }

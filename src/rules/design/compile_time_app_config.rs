@@ -1,7 +1,7 @@
 //! `compile-time-app-config`: Credo's `Warning.ApplicationConfigInModuleAttribute`
 //! (CREDO_CHECKS.md §7).
 
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site};
 use crate::rules::model::{Category, RuleDocs, RuleMeta, Severity};

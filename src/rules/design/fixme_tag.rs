@@ -1,6 +1,6 @@
 //! `fixme-tag`: Credo's `Design.TagFIXME` (CREDO_CHECKS.md §6).
 
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::tags;
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site};

@@ -1,6 +1,6 @@
 //! `mix-env-at-runtime`: Credo's `Warning.MixEnv` (CREDO_CHECKS.md §8).
 
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site};
 use crate::rules::model::{Category, Parameter, RuleDocs, RuleMeta, Severity};

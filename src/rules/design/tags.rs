@@ -9,7 +9,7 @@
 //! `alias Foo.{…}` or a module-level `@type`).
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use crate::rules::engine::{CallEvent, Reporter, Site};
 use crate::rules::warning::{code_children, compact, do_block, local_name, written_arguments};

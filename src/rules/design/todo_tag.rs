@@ -1,6 +1,6 @@
 //! `todo-tag`: Credo's `Design.TagTODO` (CREDO_CHECKS.md §6).
 
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::tags;
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site};

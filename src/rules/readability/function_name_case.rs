@@ -1,6 +1,6 @@
 //! `function-name-case`: Credo's `Readability.FunctionNames` (CREDO_CHECKS.md §20).
 
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::{ast_argument_count, local_call_name, read_head, root_of, written_arguments, Head};
 use crate::rules::anchor;

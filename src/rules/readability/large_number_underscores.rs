@@ -1,7 +1,7 @@
 //! `large-number-underscores`: Credo's `Readability.LargeNumbers` (CREDO_CHECKS.md §19).
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use crate::rules::anchor;
 use crate::rules::engine::{Interests, Reporter, Rule, Site};

@@ -1,8 +1,8 @@
 //! `missing-moduledoc`: Credo's `Readability.ModuleDoc` (CREDO_CHECKS.md §17).
 
 use crate::syntax::kinds::{Field, Fields};
+use crate::syntax::Node;
 use regex_lite::Regex;
-use tree_sitter::Node;
 
 use super::{ast_argument_count, do_statements, local_call_name, written_arguments};
 use crate::rules::anchor;

@@ -10,7 +10,7 @@ pub(crate) mod module_name_case;
 pub(crate) mod predicate_function_name;
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use crate::rules::engine::Rule;
 use crate::syntax;

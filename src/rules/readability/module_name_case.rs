@@ -1,7 +1,7 @@
 //! `module-name-case`: Credo's `Readability.ModuleNames` (CREDO_CHECKS.md §21).
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::{local_call_name, written_arguments};
 use crate::rules::anchor;

@@ -2,7 +2,7 @@
 //! (CREDO_CHECKS.md §18).
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::{local_call_name, read_head, root_of, written_arguments, Head};
 use crate::rules::anchor;

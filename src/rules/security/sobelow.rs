@@ -8,7 +8,7 @@
 //! so looking up through `parent()` (O(depth) each in tree-sitter 0.25) is affordable.
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use crate::rules::engine::{CallEvent, Site};
 use crate::syntax;
@@ -506,10 +506,14 @@ pub(crate) fn root_of(node: Node<'_>) -> Node<'_> {
 mod tests {
     use super::*;
 
-    fn parse(source: &str) -> tree_sitter::Tree {
-        let mut parser = tree_sitter::Parser::new();
-        parser.set_language(&syntax::language()).unwrap();
-        parser.parse(source, None).unwrap()
+    fn parse(source: &str) -> syntax::Tree {
+        match syntax::parse(
+            syntax::ParseInput::Bytes(source.as_bytes()),
+            std::time::Duration::from_secs(10),
+        ) {
+            syntax::ParseOutcome::Parsed(tree) => tree,
+            syntax::ParseOutcome::TimedOut => panic!("timed out"),
+        }
     }
 
     /// The names the first argument of the first call to `sink` yields.

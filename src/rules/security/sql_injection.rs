@@ -2,7 +2,7 @@
 //! §S.9): raw SQL built from input.
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::sobelow;
 use crate::report::FileRole;

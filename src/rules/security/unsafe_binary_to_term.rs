@@ -1,7 +1,7 @@
 //! `unsafe-binary-to-term`: Sobelow's `Misc.BinToTerm` (`../shared/CREDO_CHECKS.md` §S.5),
 //! except that `[:safe]` is accepted.
 
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::sobelow::{self, Confidence};
 use crate::report::FileRole;

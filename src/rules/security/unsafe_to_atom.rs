@@ -3,7 +3,7 @@
 //! something other than constants.
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::sobelow::{self, Judgement};
 use crate::report::FileRole;

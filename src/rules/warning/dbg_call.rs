@@ -1,7 +1,7 @@
 //! `dbg-call`: Credo's `Warning.Dbg` (CREDO_CHECKS.md §10).
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::{
     attribute_name, capture_target, do_block, local_name, report_trigger, written_alias,

@@ -1,7 +1,7 @@
 //! `expensive-empty-check`: Credo's `Warning.ExpensiveEmptyEnumCheck` (CREDO_CHECKS.md §14).
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::{local_name, unparenthesised, written_alias, written_arguments};
 use crate::extract::compact_spaces;

@@ -11,7 +11,7 @@ pub(crate) mod raise_inside_rescue;
 pub(crate) mod unused_enum_result;
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use crate::extract::compact_spaces;
 use crate::rules::engine::{Reporter, Rule, Site};

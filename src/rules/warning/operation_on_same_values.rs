@@ -1,7 +1,7 @@
 //! `operation-on-same-values`: Credo's `Warning.OperationOnSameValues` (CREDO_CHECKS.md §13).
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::{
     attribute_name, code_children, compact, is_attribute, local_name, report_trigger,

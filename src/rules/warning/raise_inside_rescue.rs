@@ -1,7 +1,7 @@
 //! `raise-inside-rescue`: Credo's `Warning.RaiseInsideRescue` (CREDO_CHECKS.md §15).
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::{capture_target, local_name, report_trigger, written_arguments};
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site};

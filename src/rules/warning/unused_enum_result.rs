@@ -6,7 +6,7 @@
 //! statements is Elixir's `__block__`, an `arguments` node is the argument list.
 
 use crate::syntax::kinds::{Field, Fields};
-use tree_sitter::Node;
+use crate::syntax::Node;
 
 use super::{
     code_children, do_block, local_name, report_trigger, written_alias, written_arguments,
