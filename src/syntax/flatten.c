@@ -113,12 +113,15 @@ uint32_t es_flat_node_count(const TSTree *tree) {
 
 // Writes the visible nodes of `tree` to `out` in document order (the root first). Returns the
 // number written, or UINT32_MAX if `capacity` was too small or memory ran out.
+//
+// The subtree being iterated lives in local variables (registers); the stack holds only the
+// subtrees being iterated further up, saved on the way down and restored on the way up.
 uint32_t es_flatten(const TSTree *tree, EsFlatNode *out, uint32_t capacity) {
   const TSLanguage *language = tree->language;
   Subtree root = tree->root;
   if (capacity == 0) return UINT32_MAX;
-  Length position = ts_subtree_padding(root);
-  es_emit(language, &out[0], root, position, 0, 0, UINT32_MAX);
+  Length root_position = ts_subtree_padding(root);
+  es_emit(language, &out[0], root, root_position, 0, 0, UINT32_MAX);
   uint32_t count = 1;
   if (ts_subtree_child_count(root) == 0) return count;
 
@@ -126,52 +129,57 @@ uint32_t es_flatten(const TSTree *tree, EsFlatNode *out, uint32_t capacity) {
   uint32_t depth = 0;
   EsFrame *stack = malloc(stack_capacity * sizeof(EsFrame));
   if (!stack) return UINT32_MAX;
-  stack[depth++] = es_frame(language, root, position, 0, 0, true);
+  EsFrame frame = es_frame(language, root, root_position, 0, 0, true);
+  const Subtree *children = ts_subtree_children(frame.parent);
+  uint32_t child_count = frame.parent.ptr->child_count;
+  const TSFieldMapEntry *field_map, *field_map_end;
+  ts_language_field_map(language, frame.parent.ptr->production_id, &field_map, &field_map_end);
 
-  while (depth > 0) {
-    EsFrame *frame = &stack[depth - 1];
-    if (frame->child_index == frame->parent.ptr->child_count) {
-      depth--;
+  for (;;) {
+    if (frame.child_index == child_count) {
+      if (depth == 0) break;
+      frame = stack[--depth];
+      children = ts_subtree_children(frame.parent);
+      child_count = frame.parent.ptr->child_count;
+      ts_language_field_map(
+        language, frame.parent.ptr->production_id, &field_map, &field_map_end
+      );
       continue;
     }
-    Subtree child = ts_subtree_children(frame->parent)[frame->child_index];
+    Subtree child = children[frame.child_index];
     TSSymbol alias = 0;
     TSFieldId field = 0;
     bool extra = ts_subtree_extra(child);
     if (!extra) {
-      if (frame->alias_sequence) alias = frame->alias_sequence[frame->structural_child_index];
-      const TSFieldMapEntry *map, *map_end;
-      ts_language_field_map(language, frame->parent.ptr->production_id, &map, &map_end);
-      for (; map < map_end; map++) {
-        if (!map->inherited && map->child_index == frame->structural_child_index) {
+      if (frame.alias_sequence) alias = frame.alias_sequence[frame.structural_child_index];
+      for (const TSFieldMapEntry *map = field_map; map < field_map_end; map++) {
+        if (!map->inherited && map->child_index == frame.structural_child_index) {
           field = map->field_id;
           break;
         }
       }
-      if (!field && !frame->visible) field = frame->inherited_field;
-      frame->structural_child_index++;
+      if (!field && !frame.visible) field = frame.inherited_field;
+      frame.structural_child_index++;
     }
-    if (frame->child_index > 0) {
-      frame->position = length_add(frame->position, ts_subtree_padding(child));
+    if (frame.child_index > 0) {
+      frame.position = length_add(frame.position, ts_subtree_padding(child));
     }
-    Length child_position = frame->position;
-    frame->position = length_add(frame->position, ts_subtree_size(child));
-    frame->child_index++;
-    uint32_t owner = frame->owner;
+    Length child_position = frame.position;
+    frame.position = length_add(frame.position, ts_subtree_size(child));
+    frame.child_index++;
 
     bool visible = ts_subtree_visible(child) || alias;
-    bool has_children = ts_subtree_child_count(child) > 0;
-    uint32_t child_owner = owner;
+    uint32_t child_owner = frame.owner;
     if (visible) {
       if (count == capacity) {
         free(stack);
         return UINT32_MAX;
       }
-      es_emit(language, &out[count], child, child_position, alias, field, owner);
+      es_emit(language, &out[count], child, child_position, alias, field, frame.owner);
       child_owner = count;
       count++;
     }
-    if (has_children) {
+    if (ts_subtree_child_count(child) > 0) {
       if (depth == stack_capacity) {
         stack_capacity *= 2;
         EsFrame *grown = realloc(stack, stack_capacity * sizeof(EsFrame));
@@ -181,8 +189,12 @@ uint32_t es_flatten(const TSTree *tree, EsFlatNode *out, uint32_t capacity) {
         }
         stack = grown;
       }
-      stack[depth++] = es_frame(
-        language, child, child_position, child_owner, visible ? 0 : field, visible
+      stack[depth++] = frame;
+      frame = es_frame(language, child, child_position, child_owner, visible ? 0 : field, visible);
+      children = ts_subtree_children(frame.parent);
+      child_count = frame.parent.ptr->child_count;
+      ts_language_field_map(
+        language, frame.parent.ptr->production_id, &field_map, &field_map_end
       );
     }
   }

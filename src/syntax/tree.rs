@@ -48,6 +48,12 @@ extern "C" {
 /// A parsed file: its visible nodes in document order (the root first), each node's children
 /// and named children as ranges of two index arrays.
 pub(crate) struct Tree {
+    arrays: Arrays,
+}
+
+/// The arrays of a [`Tree`], kept apart so that a dropped tree can hand them on.
+#[derive(Default)]
+struct Arrays {
     nodes: Vec<RawNode>,
     /// The children of node `i` are `kids[kid_start[i]..kid_start[i + 1]]`.
     kid_start: Vec<u32>,
@@ -60,91 +66,51 @@ pub(crate) struct Tree {
 
 impl fmt::Debug for Tree {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Tree({} nodes)", self.nodes.len())
+        write!(f, "Tree({} nodes)", self.arrays.nodes.len())
     }
+}
+
+/// Flat trees of files up to this many nodes (about 50 KB of source) leave their arrays to
+/// the next file parsed on the same thread: allocating and zeroing them anew for every file
+/// cost more than linking them. Larger arrays are freed, so a huge file's do not stay resident.
+const SPARE_NODES: usize = 16 * 1024;
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Option<Arrays>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Tree {
     /// Copies tree-sitter's tree; it is dropped afterwards.
     pub(crate) fn from_tree_sitter(tree: tree_sitter::Tree) -> Tree {
+        let mut flat = Tree {
+            arrays: SPARE
+                .with(|spare| spare.borrow_mut().take())
+                .unwrap_or_default(),
+        };
         let raw_tree = tree.root_node().into_raw().tree.cast::<std::ffi::c_void>();
-        // SAFETY: `raw_tree` is the live tree owned by `tree` (dropped at the end of this
-        // function); `es_flatten` writes at most `capacity` nodes to `nodes` and reports how
-        // many it wrote.
-        let nodes = unsafe {
+        // SAFETY: `raw_tree` is the live tree owned by `tree` (dropped after this block);
+        // `es_flatten` writes at most `capacity` nodes to the vector's spare capacity and
+        // reports how many it wrote.
+        unsafe {
             let capacity = es_flat_node_count(raw_tree);
-            let mut nodes: Vec<RawNode> = Vec::with_capacity(capacity as usize);
+            let nodes = &mut flat.arrays.nodes;
+            nodes.clear();
+            nodes.reserve(capacity as usize);
             let written = es_flatten(raw_tree, nodes.as_mut_ptr(), capacity);
             assert!(
                 written != u32::MAX && written <= capacity,
                 "flattening the syntax tree failed ({written} of {capacity} nodes)"
             );
             nodes.set_len(written as usize);
-            nodes
-        };
+        }
         drop(tree);
-        Tree::link(nodes)
-    }
-
-    /// Builds the child lists from the parent links (parents precede children, children come
-    /// in document order).
-    fn link(nodes: Vec<RawNode>) -> Tree {
-        let count = nodes.len();
-        let mut kid_start = vec![0u32; count + 1];
-        let mut named_start = vec![0u32; count + 1];
-        // Counts, shifted by one so that the prefix sums give each list's start.
-        for node in nodes.iter().skip(1) {
-            kid_start[node.parent as usize + 1] += 1;
-            if node.flags & NAMED != 0 {
-                let mut parent = node.parent;
-                loop {
-                    named_start[parent as usize + 1] += 1;
-                    let above = nodes[parent as usize];
-                    if above.flags & NAMED != 0 || above.parent == NONE {
-                        break;
-                    }
-                    parent = above.parent;
-                }
-            }
-        }
-        for i in 0..count {
-            kid_start[i + 1] += kid_start[i];
-            named_start[i + 1] += named_start[i];
-        }
-        let mut kids = vec![0u32; kid_start[count] as usize];
-        let mut named = vec![0u32; named_start[count] as usize];
-        let mut kid_fill: Vec<u32> = kid_start[..count].to_vec();
-        let mut named_fill: Vec<u32> = named_start[..count].to_vec();
-        for (index, node) in nodes.iter().enumerate().skip(1) {
-            let index = index as u32;
-            let parent = node.parent as usize;
-            kids[kid_fill[parent] as usize] = index;
-            kid_fill[parent] += 1;
-            if node.flags & NAMED != 0 {
-                let mut parent = node.parent;
-                loop {
-                    named[named_fill[parent as usize] as usize] = index;
-                    named_fill[parent as usize] += 1;
-                    let above = nodes[parent as usize];
-                    if above.flags & NAMED != 0 || above.parent == NONE {
-                        break;
-                    }
-                    parent = above.parent;
-                }
-            }
-        }
-        Tree {
-            nodes,
-            kid_start,
-            kids,
-            named_start,
-            named,
-        }
+        flat.arrays.link();
+        flat
     }
 
     pub(crate) fn root_node(&self) -> Node<'_> {
         Node {
-            tree: self,
+            tree: &self.arrays,
             index: 0,
         }
     }
@@ -152,14 +118,90 @@ impl Tree {
     /// The number of visible nodes.
     #[cfg_attr(not(test), allow(dead_code))] // node API, compared with tree-sitter in tests
     pub(crate) fn len(&self) -> usize {
-        self.nodes.len()
+        self.arrays.nodes.len()
+    }
+}
+
+impl Arrays {
+    /// Builds the child lists from the parent links (parents precede children, children come
+    /// in document order): count each list's length, sum the counts into starts, then place
+    /// each node in its parent's list(s).
+    fn link(&mut self) {
+        let nodes = &self.nodes;
+        let count = nodes.len();
+        // Counts at `parent + 2`; after the prefix sums, `start[parent + 1]` is where the
+        // parent's list begins, and placing a child advances it to where the list ends, which
+        // is where the next node's list begins: `start[i]..start[i + 1]` is node i's list.
+        let kid_start = &mut self.kid_start;
+        let named_start = &mut self.named_start;
+        kid_start.clear();
+        kid_start.resize(count + 2, 0);
+        named_start.clear();
+        named_start.resize(count + 2, 0);
+        for node in nodes.iter().skip(1) {
+            kid_start[node.parent as usize + 2] += 1;
+            if node.flags & NAMED != 0 {
+                let mut parent = node.parent;
+                loop {
+                    named_start[parent as usize + 2] += 1;
+                    let above = nodes[parent as usize];
+                    if above.flags & NAMED != 0 || above.parent == NONE {
+                        break;
+                    }
+                    parent = above.parent;
+                }
+            }
+        }
+        for i in 2..count + 2 {
+            kid_start[i] += kid_start[i - 1];
+            named_start[i] += named_start[i - 1];
+        }
+        self.kids.clear();
+        self.kids.resize(kid_start[count + 1] as usize, 0);
+        self.named.clear();
+        self.named.resize(named_start[count + 1] as usize, 0);
+        for (index, node) in nodes.iter().enumerate().skip(1) {
+            let index = index as u32;
+            let slot = &mut kid_start[node.parent as usize + 1];
+            self.kids[*slot as usize] = index;
+            *slot += 1;
+            if node.flags & NAMED != 0 {
+                let mut parent = node.parent;
+                loop {
+                    let slot = &mut named_start[parent as usize + 1];
+                    self.named[*slot as usize] = index;
+                    *slot += 1;
+                    let above = nodes[parent as usize];
+                    if above.flags & NAMED != 0 || above.parent == NONE {
+                        break;
+                    }
+                    parent = above.parent;
+                }
+            }
+        }
+        kid_start.truncate(count + 1);
+        named_start.truncate(count + 1);
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let arrays = &self.arrays;
+        if arrays.nodes.capacity() <= SPARE_NODES && arrays.kids.capacity() <= SPARE_NODES {
+            let arrays = std::mem::take(&mut self.arrays);
+            // A thread that is exiting has no spare slot any more; the arrays are then freed.
+            let _ = SPARE.try_with(|spare| {
+                let previous = spare.borrow_mut().replace(arrays);
+                drop(previous);
+            });
+        }
     }
 }
 
 /// A node of a [`Tree`]: copyable, two words.
 #[derive(Clone, Copy)]
 pub(crate) struct Node<'t> {
-    tree: &'t Tree,
+    tree: &'t Arrays,
     index: u32,
 }
 
@@ -410,7 +452,7 @@ impl<'t> Node<'t> {
 /// Children of a node, by index.
 #[derive(Clone)]
 pub(crate) struct Children<'t> {
-    tree: &'t Tree,
+    tree: &'t Arrays,
     indexes: std::slice::Iter<'t, u32>,
 }
 
@@ -446,7 +488,7 @@ impl ExactSizeIterator for Children<'_> {}
 /// Kept so that code written against tree-sitter's iteration (`node.children(&mut cursor)`)
 /// reads the same; children are slices here and need no cursor.
 pub(crate) struct TreeCursor<'t> {
-    tree: std::marker::PhantomData<&'t Tree>,
+    tree: std::marker::PhantomData<&'t Arrays>,
 }
 
 #[cfg(test)]
@@ -472,7 +514,7 @@ mod tests {
         loop {
             let ts = cursor.node();
             let node = Node {
-                tree: &flat,
+                tree: &flat.arrays,
                 index: index as u32,
             };
             let at = format!("{origin}: node {index} {ts:?}");
