@@ -1,5 +1,6 @@
-// Copies a tree-sitter tree into flat arrays in one pass: every visible node once, in document
-// order, with its kind, field, flags, byte range, points and parent.
+// Copies a tree-sitter tree into a flat array in one pass: every visible node once, in document
+// order, with its kind, field, flags, byte range, points, parent, first child, next sibling and
+// number of children.
 //
 // Why this reads tree-sitter's internal structures: through the public API every step costs
 // 60-70 ns (a `TSTreeCursor` step re-derives alias sequences and positions; `ts_node_child(i)`
@@ -24,6 +25,9 @@ typedef struct {
   uint32_t end_row;
   uint32_t end_column;
   uint32_t parent;
+  uint32_t first_child;
+  uint32_t next_sibling;
+  uint32_t child_count;
   uint16_t symbol;
   uint16_t field;
   uint8_t flags;
@@ -82,6 +86,9 @@ static inline void es_emit(
   out->end_row = end.extent.row;
   out->end_column = end.extent.column;
   out->parent = parent;
+  out->first_child = UINT32_MAX;
+  out->next_sibling = UINT32_MAX;
+  out->child_count = 0;
   out->symbol = symbol;
   out->field = field;
   out->flags = flags;
@@ -128,7 +135,16 @@ uint32_t es_flatten(const TSTree *tree, EsFlatNode *out, uint32_t capacity) {
   uint32_t stack_capacity = 64;
   uint32_t depth = 0;
   EsFrame *stack = malloc(stack_capacity * sizeof(EsFrame));
-  if (!stack) return UINT32_MAX;
+  // The last child placed so far of each visible ancestor of the current subtree (the owner
+  // of the current subtree last): its next sibling is the next child that owner gets.
+  uint32_t *last_child = malloc(stack_capacity * sizeof(uint32_t));
+  if (!stack || !last_child) {
+    free(stack);
+    free(last_child);
+    return UINT32_MAX;
+  }
+  uint32_t visible_depth = 0;
+  last_child[0] = UINT32_MAX;
   EsFrame frame = es_frame(language, root, root_position, 0, 0, true);
   const Subtree *children = ts_subtree_children(frame.parent);
   uint32_t child_count = frame.parent.ptr->child_count;
@@ -138,6 +154,7 @@ uint32_t es_flatten(const TSTree *tree, EsFlatNode *out, uint32_t capacity) {
   for (;;) {
     if (frame.child_index == child_count) {
       if (depth == 0) break;
+      if (frame.visible) visible_depth--;
       frame = stack[--depth];
       children = ts_subtree_children(frame.parent);
       child_count = frame.parent.ptr->child_count;
@@ -173,23 +190,36 @@ uint32_t es_flatten(const TSTree *tree, EsFlatNode *out, uint32_t capacity) {
     if (visible) {
       if (count == capacity) {
         free(stack);
+        free(last_child);
         return UINT32_MAX;
       }
       es_emit(language, &out[count], child, child_position, alias, field, frame.owner);
+      EsFlatNode *owner = &out[frame.owner];
+      if (last_child[visible_depth] == UINT32_MAX) {
+        owner->first_child = count;
+      } else {
+        out[last_child[visible_depth]].next_sibling = count;
+      }
+      owner->child_count++;
+      last_child[visible_depth] = count;
       child_owner = count;
       count++;
     }
     if (ts_subtree_child_count(child) > 0) {
-      if (depth == stack_capacity) {
+      if (depth + 1 >= stack_capacity) {
         stack_capacity *= 2;
         EsFrame *grown = realloc(stack, stack_capacity * sizeof(EsFrame));
-        if (!grown) {
+        if (grown) stack = grown;
+        uint32_t *grown_last = realloc(last_child, stack_capacity * sizeof(uint32_t));
+        if (grown_last) last_child = grown_last;
+        if (!grown || !grown_last) {
           free(stack);
+          free(last_child);
           return UINT32_MAX;
         }
-        stack = grown;
       }
       stack[depth++] = frame;
+      if (visible) last_child[++visible_depth] = UINT32_MAX;
       frame = es_frame(language, child, child_position, child_owner, visible ? 0 : field, visible);
       children = ts_subtree_children(frame.parent);
       child_count = frame.parent.ptr->child_count;
@@ -199,5 +229,6 @@ uint32_t es_flatten(const TSTree *tree, EsFlatNode *out, uint32_t capacity) {
     }
   }
   free(stack);
+  free(last_child);
   return count;
 }

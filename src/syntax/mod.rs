@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tree_sitter::{ParseOptions, ParseState, Parser, Point};
 
 pub(crate) use kinds::Kind;
-pub(crate) use tree::{Children, Node, Tree};
+pub(crate) use tree::{NamedChildren, Node, Tree};
 
 thread_local! {
     /// One parser per worker thread: creating one is cheap, but reusing it keeps its buffers.
@@ -165,14 +165,8 @@ pub(crate) fn walk_enter_leave<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut
                 .unwrap_or(Kind::Other)
         }
     };
-    let children = |node: Node<'t>| -> Children<'t> {
-        if V::NAMED_ONLY {
-            node.named_kids()
-        } else {
-            node.kids()
-        }
-    };
-    let mut stack: Vec<(Node<'t>, Kind, Children<'t>)> = Vec::new();
+    let children = |node: Node<'t>| -> NamedChildren<'t> { node.kids_of(V::NAMED_ONLY) };
+    let mut stack: Vec<(Node<'t>, Kind, NamedChildren<'t>)> = Vec::new();
     let root_kind = kind_of(root);
     if !visitor.enter(root, root_kind) {
         visitor.leave(root, root_kind);

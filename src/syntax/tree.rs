@@ -27,6 +27,9 @@ struct RawNode {
     end_row: u32,
     end_column: u32,
     parent: u32,
+    first_child: u32,
+    next_sibling: u32,
+    child_count: u32,
     symbol: u16,
     field: u16,
     flags: u8,
@@ -45,23 +48,16 @@ extern "C" {
     fn es_flatten(tree: *const std::ffi::c_void, out: *mut RawNode, capacity: u32) -> u32;
 }
 
-/// A parsed file: its visible nodes in document order (the root first), each node's children
-/// and named children as ranges of two index arrays.
+/// A parsed file: its visible nodes in document order (the root first), each linked to its
+/// parent, first child and next sibling.
 pub(crate) struct Tree {
     arrays: Arrays,
 }
 
-/// The arrays of a [`Tree`], kept apart so that a dropped tree can hand them on.
+/// The nodes of a [`Tree`], kept apart so that a dropped tree can hand its array on.
 #[derive(Default)]
 struct Arrays {
     nodes: Vec<RawNode>,
-    /// The children of node `i` are `kids[kid_start[i]..kid_start[i + 1]]`.
-    kid_start: Vec<u32>,
-    kids: Vec<u32>,
-    /// The named children of node `i` (tree-sitter's `named_child`: the named children of an
-    /// anonymous child count as the parent's own) are `named[named_start[i]..named_start[i + 1]]`.
-    named_start: Vec<u32>,
-    named: Vec<u32>,
 }
 
 impl fmt::Debug for Tree {
@@ -70,9 +66,9 @@ impl fmt::Debug for Tree {
     }
 }
 
-/// Flat trees of files up to this many nodes (about 50 KB of source) leave their arrays to
-/// the next file parsed on the same thread: allocating and zeroing them anew for every file
-/// cost more than linking them. Larger arrays are freed, so a huge file's do not stay resident.
+/// Flat trees of files up to this many nodes (about 50 KB of source) leave their array to the
+/// next file parsed on the same thread instead of freeing it. Larger arrays are freed, so a
+/// huge file's does not stay resident.
 const SPARE_NODES: usize = 16 * 1024;
 
 thread_local! {
@@ -104,7 +100,6 @@ impl Tree {
             nodes.set_len(written as usize);
         }
         drop(tree);
-        flat.arrays.link();
         flat
     }
 
@@ -122,72 +117,10 @@ impl Tree {
     }
 }
 
-impl Arrays {
-    /// Builds the child lists from the parent links (parents precede children, children come
-    /// in document order): count each list's length, sum the counts into starts, then place
-    /// each node in its parent's list(s).
-    fn link(&mut self) {
-        let nodes = &self.nodes;
-        let count = nodes.len();
-        // Counts at `parent + 2`; after the prefix sums, `start[parent + 1]` is where the
-        // parent's list begins, and placing a child advances it to where the list ends, which
-        // is where the next node's list begins: `start[i]..start[i + 1]` is node i's list.
-        let kid_start = &mut self.kid_start;
-        let named_start = &mut self.named_start;
-        kid_start.clear();
-        kid_start.resize(count + 2, 0);
-        named_start.clear();
-        named_start.resize(count + 2, 0);
-        for node in nodes.iter().skip(1) {
-            kid_start[node.parent as usize + 2] += 1;
-            if node.flags & NAMED != 0 {
-                let mut parent = node.parent;
-                loop {
-                    named_start[parent as usize + 2] += 1;
-                    let above = nodes[parent as usize];
-                    if above.flags & NAMED != 0 || above.parent == NONE {
-                        break;
-                    }
-                    parent = above.parent;
-                }
-            }
-        }
-        for i in 2..count + 2 {
-            kid_start[i] += kid_start[i - 1];
-            named_start[i] += named_start[i - 1];
-        }
-        self.kids.clear();
-        self.kids.resize(kid_start[count + 1] as usize, 0);
-        self.named.clear();
-        self.named.resize(named_start[count + 1] as usize, 0);
-        for (index, node) in nodes.iter().enumerate().skip(1) {
-            let index = index as u32;
-            let slot = &mut kid_start[node.parent as usize + 1];
-            self.kids[*slot as usize] = index;
-            *slot += 1;
-            if node.flags & NAMED != 0 {
-                let mut parent = node.parent;
-                loop {
-                    let slot = &mut named_start[parent as usize + 1];
-                    self.named[*slot as usize] = index;
-                    *slot += 1;
-                    let above = nodes[parent as usize];
-                    if above.flags & NAMED != 0 || above.parent == NONE {
-                        break;
-                    }
-                    parent = above.parent;
-                }
-            }
-        }
-        kid_start.truncate(count + 1);
-        named_start.truncate(count + 1);
-    }
-}
-
 impl Drop for Tree {
     fn drop(&mut self) {
         let arrays = &self.arrays;
-        if arrays.nodes.capacity() <= SPARE_NODES && arrays.kids.capacity() <= SPARE_NODES {
+        if arrays.nodes.capacity() <= SPARE_NODES {
             let arrays = std::mem::take(&mut self.arrays);
             // A thread that is exiting has no spare slot any more; the arrays are then freed.
             let _ = SPARE.try_with(|spare| {
@@ -326,41 +259,27 @@ impl<'t> Node<'t> {
         (parent != NONE).then(|| self.at(parent))
     }
 
-    #[inline]
-    fn kid_range(&self) -> &'t [u32] {
-        let tree = self.tree;
-        let i = self.index as usize;
-        &tree.kids[tree.kid_start[i] as usize..tree.kid_start[i + 1] as usize]
-    }
-
-    #[inline]
-    fn named_range(&self) -> &'t [u32] {
-        let tree = self.tree;
-        let i = self.index as usize;
-        &tree.named[tree.named_start[i] as usize..tree.named_start[i + 1] as usize]
-    }
-
     /// The `i`th child, tokens included.
     #[inline]
     pub(crate) fn child(&self, i: usize) -> Option<Node<'t>> {
-        self.kid_range().get(i).map(|&index| self.at(index))
+        self.kids().nth(i)
     }
 
-    #[inline]
     #[cfg_attr(not(test), allow(dead_code))] // node API, compared with tree-sitter in tests
+    #[inline]
     pub(crate) fn child_count(&self) -> usize {
-        self.kid_range().len()
+        self.raw().child_count as usize
     }
 
     /// The `i`th named child.
     #[inline]
     pub(crate) fn named_child(&self, i: usize) -> Option<Node<'t>> {
-        self.named_range().get(i).map(|&index| self.at(index))
+        self.named_kids().nth(i)
     }
 
     #[inline]
     pub(crate) fn named_child_count(&self) -> usize {
-        self.named_range().len()
+        self.named_kids().count()
     }
 
     /// Every child, tokens included, in order.
@@ -368,16 +287,30 @@ impl<'t> Node<'t> {
     pub(crate) fn kids(&self) -> Children<'t> {
         Children {
             tree: self.tree,
-            indexes: self.kid_range().iter(),
+            next: self.raw().first_child,
         }
     }
 
-    /// The named children in order.
+    /// The named children in order. As in tree-sitter, the named children of an anonymous
+    /// child (a token with children: an aliased rule) count as this node's own.
     #[inline]
-    pub(crate) fn named_kids(&self) -> Children<'t> {
-        Children {
+    pub(crate) fn named_kids(&self) -> NamedChildren<'t> {
+        NamedChildren {
             tree: self.tree,
-            indexes: self.named_range().iter(),
+            next: self.raw().first_child,
+            resume: Vec::new(),
+            all: false,
+        }
+    }
+
+    /// [`Node::named_kids`] if `named_only`, else [`Node::kids`], as one type (for the walk).
+    #[inline]
+    pub(crate) fn kids_of(&self, named_only: bool) -> NamedChildren<'t> {
+        NamedChildren {
+            tree: self.tree,
+            next: self.raw().first_child,
+            resume: Vec::new(),
+            all: !named_only,
         }
     }
 
@@ -387,7 +320,7 @@ impl<'t> Node<'t> {
     }
 
     /// [`Node::named_kids`], with tree-sitter's signature.
-    pub(crate) fn named_children(&self, _: &mut TreeCursor<'t>) -> Children<'t> {
+    pub(crate) fn named_children(&self, _: &mut TreeCursor<'t>) -> NamedChildren<'t> {
         self.named_kids()
     }
 
@@ -399,11 +332,7 @@ impl<'t> Node<'t> {
         if field == 0 || self.is_error() {
             return None;
         }
-        let tree = self.tree;
-        self.kid_range()
-            .iter()
-            .find(|&&index| tree.nodes[index as usize].field == field)
-            .map(|&index| self.at(index))
+        self.kids().find(|child| child.raw().field == field)
     }
 
     pub(crate) fn child_by_field_name(&self, name: &str) -> Option<Node<'t>> {
@@ -449,11 +378,11 @@ impl<'t> Node<'t> {
     }
 }
 
-/// Children of a node, by index.
+/// The children of a node, along the sibling links.
 #[derive(Clone)]
 pub(crate) struct Children<'t> {
     tree: &'t Arrays,
-    indexes: std::slice::Iter<'t, u32>,
+    next: u32,
 }
 
 impl<'t> Iterator for Children<'t> {
@@ -461,29 +390,56 @@ impl<'t> Iterator for Children<'t> {
 
     #[inline]
     fn next(&mut self) -> Option<Node<'t>> {
-        self.indexes.next().map(|&index| Node {
+        if self.next == NONE {
+            return None;
+        }
+        let node = Node {
             tree: self.tree,
-            index,
-        })
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.indexes.size_hint()
+            index: self.next,
+        };
+        self.next = node.raw().next_sibling;
+        Some(node)
     }
 }
 
-impl DoubleEndedIterator for Children<'_> {
-    #[inline]
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.indexes.next_back().map(|&index| Node {
-            tree: self.tree,
-            index,
-        })
-    }
+/// The named children of a node: its named children, and those of its anonymous children.
+#[derive(Clone)]
+pub(crate) struct NamedChildren<'t> {
+    tree: &'t Arrays,
+    next: u32,
+    /// Where to go on after the anonymous children being looked into (rare: empty, and so
+    /// not allocated, for almost every node).
+    resume: Vec<u32>,
+    /// Every child, tokens included (see [`Node::kids_of`]).
+    all: bool,
 }
 
-impl ExactSizeIterator for Children<'_> {}
+impl<'t> Iterator for NamedChildren<'t> {
+    type Item = Node<'t>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Node<'t>> {
+        loop {
+            if self.next == NONE {
+                self.next = self.resume.pop()?;
+                continue;
+            }
+            let node = Node {
+                tree: self.tree,
+                index: self.next,
+            };
+            let raw = node.raw();
+            self.next = raw.next_sibling;
+            if self.all || raw.flags & NAMED != 0 {
+                return Some(node);
+            }
+            if raw.first_child != NONE {
+                self.resume.push(self.next);
+                self.next = raw.first_child;
+            }
+        }
+    }
+}
 
 /// Kept so that code written against tree-sitter's iteration (`node.children(&mut cursor)`)
 /// reads the same; children are slices here and need no cursor.
