@@ -187,10 +187,9 @@ fn an_unreadable_directory_is_reported() {
     assert_eq!(run.code(), 3);
 }
 
-/// Every rule on deeply nested code: rules climb ancestors through the walk's path, since
-/// tree-sitter's `Node::parent` descends from the root at every step (this input took 30 s
-/// when `unused-enum-result` climbed that way; it terminates either way, so this test guards
-/// correctness at depth, and the benchmark guards the time).
+/// Every rule on deeply nested code (this input took 30 s when `unused-enum-result` climbed
+/// ancestors through tree-sitter's `Node::parent`, which descends from the root at every step;
+/// it terminates either way, so this test guards correctness at depth).
 #[test]
 fn every_rule_on_deeply_nested_calls_finishes_with_findings_intact() {
     let dir = scratch();
@@ -226,4 +225,69 @@ fn every_rule_on_deeply_nested_calls_finishes_with_findings_intact() {
         .collect();
     // The nested calls are arguments (used); the two statements before `:ok` are not.
     assert_eq!(unused, vec![3, 4], "{report}");
+}
+
+/// Rules that ask what lies above a node (`@dbg`, `@spec`, a type attribute, an interpolation)
+/// on expressions nested thousands deep: each answer is remembered per file, and the operands
+/// of `x == (x == ...)` are compared without copying them (30,000 deep took dbg-call and
+/// operation-on-same-values 5-10 s before, quadratically). This guards the findings.
+#[test]
+fn ancestor_questions_on_deep_expressions_keep_their_findings() {
+    let dir = scratch();
+    let root = dir.path();
+    let depth = 4_000;
+    write(
+        root,
+        "lib/deep_dbg.ex",
+        format!(
+            "defmodule DeepDbg do\n  def f(x) do\n    dbg({}x{})\n  end\n  @dbg dbg(1)\nend\n",
+            "(x == ".repeat(depth),
+            ")".repeat(depth)
+        ),
+    );
+    write(
+        root,
+        "lib/deep_sum.ex",
+        format!(
+            "defmodule DeepSum do\n  def f(x) do\n    {}x{}\n  end\nend\n",
+            "(100000 + ".repeat(depth),
+            ")".repeat(depth)
+        ),
+    );
+    let run = common::run_with(
+        common::bin()
+            .args([
+                "analyze",
+                "--select",
+                "dbg-call,operation-on-same-values,large-number-underscores",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+            ])
+            .arg(root),
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    let count = |rule: &str, path: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule && f["path"] == path)
+            .count()
+    };
+    // The `dbg(...)` call, not the one inside `@dbg`.
+    assert_eq!(count("dbg-call", "lib/deep_dbg.ex"), 1, "{report}");
+    // Only the innermost `x == x` compares the same values.
+    assert_eq!(
+        count("operation-on-same-values", "lib/deep_dbg.ex"),
+        1,
+        "{report}"
+    );
+    assert_eq!(
+        count("large-number-underscores", "lib/deep_sum.ex"),
+        depth,
+        "{report}"
+    );
 }

@@ -34,9 +34,9 @@ pub(crate) struct Site<'a> {
 }
 
 impl<'a> Site<'a> {
-    /// `node`'s parent: from the walk's path when `node` is on it (the node being walked or
-    /// one of its ancestors), else `Node::parent`, which tree-sitter computes by descending
-    /// from the root: a rule climbing a 10,000-deep expression that way took 30 s.
+    /// `node`'s named parent: from the walk's path when `node` is on it (the node being
+    /// walked or one of its ancestors), else `Node::parent` (which may be an anonymous token
+    /// with children; the path holds named nodes only).
     pub(crate) fn parent(&self, node: Node<'a>) -> Option<Node<'a>> {
         match self
             .path
@@ -216,8 +216,19 @@ impl Engine {
             failures: Vec::new(),
             comments: Vec::new(),
             nanos: vec![0; self.rules.len()],
+            ancestors: AncestorMemo::default(),
         }
     }
+}
+
+/// Answers of [`Reporter::has_ancestor`] for one file: for a question and a node, whether the
+/// node or one of its ancestors has the property. Kept per file so that rules asking about
+/// the ancestors of every node of a deep expression climb each ancestor once in all (a
+/// 30,000-deep chain of additions took large-number-underscores 10 s when each number climbed
+/// to the root).
+#[derive(Default)]
+pub(crate) struct AncestorMemo {
+    known: foldhash::HashMap<(&'static str, usize), bool>,
 }
 
 /// A finding before fingerprints and suppressions.
@@ -247,9 +258,10 @@ pub(crate) struct Reporter<'r> {
     path: &'r str,
     out: &'r mut Vec<RawFinding>,
     sobelow_type: Option<&'static str>,
+    ancestors: &'r mut AncestorMemo,
 }
 
-impl Reporter<'_> {
+impl<'r> Reporter<'r> {
     /// Sets the Sobelow finding type of the findings reported next, for a rule that follows
     /// several (`unsafe-to-atom` is `DOS.StringToAtom`, `DOS.ListToAtom` or `DOS.BinToAtom`;
     /// `None` for one Sobelow does not report), so `# sobelow_skip` matches each exactly.
@@ -258,8 +270,43 @@ impl Reporter<'_> {
         self
     }
 
-    pub(crate) fn source(&self) -> &[u8] {
+    pub(crate) fn source(&self) -> &'r [u8] {
         self.source
+    }
+
+    /// Whether a strict ancestor of `node` satisfies `property`, remembered for the file under
+    /// `question` (a name unique to the property): each node's answer is computed once, from
+    /// its parent's, so asking it of every node of a deep expression stays linear.
+    pub(crate) fn has_ancestor(
+        &mut self,
+        node: Node<'_>,
+        question: &'static str,
+        property: impl Fn(Node<'_>, &[u8]) -> bool,
+    ) -> bool {
+        let Some(parent) = node.parent() else {
+            return false;
+        };
+        // Climb until an answer is known (or the root is passed), then fill in the answers
+        // on the way back down: a node has the property above-or-at it if it has it itself or
+        // its parent does.
+        let mut chain = Vec::new();
+        let mut current = Some(parent);
+        let mut above = false;
+        while let Some(ancestor) = current {
+            if let Some(&known) = self.ancestors.known.get(&(question, ancestor.id())) {
+                above = known;
+                break;
+            }
+            chain.push(ancestor);
+            current = ancestor.parent();
+        }
+        for ancestor in chain.into_iter().rev() {
+            above = above || property(ancestor, self.source);
+            self.ancestors
+                .known
+                .insert((question, ancestor.id()), above);
+        }
+        above
     }
 
     pub(crate) fn path(&self) -> &str {
@@ -318,6 +365,7 @@ pub(crate) struct FileRun<'e> {
     comments: Vec<super::suppress::Comment>,
     /// Time spent in each rule on this file, for the report's `runtime.rules`.
     nanos: Vec<u64>,
+    ancestors: AncestorMemo,
 }
 
 impl<'e> FileRun<'e> {
@@ -338,6 +386,7 @@ impl<'e> FileRun<'e> {
                     path: self.path,
                     out: &mut found,
                     sobelow_type: rule_ref.meta().sobelow_check,
+                    ancestors: &mut self.ancestors,
                 };
                 check(rule_ref, &mut reporter);
             }))

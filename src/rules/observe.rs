@@ -50,8 +50,7 @@ pub(crate) struct Observer<'e> {
     /// Calls already reported as the target of a capture `&M.f/n`.
     captured: HashSet<usize>,
     source: &'e [u8],
-    /// The node being walked and its named ancestors: rules ask for parents here, where
-    /// `Node::parent` would descend from the root every time.
+    /// The node being walked and its named ancestors, outermost first ([`Site::path`]).
     path: Vec<Node<'e>>,
 }
 

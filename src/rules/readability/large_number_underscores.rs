@@ -211,14 +211,11 @@ fn type_attribute(node: Node<'_>, source: &[u8]) -> bool {
 
 /// What lies above a number: an interpolation (Credo reads the top-level tokens only, and a
 /// number inside `#{}` is part of a string token) and a type attribute.
-fn enclosing(node: Node<'_>, source: &[u8]) -> (bool, bool) {
-    let (mut interpolated, mut in_type) = (false, false);
-    let mut current = node.parent();
-    while let Some(parent) = current {
-        interpolated |= parent.kind() == "interpolation";
-        in_type |= type_attribute(parent, source);
-        current = parent.parent();
-    }
+fn enclosing(node: Node<'_>, out: &mut Reporter<'_>) -> (bool, bool) {
+    let interpolated = out.has_ancestor(node, "interpolation", |ancestor, _| {
+        ancestor.kind() == "interpolation"
+    });
+    let in_type = out.has_ancestor(node, "type attribute", type_attribute);
     (interpolated, in_type)
 }
 
@@ -255,7 +252,7 @@ impl LargeNumberUnderscores {
         if expected.contains(&source) {
             return;
         }
-        let (interpolated, in_type) = enclosing(node, source_bytes);
+        let (interpolated, in_type) = enclosing(node, out);
         if interpolated || in_type != from_type {
             return;
         }

@@ -74,7 +74,7 @@ impl Rule for DbgCall {
         if &source[operator.byte_range()] != b"|>"
             || right.kind() != "identifier"
             || &source[right.byte_range()] != b"dbg"
-            || in_dbg_attribute(node, source)
+            || in_dbg_attribute(node, out)
         {
             return;
         }
@@ -127,7 +127,7 @@ impl Rule for DbgCall {
                 }
             }
         };
-        if in_dbg_attribute(node, source) {
+        if in_dbg_attribute(node, out) {
             return;
         }
         report_trigger(out, anchor, trigger, node, site, MESSAGE);
@@ -135,15 +135,10 @@ impl Rule for DbgCall {
 }
 
 /// Credo skips `@dbg …` entirely (it does not descend into it).
-fn in_dbg_attribute(node: Node<'_>, source: &[u8]) -> bool {
-    let mut current = node.parent();
-    while let Some(ancestor) = current {
-        if attribute_name(ancestor, source).as_deref() == Some("dbg") {
-            return true;
-        }
-        current = ancestor.parent();
-    }
-    false
+fn in_dbg_attribute(node: Node<'_>, out: &mut Reporter<'_>) -> bool {
+    out.has_ancestor(node, "@dbg", |ancestor, source| {
+        attribute_name(ancestor, source).as_deref() == Some("dbg")
+    })
 }
 
 #[cfg(test)]

@@ -4,8 +4,7 @@ use crate::syntax::kinds::{Field, Fields};
 use crate::syntax::Node;
 
 use super::{
-    attribute_name, code_children, compact, is_attribute, local_name, report_trigger,
-    unparenthesised,
+    attribute_name, code_children, is_attribute, local_name, report_trigger, unparenthesised,
 };
 use crate::rules::engine::{Interests, Reporter, Rule, Site};
 use crate::rules::model::{Category, RuleDocs, RuleMeta, Severity};
@@ -80,10 +79,10 @@ impl Rule for OperationOnSameValues {
             return;
         }
         // Equal once metadata is removed: the same code, whitespace aside.
-        if compact(&syntax::text(left, source)) != compact(&syntax::text(right, source)) {
+        if !same_code(&source[left.byte_range()], &source[right.byte_range()]) {
             return;
         }
-        if is_operator_definition_head(node, source) || in_spec(node, source) {
+        if is_operator_definition_head(node, source) || in_spec(node, out) {
             return;
         }
         let trigger = syntax::text(operator, source).into_owned();
@@ -105,14 +104,56 @@ fn is_operator_definition_head(node: Node<'_>, source: &[u8]) -> bool {
     ) && code_children(arguments).first().map(|n| n.id()) == Some(node.id())
 }
 
-/// Credo does not descend into `@spec …`.
-fn in_spec(node: Node<'_>, source: &[u8]) -> bool {
-    let mut current = node.parent();
-    while let Some(ancestor) = current {
-        if attribute_name(ancestor, source).as_deref() == Some("spec") {
-            return true;
+/// Whether two pieces of source are the same code once whitespace is removed (as comparing
+/// their whitespace-free texts). The left operand is a variable or an attribute, short; a
+/// right operand with more code characters than the left has bytes cannot be equal, and is
+/// not read further, so an operand thousands of bytes long is not decoded for every operator
+/// above it.
+fn same_code(left: &[u8], right: &[u8]) -> bool {
+    let mut code_bytes = 0;
+    for &byte in right {
+        if !byte.is_ascii() {
+            break; // Unicode whitespace is possible: compare exactly.
         }
-        current = ancestor.parent();
+        if !matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C) {
+            code_bytes += 1;
+            if code_bytes > left.len() {
+                return false;
+            }
+        }
     }
-    false
+    fn code(bytes: &[u8]) -> impl Iterator<Item = char> + '_ {
+        bytes
+            .utf8_chunks()
+            .flat_map(|chunk| {
+                let invalid = (!chunk.invalid().is_empty()).then_some(char::REPLACEMENT_CHARACTER);
+                chunk.valid().chars().chain(invalid)
+            })
+            .filter(|c| !c.is_whitespace())
+    }
+    code(left).eq(code(right))
+}
+
+/// Credo does not descend into `@spec …`.
+fn in_spec(node: Node<'_>, out: &mut Reporter<'_>) -> bool {
+    out.has_ancestor(node, "@spec", |ancestor, source| {
+        attribute_name(ancestor, source).as_deref() == Some("spec")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_code_ignores_whitespace_and_stops_early() {
+        assert!(same_code(b"x", b"x"));
+        assert!(same_code(b"@a", b"@ a"));
+        assert!(same_code(b"x", b" \n x\t"));
+        assert!(!same_code(b"x", b"y"));
+        assert!(!same_code(b"x", b"x == (x == x)"));
+        // Unicode whitespace (an ideographic space) is whitespace, as in the compacted texts.
+        assert!(same_code(b"x", "\u{3000}x".as_bytes()));
+        assert!(!same_code(b"x", "\u{e9}".as_bytes()));
+    }
 }
