@@ -30,7 +30,6 @@ pub(crate) mod resolve;
 mod scc;
 
 use foldhash::{HashMap, HashMapExt};
-use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -168,7 +167,8 @@ struct Evidence {
 }
 
 struct Builder<'a> {
-    nodes: BTreeMap<&'a str, usize>,
+    /// Module name → index in the sorted names (looked up for every call and reference).
+    nodes: HashMap<&'a str, usize>,
     edges: HashMap<(usize, usize), Evidence>,
 }
 
