@@ -201,21 +201,7 @@ fn every_rule_on_deeply_nested_calls_finishes_with_findings_intact() {
         "], & &1)".repeat(depth)
     );
     write(root, "lib/deep.ex", nested);
-    let run = common::run_with(
-        common::bin()
-            .args([
-                "analyze",
-                "--select",
-                "all",
-                "--format",
-                "json",
-                "--fail-on",
-                "never",
-            ])
-            .arg(root),
-    );
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    let report: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    let report = analyze_json(root, "all");
     let unused: Vec<u64> = report["findings"]
         .as_array()
         .unwrap()
@@ -254,21 +240,10 @@ fn ancestor_questions_on_deep_expressions_keep_their_findings() {
             ")".repeat(depth)
         ),
     );
-    let run = common::run_with(
-        common::bin()
-            .args([
-                "analyze",
-                "--select",
-                "dbg-call,operation-on-same-values,large-number-underscores",
-                "--format",
-                "json",
-                "--fail-on",
-                "never",
-            ])
-            .arg(root),
+    let report = analyze_json(
+        root,
+        "dbg-call,operation-on-same-values,large-number-underscores",
     );
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    let report: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
     let count = |rule: &str, path: &str| {
         report["findings"]
             .as_array()
@@ -290,4 +265,23 @@ fn ancestor_questions_on_deep_expressions_keep_their_findings() {
         depth,
         "{report}"
     );
+}
+
+/// `analyze --select SELECT --format json --fail-on never ROOT`, which must exit 0.
+fn analyze_json(root: &std::path::Path, select: &str) -> serde_json::Value {
+    let run = common::run_with(
+        common::bin()
+            .args([
+                "analyze",
+                "--select",
+                select,
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+            ])
+            .arg(root),
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    serde_json::from_str(&run.stdout()).expect("JSON")
 }
