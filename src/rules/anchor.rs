@@ -33,7 +33,7 @@ pub(crate) fn node_line<'s>(source: &'s [u8], node: Node<'_>) -> &'s [u8] {
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|b| *b == b'\n')
+    memchr::memchr(b'\n', bytes)
 }
 
 fn is_word(byte: u8) -> bool {
