@@ -5,8 +5,9 @@
 // Why this reads tree-sitter's internal structures: through the public API every step costs
 // 60-70 ns (a `TSTreeCursor` step re-derives alias sequences and positions; `ts_node_child(i)`
 // starts over from the first child), and elixirscope's extractor, metrics and rules ask for
-// children, fields and parents millions of times per run. Walking the subtrees directly costs
-// a few nanoseconds a node, and everything after it reads plain arrays. The logic mirrors
+// children, fields and parents millions of times per run. Walking the subtrees directly visits
+// each once (its cost is mostly waiting on memory for subtrees the parse left scattered), and
+// everything after it reads a plain array. The logic mirrors
 // `ts_tree_cursor_child_iterator_next` and `ts_tree_cursor_current_field_id` (tree_cursor.c) of
 // the tree-sitter version pinned in Cargo.toml; `syntax::tree`'s tests compare the result with
 // the public API node by node on every fixture.
