@@ -179,16 +179,11 @@ impl ProjectIndex {
                 collect_local_callees(module, info);
             }
         }
-        // Every module's `use`s followed on all cores (the longest serial step of the project
-        // phase otherwise); a name defined twice keeps its first definition's, as before.
-        let contexts: Vec<(&String, UseContext)> = files
-            .par_iter()
-            .flat_map_iter(|file| &file.modules)
-            .map(|module| (&module.name, index.use_context(module)))
-            .collect();
         let mut uses = HashMap::new();
-        for (name, context) in contexts {
-            uses.entry(name.clone()).or_insert(context);
+        for module in files.iter().flat_map(|file| &file.modules) {
+            if !uses.contains_key(&module.name) {
+                uses.insert(module.name.clone(), index.use_context(module));
+            }
         }
         index.uses = uses;
         index
