@@ -459,9 +459,8 @@ impl<'s> Extractor<'s> {
                     let mut arguments = child.named_child_count();
                     // Comments are named children too; they need a line of their own.
                     if child.start_position().row != child.end_position().row {
-                        let mut cursor = child.walk();
                         arguments -= child
-                            .named_children(&mut cursor)
+                            .named_children()
                             .filter(|c| c.k() == Kind::Comment)
                             .count();
                     }
@@ -535,11 +534,7 @@ impl<'s> Extractor<'s> {
         let left = fields::left(dot)?;
         let Some(right) = fields::right(dot) else {
             // `fun.(x)`
-            let mut cursor = dot.walk();
-            let position = dot
-                .children(&mut cursor)
-                .find(|c| c.kind() == ".")
-                .unwrap_or(dot);
+            let position = dot.children().find(|c| c.kind() == ".").unwrap_or(dot);
             let mut call = self.new_call(position, CallForm::Anonymous, CallTarget::Dynamic);
             call.arity = Some(arity);
             return Some(call);
@@ -610,9 +605,8 @@ impl<'s> Extractor<'s> {
             call.name = Some(self.intern(&bare));
         }
         if list.k() == Kind::List {
-            let mut cursor = list.walk();
             let items: Vec<Node<'_>> = list
-                .named_children(&mut cursor)
+                .named_children()
                 .filter(|n| n.k() != Kind::Comment)
                 .collect();
             // `[a | rest]` has no fixed length.
@@ -844,11 +838,7 @@ impl<'s> Extractor<'s> {
         if !self.calls.enabled {
             return;
         }
-        let mut cursor = node.walk();
-        let Some(letter) = node
-            .named_children(&mut cursor)
-            .find(|c| c.k() == Kind::SigilName)
-        else {
+        let Some(letter) = node.named_children().find(|c| c.k() == Kind::SigilName) else {
             return;
         };
         let name = format!("sigil_{}", self.text(letter));
@@ -865,9 +855,8 @@ impl<'s> Extractor<'s> {
         }
         let (named, kind) = match node.k() {
             Kind::Map => {
-                let mut cursor = node.walk();
                 let Some(name) = node
-                    .named_children(&mut cursor)
+                    .named_children()
                     .next()
                     .filter(|child| child.k() == Kind::Struct)
                     .and_then(|r#struct| r#struct.named_child(0))

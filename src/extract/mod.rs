@@ -279,9 +279,6 @@ impl<'s> Visitor<'s> for Extractor<'s> {
     }
 
     fn leave(&mut self, node: Node<'s>, _: Kind) {
-        if let Some(observer) = &mut self.observer {
-            observer.leave(node);
-        }
         self.metrics.leave(node);
         match self.metrics_only {
             Some(id) if id == node.id() => self.metrics_only = None,
@@ -560,8 +557,7 @@ impl<'s> Extractor<'s> {
     /// The value of keyword `key` among a call's trailing keyword arguments.
     fn keyword_value<'t>(&self, arguments: &[Node<'t>], key: &str) -> Option<Node<'t>> {
         let keywords = arguments.iter().rev().find(|n| n.k() == Kind::Keywords)?;
-        let mut cursor = keywords.walk();
-        let pairs: Vec<Node<'t>> = keywords.named_children(&mut cursor).collect();
+        let pairs: Vec<Node<'t>> = keywords.named_children().collect();
         pairs.into_iter().find_map(|pair| {
             let key_node = pair.field(Field::Key)?;
             (keyword_name(&self.text(key_node)) == key)
@@ -715,8 +711,7 @@ impl<'s> Extractor<'s> {
         };
         let targets: Vec<String> = match self.keyword_value(&arguments, "for") {
             Some(value) if value.k() == Kind::List => {
-                let mut cursor = value.walk();
-                let items: Vec<Node<'_>> = value.named_children(&mut cursor).collect();
+                let items: Vec<Node<'_>> = value.named_children().collect();
                 items
                     .into_iter()
                     .filter(|item| item.k() != Kind::Comment)
@@ -770,8 +765,7 @@ impl<'s> Extractor<'s> {
                 .field(Field::Left)
                 .and_then(|left| self.resolve_module(left))
                 .unwrap_or_default();
-            let mut cursor = tuple.walk();
-            let items: Vec<Node<'_>> = tuple.named_children(&mut cursor).collect();
+            let items: Vec<Node<'_>> = tuple.named_children().collect();
             for item in items.into_iter().filter(|n| n.k() == Kind::Alias) {
                 let suffix = compact(&self.text(item));
                 let target = format!("{base}.{suffix}");
@@ -915,8 +909,7 @@ impl<'s> Extractor<'s> {
         for argument in &arguments {
             match argument.k() {
                 Kind::List | Kind::Keywords => {
-                    let mut cursor = argument.walk();
-                    let items: Vec<Node<'_>> = argument.named_children(&mut cursor).collect();
+                    let items: Vec<Node<'_>> = argument.named_children().collect();
                     for item in items {
                         match item.k() {
                             Kind::Atom => fields.push(atom_name(&self.text(item))),
@@ -926,9 +919,7 @@ impl<'s> Extractor<'s> {
                                 }
                             }
                             Kind::Keywords => {
-                                let mut inner = item.walk();
-                                let pairs: Vec<Node<'_>> =
-                                    item.named_children(&mut inner).collect();
+                                let pairs: Vec<Node<'_>> = item.named_children().collect();
                                 for pair in pairs {
                                     if let Some(key) = pair.field(Field::Key) {
                                         fields.push(keyword_name(&self.text(key)));
@@ -956,9 +947,8 @@ impl<'s> Extractor<'s> {
         // `defdelegate [a(x), b(y)], to: M` (deprecated, still valid) defines each head.
         let heads: Vec<Node<'_>> = match arguments.first() {
             Some(list) if kind == FunctionKind::Defdelegate && list.k() == Kind::List => {
-                let mut cursor = list.walk();
                 let items: Vec<Node<'_>> = list
-                    .named_children(&mut cursor)
+                    .named_children()
                     .filter(|n| n.k() != Kind::Comment)
                     .collect();
                 items
@@ -1379,8 +1369,7 @@ impl<'s> Extractor<'s> {
     /// `@derive [A, {B, opts}]` → the protocols, resolved.
     fn derived(&self, value: Node<'_>) -> Vec<String> {
         let items: Vec<Node<'_>> = if value.k() == Kind::List {
-            let mut cursor = value.walk();
-            value.named_children(&mut cursor).collect()
+            value.named_children().collect()
         } else {
             vec![value]
         };
@@ -1388,8 +1377,7 @@ impl<'s> Extractor<'s> {
             .into_iter()
             .filter_map(|item| {
                 let item = if item.k() == Kind::Tuple {
-                    let mut cursor = item.walk();
-                    let first = item.named_children(&mut cursor).next();
+                    let first = item.named_children().next();
                     first?
                 } else {
                     item

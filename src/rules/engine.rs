@@ -28,25 +28,6 @@ pub(crate) struct Site<'a> {
     pub(crate) function: Option<(&'a str, u32, &'a str)>,
     /// Inside the value of module attribute `@name` at module level.
     pub(crate) attribute: Option<&'a str>,
-    /// The node being walked and its named ancestors, outermost first. Empty where a rule runs
-    /// outside the walk.
-    pub(crate) path: &'a [Node<'a>],
-}
-
-impl<'a> Site<'a> {
-    /// `node`'s named parent: from the walk's path when `node` is on it (the node being
-    /// walked or one of its ancestors), else `Node::parent` (which may be an anonymous token
-    /// with children; the path holds named nodes only).
-    pub(crate) fn parent(&self, node: Node<'a>) -> Option<Node<'a>> {
-        match self
-            .path
-            .iter()
-            .rposition(|on_path| on_path.id() == node.id())
-        {
-            Some(position) => position.checked_sub(1).map(|index| self.path[index]),
-            None => node.parent(),
-        }
-    }
 }
 
 /// A call, resolved as far as the file allows.

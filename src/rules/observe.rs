@@ -29,9 +29,8 @@ pub(crate) struct SiteOwned {
 }
 
 impl SiteOwned {
-    fn borrow<'a>(&'a self, path: &'a [Node<'a>]) -> Site<'a> {
+    fn borrow(&self) -> Site<'_> {
         Site {
-            path,
             module: self.module.as_deref(),
             function: self
                 .function
@@ -50,8 +49,6 @@ pub(crate) struct Observer<'e> {
     /// Calls already reported as the target of a capture `&M.f/n`.
     captured: HashSet<usize>,
     source: &'e [u8],
-    /// The node being walked and its named ancestors, outermost first ([`Site::path`]).
-    path: Vec<Node<'e>>,
 }
 
 impl<'e> Observer<'e> {
@@ -61,7 +58,6 @@ impl<'e> Observer<'e> {
             piped: HashSet::new(),
             captured: HashSet::new(),
             source,
-            path: Vec::new(),
         }
     }
 
@@ -69,16 +65,8 @@ impl<'e> Observer<'e> {
         self.run
     }
 
-    /// Called by the walk after every node it entered (and its children).
-    pub(crate) fn leave(&mut self, node: Node<'e>) {
-        if self.path.last().is_some_and(|last| last.id() == node.id()) {
-            self.path.pop();
-        }
-    }
-
     /// Called by the walk on entering every named node.
     pub(crate) fn enter(&mut self, node: Node<'e>, kind: Kind, view: &dyn WalkView) {
-        self.path.push(node);
         if kind == Kind::BinaryOperator {
             if let (Some(op), Some(right)) = (node.field(Field::Operator), node.field(Field::Right))
             {
@@ -104,7 +92,7 @@ impl<'e> Observer<'e> {
         }
         let site = view.site();
         if wants_kind {
-            self.run.node(node, &site.borrow(&self.path));
+            self.run.node(node, &site.borrow());
         }
         if let Some((module, name, arity, piped, call_node)) = call {
             let event = CallEvent {
@@ -114,7 +102,7 @@ impl<'e> Observer<'e> {
                 piped,
                 node: call_node,
             };
-            self.run.call(&event, &site.borrow(&self.path));
+            self.run.call(&event, &site.borrow());
         }
     }
 

@@ -1,6 +1,5 @@
 // Copies a tree-sitter tree into a flat array in one pass: every visible node once, in document
-// order, with its kind, field, flags, byte range, points, parent, first child, next sibling and
-// number of children.
+// order, with its kind, field, flags, byte range, points, parent, first child and next sibling.
 //
 // Why this reads tree-sitter's internal structures: through the public API every step costs
 // 60-70 ns (a `TSTreeCursor` step re-derives alias sequences and positions; `ts_node_child(i)`
@@ -28,7 +27,6 @@ typedef struct {
   uint32_t parent;
   uint32_t first_child;
   uint32_t next_sibling;
-  uint32_t child_count;
   uint16_t symbol;
   uint16_t field;
   uint8_t flags;
@@ -89,7 +87,6 @@ static inline void es_emit(
   out->parent = parent;
   out->first_child = UINT32_MAX;
   out->next_sibling = UINT32_MAX;
-  out->child_count = 0;
   out->symbol = symbol;
   out->field = field;
   out->flags = flags;
@@ -201,7 +198,6 @@ uint32_t es_flatten(const TSTree *tree, EsFlatNode *out, uint32_t capacity) {
       } else {
         out[last_child[visible_depth]].next_sibling = count;
       }
-      owner->child_count++;
       last_child[visible_depth] = count;
       child_owner = count;
       count++;

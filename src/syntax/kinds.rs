@@ -165,13 +165,11 @@ pub(crate) enum Field {
     Value,
 }
 
-/// Kinds, operators and fields by id. `Node::kind` measures and validates a C string on every
-/// call and `child_by_field_name` searches the field names: too slow for a look at every node
-/// of every definition.
+/// Kinds, operators, names and fields by id, read once from the grammar: the extractors tell
+/// nodes apart by comparing enum values, not kind strings, and read fields by id, not by
+/// searching the field names.
 pub(crate) struct Grammar {
     pub(crate) kinds: Vec<Kind>,
-    /// Whether a kind id is a named node (anonymous ones are tokens: `do`, `(`, `|>`).
-    pub(crate) named: Vec<bool>,
     pub(crate) operators: Vec<Op>,
     pub(crate) fields: [u16; 7],
     /// Kind names by id, as tree-sitter's `Node::kind` gives them.
@@ -187,7 +185,6 @@ pub(crate) fn grammar() -> &'static Grammar {
         let count = language.node_kind_count();
         let mut kinds = vec![Kind::Other; count];
         let mut operators = vec![Op::Other; count];
-        let mut named = vec![false; count];
         let mut names = vec![""; count];
         for id in 0..count {
             let Ok(symbol) = u16::try_from(id) else {
@@ -198,7 +195,6 @@ pub(crate) fn grammar() -> &'static Grammar {
             };
             names[id] = name;
             if language.node_kind_is_named(symbol) {
-                named[id] = true;
                 kinds[id] = Kind::named(name);
             } else {
                 operators[id] = Op::token(name);
@@ -215,7 +211,6 @@ pub(crate) fn grammar() -> &'static Grammar {
             .collect();
         Grammar {
             kinds,
-            named,
             operators,
             names,
             field_names,
@@ -281,20 +276,9 @@ impl Grammar {
             .and_then(|id| u16::try_from(id).ok())
             .unwrap_or(0)
     }
-
-    /// The kind of a node id, `None` for an anonymous token.
-    #[inline]
-    pub(crate) fn named_kind(&self, id: u16) -> Option<Kind> {
-        let id = usize::from(id);
-        if self.named.get(id).copied().unwrap_or(true) {
-            Some(self.kinds.get(id).copied().unwrap_or(Kind::Other))
-        } else {
-            None
-        }
-    }
 }
 
-/// A node's [`Kind`] by id: `Node::kind` measures and validates a C string on every call.
+/// A node's [`Kind`] (anonymous tokens are [`Kind::Other`]): `node.k()`.
 pub(crate) trait KindOf {
     fn k(&self) -> Kind;
 }

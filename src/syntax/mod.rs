@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tree_sitter::{ParseOptions, ParseState, Parser, Point};
 
 pub(crate) use kinds::Kind;
-pub(crate) use tree::{NamedChildren, Node, Tree};
+pub(crate) use tree::{Children, Node, Tree};
 
 thread_local! {
     /// One parser per worker thread: creating one is cheap, but reusing it keeps its buffers.
@@ -159,20 +159,10 @@ pub(crate) fn text<'s>(node: Node<'_>, source: &'s [u8]) -> std::borrow::Cow<'s,
 /// [`Visitor::NAMED_ONLY`] hears nothing of the anonymous tokens (`do`, `(`, `|>`, ...), about
 /// four nodes in ten.
 pub(crate) fn walk_enter_leave<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut V) {
-    let grammar = kinds::grammar();
-    let kind_of = |node: Node<'t>| -> Kind {
-        if V::NAMED_ONLY {
-            grammar.named_kind(node.kind_id()).unwrap_or(Kind::Other)
-        } else {
-            grammar
-                .kinds
-                .get(usize::from(node.kind_id()))
-                .copied()
-                .unwrap_or(Kind::Other)
-        }
-    };
-    let children = |node: Node<'t>| -> NamedChildren<'t> { node.kids_of(V::NAMED_ONLY) };
-    let mut stack: Vec<(Node<'t>, Kind, NamedChildren<'t>)> = Vec::new();
+    // Anonymous tokens are `Kind::Other` in the grammar table; a named-only walk never meets them.
+    let kind_of = kinds::kind;
+    let children = |node: Node<'t>| -> Children<'t> { node.children_of(V::NAMED_ONLY) };
+    let mut stack: Vec<(Node<'t>, Kind, Children<'t>)> = Vec::new();
     let root_kind = kind_of(root);
     if !visitor.enter(root, root_kind) {
         visitor.leave(root, root_kind);
@@ -199,7 +189,7 @@ pub(crate) fn walk_enter_leave<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut
 
 /// Named children other than comments: the AST elements of a list, block or arguments node.
 pub(crate) fn statements(node: Node<'_>) -> impl Iterator<Item = Node<'_>> + Clone {
-    node.named_kids()
+    node.named_children()
         .filter(|child| kinds::kind(*child) != Kind::Comment)
 }
 

@@ -30,7 +30,6 @@ struct RawNode {
     parent: u32,
     first_child: u32,
     next_sibling: u32,
-    child_count: u32,
     symbol: u16,
     field: u16,
     flags: u8,
@@ -260,69 +259,62 @@ impl<'t> Node<'t> {
         (parent != NONE).then(|| self.at(parent))
     }
 
+    /// The nearest named ancestor: the parent, unless that is an anonymous token with
+    /// children, whose named children count as its parent's own (see [`Node::named_children`]).
+    #[inline]
+    pub(crate) fn named_parent(&self) -> Option<Node<'t>> {
+        let mut parent = self.parent()?;
+        while !parent.is_named() {
+            parent = parent.parent()?;
+        }
+        Some(parent)
+    }
+
     /// The `i`th child, tokens included.
     #[inline]
     pub(crate) fn child(&self, i: usize) -> Option<Node<'t>> {
-        self.kids().nth(i)
+        self.children().nth(i)
     }
 
     #[cfg_attr(not(test), allow(dead_code))] // node API, compared with tree-sitter in tests
     #[inline]
     pub(crate) fn child_count(&self) -> usize {
-        self.raw().child_count as usize
+        self.children().count()
     }
 
     /// The `i`th named child.
     #[inline]
     pub(crate) fn named_child(&self, i: usize) -> Option<Node<'t>> {
-        self.named_kids().nth(i)
+        self.named_children().nth(i)
     }
 
     #[inline]
     pub(crate) fn named_child_count(&self) -> usize {
-        self.named_kids().count()
+        self.named_children().count()
     }
 
     /// Every child, tokens included, in order.
     #[inline]
-    pub(crate) fn kids(&self) -> Children<'t> {
-        Children {
-            tree: self.tree,
-            next: self.raw().first_child,
-        }
+    pub(crate) fn children(&self) -> Children<'t> {
+        self.children_of(false)
     }
 
     /// The named children in order. As in tree-sitter, the named children of an anonymous
     /// child (a token with children: an aliased rule) count as this node's own.
     #[inline]
-    pub(crate) fn named_kids(&self) -> NamedChildren<'t> {
-        NamedChildren {
-            tree: self.tree,
-            next: self.raw().first_child,
-            resume: Vec::new(),
-            all: false,
-        }
+    pub(crate) fn named_children(&self) -> Children<'t> {
+        self.children_of(true)
     }
 
-    /// [`Node::named_kids`] if `named_only`, else [`Node::kids`], as one type (for the walk).
+    /// [`Node::named_children`] if `named_only`, else [`Node::children`].
     #[inline]
-    pub(crate) fn kids_of(&self, named_only: bool) -> NamedChildren<'t> {
-        NamedChildren {
+    pub(crate) fn children_of(&self, named_only: bool) -> Children<'t> {
+        Children {
             tree: self.tree,
             next: self.raw().first_child,
             resume: Vec::new(),
-            all: !named_only,
+            named_only,
         }
-    }
-
-    /// [`Node::kids`], with tree-sitter's signature.
-    pub(crate) fn children(&self, _: &mut TreeCursor<'t>) -> Children<'t> {
-        self.kids()
-    }
-
-    /// [`Node::named_kids`], with tree-sitter's signature.
-    pub(crate) fn named_children(&self, _: &mut TreeCursor<'t>) -> NamedChildren<'t> {
-        self.named_kids()
     }
 
     /// The first child in field `field` (a grammar field id).
@@ -333,18 +325,11 @@ impl<'t> Node<'t> {
         if field == 0 || self.is_error() {
             return None;
         }
-        self.kids().find(|child| child.raw().field == field)
+        self.children().find(|child| child.raw().field == field)
     }
 
     pub(crate) fn child_by_field_name(&self, name: &str) -> Option<Node<'t>> {
         self.child_by_field_id(kinds::grammar().field_id(name))
-    }
-
-    /// A cursor for tree-sitter-style iteration ([`Node::children`]).
-    pub(crate) fn walk(&self) -> TreeCursor<'t> {
-        TreeCursor {
-            tree: std::marker::PhantomData,
-        }
     }
 
     /// The smallest node that spans `start..end`, as tree-sitter's
@@ -355,7 +340,7 @@ impl<'t> Node<'t> {
         }
         let mut node = *self;
         'descend: loop {
-            for child in node.kids() {
+            for child in node.children() {
                 let child_end = child.end_byte();
                 if child_end < end {
                     continue;
@@ -379,43 +364,19 @@ impl<'t> Node<'t> {
     }
 }
 
-/// The children of a node, along the sibling links.
+/// The children of a node, along the sibling links: all of them, or the named ones, which
+/// include the named children of an anonymous child.
 #[derive(Clone)]
 pub(crate) struct Children<'t> {
-    tree: &'t Arrays,
-    next: u32,
-}
-
-impl<'t> Iterator for Children<'t> {
-    type Item = Node<'t>;
-
-    #[inline]
-    fn next(&mut self) -> Option<Node<'t>> {
-        if self.next == NONE {
-            return None;
-        }
-        let node = Node {
-            tree: self.tree,
-            index: self.next,
-        };
-        self.next = node.raw().next_sibling;
-        Some(node)
-    }
-}
-
-/// The named children of a node: its named children, and those of its anonymous children.
-#[derive(Clone)]
-pub(crate) struct NamedChildren<'t> {
     tree: &'t Arrays,
     next: u32,
     /// Where to go on after the anonymous children being looked into (rare: empty, and so
     /// not allocated, for almost every node).
     resume: Vec<u32>,
-    /// Every child, tokens included (see [`Node::kids_of`]).
-    all: bool,
+    named_only: bool,
 }
 
-impl<'t> Iterator for NamedChildren<'t> {
+impl<'t> Iterator for Children<'t> {
     type Item = Node<'t>;
 
     #[inline]
@@ -431,7 +392,7 @@ impl<'t> Iterator for NamedChildren<'t> {
             };
             let raw = node.raw();
             self.next = raw.next_sibling;
-            if self.all || raw.flags & NAMED != 0 {
+            if !self.named_only || raw.flags & NAMED != 0 {
                 return Some(node);
             }
             if raw.first_child != NONE {
@@ -440,12 +401,6 @@ impl<'t> Iterator for NamedChildren<'t> {
             }
         }
     }
-}
-
-/// Kept so that code written against tree-sitter's iteration (`node.children(&mut cursor)`)
-/// reads the same; children are slices here and need no cursor.
-pub(crate) struct TreeCursor<'t> {
-    tree: std::marker::PhantomData<&'t Arrays>,
 }
 
 #[cfg(test)]
@@ -513,7 +468,7 @@ mod tests {
                 );
             }
             // Children in order: the next nodes of the preorder whose parent is this one.
-            for (i, child) in node.kids().enumerate() {
+            for (i, child) in node.children().enumerate() {
                 let ts_child = ts.child(i).expect("counted");
                 assert_eq!(child.byte_range(), ts_child.byte_range(), "{at}: child {i}");
                 assert_eq!(child.kind_id(), ts_child.kind_id(), "{at}: child {i}");

@@ -186,17 +186,14 @@ fn blank_string(value: Node<'_>, source: &[u8]) -> bool {
     if value.kind() != "string" {
         return false;
     }
-    let mut cursor = value.walk();
-    let blank = value
-        .named_children(&mut cursor)
-        .all(|part| match part.kind() {
-            "quoted_content" => syntax::text(part, source).chars().all(char::is_whitespace),
-            "escape_sequence" => matches!(
-                &source[part.byte_range()],
-                b"\\n" | b"\\t" | b"\\r" | b"\\s" | b"\\v" | b"\\f" | b"\\\n"
-            ),
-            _ => false,
-        });
+    let blank = value.named_children().all(|part| match part.kind() {
+        "quoted_content" => syntax::text(part, source).chars().all(char::is_whitespace),
+        "escape_sequence" => matches!(
+            &source[part.byte_range()],
+            b"\\n" | b"\\t" | b"\\r" | b"\\s" | b"\\v" | b"\\f" | b"\\\n"
+        ),
+        _ => false,
+    });
     blank
 }
 

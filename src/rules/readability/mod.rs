@@ -45,9 +45,8 @@ pub(crate) use crate::syntax::{ast_argument_count, call_arguments as written_arg
 /// `do:` keyword (a parenthesised `(a; b)` gives its statements).
 pub(crate) fn do_statements<'t>(call: Node<'t>, source: &[u8]) -> Vec<Node<'t>> {
     if let Some(block) = do_block(call) {
-        let mut cursor = block.walk();
         return block
-            .named_children(&mut cursor)
+            .named_children()
             .take_while(|child| !child.kind().ends_with("_block"))
             .filter(|child| child.kind() != "comment")
             .collect();
@@ -59,9 +58,8 @@ pub(crate) fn do_statements<'t>(call: Node<'t>, source: &[u8]) -> Vec<Node<'t>> 
     else {
         return Vec::new();
     };
-    let mut cursor = keywords.walk();
     let value = keywords
-        .named_children(&mut cursor)
+        .named_children()
         .filter(|pair| pair.kind() == "pair")
         .find(|pair| {
             pair.field(Field::Key)
@@ -69,13 +67,10 @@ pub(crate) fn do_statements<'t>(call: Node<'t>, source: &[u8]) -> Vec<Node<'t>> 
         })
         .and_then(|pair| pair.field(Field::Value));
     match value {
-        Some(block) if block.kind() == "block" => {
-            let mut cursor = block.walk();
-            block
-                .named_children(&mut cursor)
-                .filter(|child| child.kind() != "comment")
-                .collect()
-        }
+        Some(block) if block.kind() == "block" => block
+            .named_children()
+            .filter(|child| child.kind() != "comment")
+            .collect(),
         Some(value) => vec![value],
         None => Vec::new(),
     }

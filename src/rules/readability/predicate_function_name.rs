@@ -133,8 +133,7 @@ fn implemented_callbacks<'s>(root: Node<'_>, source: &'s [u8]) -> Vec<(&'s str, 
     syntax::walk_preorder(root, |node| {
         if SEQUENCES.contains(&node.kind()) {
             let mut marked = false;
-            let mut cursor = node.walk();
-            for statement in node.named_children(&mut cursor) {
+            for statement in node.named_children() {
                 if impl_attribute(statement, source) {
                     marked = true;
                 } else if marked {

@@ -64,12 +64,9 @@ fn is_safe(call: &CallEvent<'_, '_>, source: &[u8]) -> bool {
     if options.kind() != syntax::kinds::LIST {
         return false;
     }
-    let mut cursor = options.walk();
-    let found = options
-        .named_children(&mut cursor)
-        .any(|element: Node<'_>| {
-            element.kind() == syntax::kinds::ATOM && syntax::text(element, source) == ":safe"
-        });
+    let found = options.named_children().any(|element: Node<'_>| {
+        element.kind() == syntax::kinds::ATOM && syntax::text(element, source) == ":safe"
+    });
     found
 }
 

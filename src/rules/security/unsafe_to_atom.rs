@@ -116,9 +116,8 @@ fn decodes_keys_to_atoms(call: Node<'_>, source: &[u8]) -> bool {
             let keywords = match argument.kind() {
                 "keywords" => Some(argument),
                 "list" => {
-                    let mut cursor = argument.walk();
                     let children: Vec<Node<'_>> = argument
-                        .named_children(&mut cursor)
+                        .named_children()
                         .filter(|c| c.kind() != "comment")
                         .collect();
                     (children.len() == 1 && children[0].kind() == "keywords").then(|| children[0])
@@ -128,8 +127,7 @@ fn decodes_keys_to_atoms(call: Node<'_>, source: &[u8]) -> bool {
             let Some(keywords) = keywords else {
                 return false;
             };
-            let mut cursor = keywords.walk();
-            let keys = keywords.named_children(&mut cursor).find(|pair| {
+            let keys = keywords.named_children().find(|pair| {
                 pair.field(Field::Key).is_some_and(|key| {
                     syntax::text(key, source).trim_end().trim_end_matches(':') == "keys"
                 })
@@ -230,9 +228,8 @@ impl Rule for UnsafeToAtom {
     /// `:"a#{x}"` and `"a#{x}": v` parse as `:erlang.binary_to_atom/2` (Sobelow's
     /// DOS.BinToAtom; Credo does not see them).
     fn check_node(&self, node: Node<'_>, site: &Site<'_>, out: &mut Reporter<'_>) {
-        let mut cursor = node.walk();
         if !node
-            .named_children(&mut cursor)
+            .named_children()
             .any(|child| child.kind() == "interpolation")
         {
             return;

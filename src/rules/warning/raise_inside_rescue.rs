@@ -123,9 +123,8 @@ fn inspects_rescue(call: Node<'_>, source: &[u8]) -> bool {
     let Some(block) = super::do_block(call) else {
         return false;
     };
-    let mut cursor = block.walk();
     let sections: Vec<&str> = block
-        .named_children(&mut cursor)
+        .named_children()
         .map(|child| child.kind())
         .filter(|kind| kind.ends_with("_block"))
         .collect();

@@ -150,7 +150,7 @@ impl Rule for UnusedEnumResult {
         if written != "Enum" {
             return;
         }
-        if verdict(call.node, site, source) == Verdict::Unused {
+        if verdict(call.node, source) == Verdict::Unused {
             let trigger = format!("Enum.{}", call.name);
             report_trigger(
                 out,
@@ -178,19 +178,17 @@ enum Step {
     Decide(Verdict),
 }
 
-/// Climbs from `call` until an ancestor decides (CREDO_CHECKS.md §12's table); an "unused"
-/// verdict stands only inside a `def`, `defp` or `defmacro`.
-/// Climbs through the walk's ancestors (`Site::parent`), never `Node::parent`, which descends
-/// from the root at every step.
-fn verdict<'a>(call: Node<'a>, site: &Site<'a>, source: &[u8]) -> Verdict {
+/// Climbs from `call` through its named ancestors until one decides (CREDO_CHECKS.md §12's
+/// table); an "unused" verdict stands only inside a `def`, `defp` or `defmacro`.
+fn verdict(call: Node<'_>, source: &[u8]) -> Verdict {
     // The nodes from the call up to the current ancestor's child, innermost first.
     let mut path = vec![call];
-    let mut current = site.parent(call);
+    let mut current = call.named_parent();
     while let Some(parent) = current {
         match step(parent, &path, source) {
             Step::Climb => {}
             Step::Decide(Verdict::Unused) => {
-                return if inside_definition(parent, site, source) {
+                return if inside_definition(parent, source) {
                     Verdict::Unused
                 } else {
                     Verdict::NotCandidate
@@ -199,7 +197,7 @@ fn verdict<'a>(call: Node<'a>, site: &Site<'a>, source: &[u8]) -> Verdict {
             Step::Decide(verdict) => return verdict,
         }
         path.push(parent);
-        current = site.parent(parent);
+        current = parent.named_parent();
     }
     Verdict::NotCandidate
 }
@@ -342,7 +340,7 @@ fn definition_verdict(call: Node<'_>, path: &[Node<'_>], source: &[u8]) -> Verdi
 }
 
 /// Whether `node` or one of its ancestors is a `def`, `defp` or `defmacro`.
-fn inside_definition<'a>(node: Node<'a>, site: &Site<'a>, source: &[u8]) -> bool {
+fn inside_definition(node: Node<'_>, source: &[u8]) -> bool {
     let mut current = Some(node);
     while let Some(candidate) = current {
         if candidate.kind() == "call"
@@ -353,7 +351,7 @@ fn inside_definition<'a>(node: Node<'a>, site: &Site<'a>, source: &[u8]) -> bool
         {
             return true;
         }
-        current = site.parent(candidate);
+        current = candidate.named_parent();
     }
     false
 }
