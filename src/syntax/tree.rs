@@ -273,7 +273,20 @@ impl<'t> Node<'t> {
     /// The `i`th child, tokens included.
     #[inline]
     pub(crate) fn child(&self, i: usize) -> Option<Node<'t>> {
-        self.children().nth(i)
+        self.child_indexes().nth(i).map(|index| self.at(index))
+    }
+
+    /// The indexes of the children, along the sibling links: what [`Node::child`] and
+    /// [`Node::child_by_field_id`] read on every call node, without [`Children`]' handling of
+    /// anonymous children.
+    #[inline]
+    fn child_indexes(&self) -> impl Iterator<Item = u32> + 't {
+        let nodes = &self.tree.nodes;
+        let first = self.raw().first_child;
+        std::iter::successors((first != NONE).then_some(first), move |&index| {
+            let next = nodes[index as usize].next_sibling;
+            (next != NONE).then_some(next)
+        })
     }
 
     #[cfg_attr(not(test), allow(dead_code))] // node API, compared with tree-sitter in tests
@@ -325,7 +338,9 @@ impl<'t> Node<'t> {
         if field == 0 || self.is_error() {
             return None;
         }
-        self.children().find(|child| child.raw().field == field)
+        self.child_indexes()
+            .find(|&index| self.tree.nodes[index as usize].field == field)
+            .map(|index| self.at(index))
     }
 
     pub(crate) fn child_by_field_name(&self, name: &str) -> Option<Node<'t>> {
