@@ -1,44 +1,73 @@
-//! `--format json`: one document, serialised straight from the typed report to a buffered
-//! writer (never through a `serde_json::Value` of the whole report).
+//! `--format json`: one document, written straight from the typed report to a buffered writer
+//! (never through a `serde_json::Value` of the whole report). The `files` array, most of a
+//! report, is encoded on all cores by [`super::encode`]; the other sections go through serde.
+//! The bytes are those of `serde_json::to_writer(report)` (a test holds them equal).
 
 use std::io::Write;
 
-use super::Report;
+use super::{encode, FileRecord, Report};
 
 pub(crate) fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, report)?;
-    out.write_all(b"\n")
+    let Report {
+        schema_version,
+        tool,
+        command,
+        root,
+        summary,
+        files,
+        graph,
+        runtime,
+    } = report;
+    out.write_all(b"{\"schema_version\":")?;
+    serde_json::to_writer(&mut *out, schema_version)?;
+    out.write_all(b",\"tool\":")?;
+    serde_json::to_writer(&mut *out, tool)?;
+    out.write_all(b",\"command\":")?;
+    serde_json::to_writer(&mut *out, command)?;
+    out.write_all(b",\"root\":")?;
+    serde_json::to_writer(&mut *out, root)?;
+    out.write_all(b",\"summary\":")?;
+    serde_json::to_writer(&mut *out, summary)?;
+    out.write_all(b",\"files\":[")?;
+    write_files_in_parallel(files, out)?;
+    out.write_all(b"]")?;
+    if let Some(graph) = graph {
+        out.write_all(b",\"graph\":")?;
+        serde_json::to_writer(&mut *out, graph)?;
+    }
+    out.write_all(b",\"runtime\":")?;
+    serde_json::to_writer(&mut *out, runtime)?;
+    out.write_all(b"}\n")
 }
 
 /// Files per parallel chunk: enough to keep every core busy, few enough that the serialised
 /// chunk (a few MB at most) does not raise peak memory.
-const FILES_PER_CHUNK: usize = 128;
+const FILES_PER_CHUNK: usize = 64;
 
 /// Serialises the file records on all cores, a chunk at a time, and writes them in order: the
 /// `files` array is most of a report (tens of MB with calls), and one thread encoding it was
 /// the longest serial phase of a run. The next chunk is encoded while this thread writes the
 /// last one, so neither the pool nor the writer waits at every chunk's end; at most two
 /// encoded chunks exist at once.
-pub(crate) fn serialize_files_in_parallel<S: serde::Serializer>(
-    files: &[super::FileRecord],
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
+fn write_files_in_parallel(files: &[FileRecord], out: &mut dyn Write) -> std::io::Result<()> {
     use rayon::prelude::*;
-    use serde::ser::{Error, SerializeSeq};
-    type Encoded = Vec<Result<Box<serde_json::value::RawValue>, serde_json::Error>>;
-    let encode = |chunk: &[super::FileRecord]| -> Encoded {
+    let encode = |chunk: &[FileRecord]| -> Vec<Vec<u8>> {
         chunk
             .par_iter()
-            .map(serde_json::value::to_raw_value)
+            .map(|file| {
+                let mut bytes = Vec::with_capacity(4 * 1024);
+                encode::file(&mut bytes, file);
+                bytes
+            })
             .collect()
     };
-    let mut seq = serializer.serialize_seq(Some(files.len()))?;
     let mut chunks = files.chunks(FILES_PER_CHUNK);
     let mut current = chunks.next().map(encode);
+    let mut first = true;
     while let Some(encoded) = current.take() {
         let next = chunks.next();
-        // The writer (this thread, which may not be a pool thread: `S` need not be `Send`)
-        // writes `encoded` while the pool encodes `next`.
+        // This thread (not necessarily a pool thread) writes `encoded` while the pool encodes
+        // `next`.
         let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         let written = rayon::in_place_scope(|scope| {
             if let Some(next) = next {
@@ -46,13 +75,16 @@ pub(crate) fn serialize_files_in_parallel<S: serde::Serializer>(
                     let _ = sender.send(encode(next));
                 });
             }
-            for raw in encoded {
-                seq.serialize_element(&raw.map_err(S::Error::custom)?)?;
+            for file in &encoded {
+                if !std::mem::take(&mut first) {
+                    out.write_all(b",")?;
+                }
+                out.write_all(file)?;
             }
-            Ok::<(), S::Error>(())
+            Ok::<(), std::io::Error>(())
         });
         written?;
         current = receiver.try_recv().ok();
     }
-    seq.end()
+    Ok(())
 }

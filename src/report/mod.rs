@@ -4,6 +4,7 @@
 //! fails when it is stale. New fields and enum values are additive within schema_version 1.
 
 pub(crate) mod analysis;
+mod encode;
 pub(crate) mod findings_text;
 pub(crate) mod github;
 pub(crate) mod json;
@@ -28,8 +29,6 @@ pub(crate) struct Report {
     /// Absolute path of the root; every `path` in the report is relative to it.
     pub(crate) root: String,
     pub(crate) summary: Summary,
-    #[serde(serialize_with = "json::serialize_files_in_parallel")]
-    #[schemars(with = "Vec<FileRecord>")]
     pub(crate) files: Vec<FileRecord>,
     /// Module dependencies with `mix xref`'s labels, fan-in/fan-out and cycles; absent with
     /// `--no-calls`.
