@@ -160,30 +160,27 @@ pub(crate) fn discover(
                         .to_str()
                         .is_some_and(|name| SKIPPED_DIRS.contains(&name)))
             });
-        for result in builder.build() {
-            match result {
-                Ok(entry) => {
-                    let Some(file_type) = entry.file_type() else {
-                        continue; // stdin, never produced for a directory walk
-                    };
-                    let absolute = entry.path().to_path_buf();
-                    if file_type.is_symlink() {
-                        // Only reached without --follow: with it, the walker resolves links.
-                        if link_is_relevant(&absolute) {
-                            add(absolute, EntryKind::Skipped(Reason::Symlink, None));
-                        }
-                    } else if file_type.is_file() {
-                        if let Some(kind) = classify_file(&absolute) {
-                            add(absolute, kind);
-                        }
-                    }
+        // Walked on several threads (listing a large tree is I/O-bound and each directory's
+        // ignore files are parsed on the way); the entries are then added in path order, so
+        // the result does not depend on which thread saw what first.
+        let (sender, receiver) = std::sync::mpsc::channel();
+        builder.threads(WALK_THREADS).build_parallel().run(|| {
+            let sender = sender.clone();
+            Box::new(move |result| {
+                if let Some(found) = walk_entry(result) {
+                    let _ = sender.send(found);
                 }
-                Err(err) => {
-                    if let Some((path, kind)) = classify_walk_error(&err) {
-                        add(path, kind);
-                    }
-                }
-            }
+                ignore::WalkState::Continue
+            })
+        });
+        drop(sender);
+        let mut walked: Vec<(PathBuf, EntryKind)> = receiver.into_iter().collect();
+        walked.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| format!("{:?}", a.1).cmp(&format!("{:?}", b.1)))
+        });
+        for (absolute, kind) in walked {
+            add(absolute, kind);
         }
     }
 
@@ -191,6 +188,30 @@ pub(crate) fn discover(
         root,
         entries: found.into_values().collect(),
     })
+}
+
+/// Threads listing a directory tree.
+const WALK_THREADS: usize = 2;
+
+/// What one step of the walk lists, if anything.
+fn walk_entry(result: Result<ignore::DirEntry, ignore::Error>) -> Option<(PathBuf, EntryKind)> {
+    match result {
+        Ok(entry) => {
+            // `None` only for stdin, never produced for a directory walk.
+            let file_type = entry.file_type()?;
+            let absolute = entry.path().to_path_buf();
+            if file_type.is_symlink() {
+                // Only reached without --follow: with it, the walker resolves links.
+                link_is_relevant(&absolute)
+                    .then_some((absolute, EntryKind::Skipped(Reason::Symlink, None)))
+            } else if file_type.is_file() {
+                classify_file(&absolute).map(|kind| (absolute, kind))
+            } else {
+                None
+            }
+        }
+        Err(err) => classify_walk_error(&err),
+    }
 }
 
 fn classify_file(path: &Path) -> Option<EntryKind> {

@@ -141,6 +141,18 @@ pub(crate) struct CallTargetCounts {
 }
 
 impl CallTargetCounts {
+    fn merge(&mut self, other: &CallTargetCounts) {
+        self.total += other.total;
+        self.local += other.local;
+        self.project += other.project;
+        self.kernel += other.kernel;
+        self.special_form += other.special_form;
+        self.external += other.external;
+        self.erlang += other.erlang;
+        self.dynamic += other.dynamic;
+        self.unknown += other.unknown;
+    }
+
     fn add(&mut self, call: &Call) {
         self.total += 1;
         let slot = match call.target {
@@ -168,7 +180,7 @@ struct Evidence {
 
 struct Builder<'a> {
     /// Module name → index in the sorted names (looked up for every call and reference).
-    nodes: HashMap<&'a str, usize>,
+    nodes: &'a HashMap<&'a str, usize>,
     edges: HashMap<(usize, usize), Evidence>,
 }
 
@@ -257,102 +269,166 @@ fn directive_label(kind: DirectiveKind) -> Option<(DependencyLabel, DependencyRe
 }
 
 /// The project phase of calls: resolves every call against every file, then builds the graph.
+///
+/// Each file is resolved and its edges collected in one parallel pass, while its calls are
+/// still in cache; the files' edges are then merged in path order. The merge keeps, for each
+/// pair of modules, the first evidence of the strongest label, as one pass over the files in
+/// order would (each file's builder does the same within the file).
 pub(crate) fn project_phase(files: &mut [FileRecord]) -> Graph {
-    let index = ProjectIndex::build(files);
-    resolve::resolve_calls(files, &index);
-    build(files, &index)
-}
+    use rayon::prelude::*;
 
-/// Builds the graph from resolved records (sorted by path).
-pub(crate) fn build(files: &[FileRecord], index: &ProjectIndex) -> Graph {
-    let mut names: Vec<&str> = files
+    let index = ProjectIndex::build(files);
+    let mut names: Vec<String> = files
         .iter()
-        .flat_map(|f| f.modules.iter().map(|m| m.name.as_str()))
+        .flat_map(|f| f.modules.iter().map(|m| m.name.clone()))
         .collect();
     names.sort_unstable();
     names.dedup();
-    let mut builder = Builder {
-        nodes: names.iter().enumerate().map(|(i, n)| (*n, i)).collect(),
-        edges: HashMap::new(),
-    };
-    let mut call_targets = CallTargetCounts::default();
-    let mut seen_uses: Vec<bool> = vec![false; names.len()];
+    let nodes: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    // The dependencies a module's `use`s inject are added once per name: at its first
+    // definition in path order.
+    let mut first_definition: Vec<Option<(usize, usize)>> = vec![None; names.len()];
     for (file_index, file) in files.iter().enumerate() {
-        for call in &file.calls {
-            call_targets.add(call);
+        for (module_index, module) in file.modules.iter().enumerate() {
+            first_definition[nodes[module.name.as_str()]].get_or_insert((file_index, module_index));
         }
-        for module in &file.modules {
-            let from = builder.nodes[module.name.as_str()];
-            let at = |line| (file_index, line);
-            for directive in &module.directives {
-                if let Some((label, reason)) = directive_label(directive.kind) {
-                    builder.add(
-                        from,
-                        &directive.target,
-                        label,
-                        reason,
-                        at(directive.line),
-                        None,
-                    );
-                }
-            }
-            if let Some(implements) = &module.implements {
-                builder.add(
-                    from,
-                    &implements.protocol,
-                    DependencyLabel::Export,
-                    DependencyReason::Impl,
-                    at(module.line),
-                    None,
-                );
-            }
-            if !std::mem::replace(&mut seen_uses[from], true) {
-                if let Some(context) = index.uses.get(&module.name) {
-                    for dependency in &context.dependencies {
-                        if let Some((label, reason)) = directive_label(dependency.kind) {
-                            builder.add(
-                                from,
-                                &dependency.target,
-                                label,
-                                reason,
-                                at(dependency.line),
-                                Some(&dependency.via),
-                            );
-                        }
-                    }
-                }
-            }
-            for call in &module.calls {
-                call_targets.add(call);
-                builder.add_call(from, call, file_index, !call.runtime);
-            }
-            for reference in &module.references {
-                builder.add_reference(from, reference, file_index, true);
-            }
-            let definitions = module
-                .functions
-                .iter()
-                .flat_map(|f| &f.clauses)
-                .map(|c| (&c.calls, &c.references))
-                .chain(
-                    module
-                        .dynamic_definitions
-                        .iter()
-                        .map(|d| (&d.calls, &d.references)),
-                );
-            for (calls, references) in definitions {
-                for call in calls {
-                    call_targets.add(call);
-                    builder.add_call(from, call, file_index, false);
-                }
-                for reference in references {
-                    builder.add_reference(from, reference, file_index, false);
+    }
+
+    let per_file: Vec<FileEdges> = files
+        .par_iter_mut()
+        .enumerate()
+        .map(|(file_index, file)| {
+            resolve::resolve_file(file, &index);
+            file_edges(file_index, file, &nodes, &first_definition, &index)
+        })
+        .collect();
+
+    let mut edges: HashMap<(usize, usize), Evidence> = HashMap::new();
+    let mut call_targets = CallTargetCounts::default();
+    for file in per_file {
+        call_targets.merge(&file.call_targets);
+        for (ends, evidence) in file.edges {
+            match edges.get_mut(&ends) {
+                Some(existing) if existing.label >= evidence.label => {}
+                Some(existing) => *existing = evidence,
+                None => {
+                    edges.insert(ends, evidence);
                 }
             }
         }
     }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    assemble(files, &names, edges, call_targets)
+}
 
-    let mut edge_list: Vec<((usize, usize), Evidence)> = builder.edges.into_iter().collect();
+/// One file's edges (the first evidence of the strongest label per pair) and call targets.
+struct FileEdges {
+    edges: HashMap<(usize, usize), Evidence>,
+    call_targets: CallTargetCounts,
+}
+
+fn file_edges(
+    file_index: usize,
+    file: &FileRecord,
+    nodes: &HashMap<&str, usize>,
+    first_definition: &[Option<(usize, usize)>],
+    index: &ProjectIndex,
+) -> FileEdges {
+    let mut builder = Builder {
+        nodes,
+        edges: HashMap::new(),
+    };
+    let mut call_targets = CallTargetCounts::default();
+    for call in &file.calls {
+        call_targets.add(call);
+    }
+    for (module_index, module) in file.modules.iter().enumerate() {
+        let from = nodes[module.name.as_str()];
+        let at = |line| (file_index, line);
+        for directive in &module.directives {
+            if let Some((label, reason)) = directive_label(directive.kind) {
+                builder.add(
+                    from,
+                    &directive.target,
+                    label,
+                    reason,
+                    at(directive.line),
+                    None,
+                );
+            }
+        }
+        if let Some(implements) = &module.implements {
+            builder.add(
+                from,
+                &implements.protocol,
+                DependencyLabel::Export,
+                DependencyReason::Impl,
+                at(module.line),
+                None,
+            );
+        }
+        if first_definition[from] == Some((file_index, module_index)) {
+            if let Some(context) = index.uses.get(&module.name) {
+                for dependency in &context.dependencies {
+                    if let Some((label, reason)) = directive_label(dependency.kind) {
+                        builder.add(
+                            from,
+                            &dependency.target,
+                            label,
+                            reason,
+                            at(dependency.line),
+                            Some(&dependency.via),
+                        );
+                    }
+                }
+            }
+        }
+        for call in &module.calls {
+            call_targets.add(call);
+            builder.add_call(from, call, file_index, !call.runtime);
+        }
+        for reference in &module.references {
+            builder.add_reference(from, reference, file_index, true);
+        }
+        let definitions = module
+            .functions
+            .iter()
+            .flat_map(|f| &f.clauses)
+            .map(|c| (&c.calls, &c.references))
+            .chain(
+                module
+                    .dynamic_definitions
+                    .iter()
+                    .map(|d| (&d.calls, &d.references)),
+            );
+        for (calls, references) in definitions {
+            for call in calls {
+                call_targets.add(call);
+                builder.add_call(from, call, file_index, false);
+            }
+            for reference in references {
+                builder.add_reference(from, reference, file_index, false);
+            }
+        }
+    }
+    FileEdges {
+        edges: builder.edges,
+        call_targets,
+    }
+}
+
+/// Fan-in, fan-out, cycles and the report's sorted lists, from the merged edges.
+fn assemble(
+    files: &[FileRecord],
+    names: &[&str],
+    edges: HashMap<(usize, usize), Evidence>,
+    call_targets: CallTargetCounts,
+) -> Graph {
+    let mut edge_list: Vec<((usize, usize), Evidence)> = edges.into_iter().collect();
     edge_list.sort_unstable_by_key(|(ends, _)| *ends);
     let mut fan_in = vec![0u32; names.len()];
     let mut fan_out = vec![0u32; names.len()];

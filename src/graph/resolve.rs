@@ -20,7 +20,7 @@
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
@@ -52,6 +52,58 @@ pub(crate) struct ModuleInfo {
 }
 
 impl ModuleInfo {
+    /// What one definition of a module contributes.
+    fn of(module: &Module) -> ModuleInfo {
+        let mut info = ModuleInfo {
+            symbol: Some(global_symbol(&module.name)),
+            kinds: module.kinds.iter().copied().collect(),
+            ..ModuleInfo::default()
+        };
+        for function in &module.functions {
+            let entry = info.functions.entry(function.name.clone()).or_default();
+            let definition = (function.min_arity, function.arity, function.kind);
+            if !entry.contains(&definition) {
+                entry.push(definition);
+            }
+            if function.name == "__using__" && function.kind == FunctionKind::Defmacro {
+                info.dispatches_on_atom = true;
+            }
+        }
+        info.injected = module
+            .injected
+            .iter()
+            .map(|injected| (injected.origin.clone(), injected.clone()))
+            .collect();
+        if !module.injected.is_empty() {
+            collect_local_callees(module, &mut info);
+        }
+        info
+    }
+
+    /// Adds a later definition of the same module name.
+    fn merge(&mut self, later: ModuleInfo) {
+        self.symbol = self.symbol.or(later.symbol);
+        self.kinds.extend(later.kinds);
+        for (name, definitions) in later.functions {
+            let entry = self.functions.entry(name).or_default();
+            for definition in definitions {
+                if !entry.contains(&definition) {
+                    entry.push(definition);
+                }
+            }
+        }
+        self.injected.extend(later.injected);
+        for (origin, callees) in later.local_callees {
+            let entry = self.local_callees.entry(origin).or_default();
+            for callee in callees {
+                if !entry.contains(&callee) {
+                    entry.push(callee);
+                }
+            }
+        }
+        self.dispatches_on_atom |= later.dispatches_on_atom;
+    }
+
     /// The kind of the definition covering `name/arity` (default arguments included).
     fn lookup(&self, name: &str, arity: Option<u32>) -> Option<FunctionKind> {
         let definitions = self.functions.get(name)?;
@@ -98,8 +150,8 @@ enum Exports {
 #[derive(Debug, Clone)]
 struct UseImport {
     module: Symbol,
-    only: Option<Vec<String>>,
-    except: Option<Vec<String>>,
+    only: Option<Arc<[String]>>,
+    except: Option<Arc<[String]>>,
 }
 
 impl UseImport {
@@ -140,6 +192,29 @@ impl UseContext {
     }
 }
 
+/// The `only:` list (`name/arity`) of each import a standard `use` makes, by position in
+/// [`stdlib::USE_IMPORTS`]: written once per run, shared by every module that `use`s it (a
+/// test suite's thousand `use ExUnit.Case` each imported ExUnit.Assertions' dozens of names).
+fn std_use_only() -> &'static [Vec<Arc<[String]>>] {
+    static ONLY: OnceLock<Vec<Vec<Arc<[String]>>>> = OnceLock::new();
+    ONLY.get_or_init(|| {
+        stdlib::USE_IMPORTS
+            .iter()
+            .map(|(_, imports)| {
+                imports
+                    .iter()
+                    .map(|(_, visible)| {
+                        visible
+                            .iter()
+                            .map(|(name, arity, _)| format!("{name}/{arity}"))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect()
+    })
+}
+
 /// The project's modules and what `use` brings into each, read-only while calls resolve.
 #[derive(Debug, Default)]
 pub(crate) struct ProjectIndex {
@@ -149,40 +224,35 @@ pub(crate) struct ProjectIndex {
 }
 
 impl ProjectIndex {
+    /// Built on all cores: each module's entry, then each module's `use` context, merged in
+    /// path order (a name defined in several places gets the union of its definitions, and the
+    /// `use`s of its first definition), as one pass over the files in order would build them.
     pub(crate) fn build(files: &[FileRecord]) -> ProjectIndex {
+        use std::collections::hash_map::Entry;
+
         let mut index = ProjectIndex {
             kernel: Some(global_symbol("Kernel")),
             ..ProjectIndex::default()
         };
-        for module in files.iter().flat_map(|f| &f.modules) {
-            let info = index.modules.entry(module.name.clone()).or_default();
-            info.symbol
-                .get_or_insert_with(|| global_symbol(&module.name));
-            info.kinds.extend(module.kinds.iter().copied());
-            for function in &module.functions {
-                let entry = info.functions.entry(function.name.clone()).or_default();
-                let definition = (function.min_arity, function.arity, function.kind);
-                if !entry.contains(&definition) {
-                    entry.push(definition);
+        let modules = || files.par_iter().flat_map_iter(|file| &file.modules);
+        let entries: Vec<(String, ModuleInfo)> = modules()
+            .map(|module| (module.name.clone(), ModuleInfo::of(module)))
+            .collect();
+        for (name, info) in entries {
+            match index.modules.entry(name) {
+                Entry::Vacant(vacant) => {
+                    vacant.insert(info);
                 }
-                if function.name == "__using__" && function.kind == FunctionKind::Defmacro {
-                    info.dispatches_on_atom = true;
-                }
-            }
-            info.injected.extend(
-                module
-                    .injected
-                    .iter()
-                    .map(|injected| (injected.origin.clone(), injected.clone())),
-            );
-            if !module.injected.is_empty() {
-                collect_local_callees(module, info);
+                Entry::Occupied(mut occupied) => occupied.get_mut().merge(info),
             }
         }
-        let mut uses = HashMap::new();
-        for module in files.iter().flat_map(|file| &file.modules) {
-            if !uses.contains_key(&module.name) {
-                uses.insert(module.name.clone(), index.use_context(module));
+        let contexts: Vec<(&String, UseContext)> = modules()
+            .map(|module| (&module.name, index.use_context(module)))
+            .collect();
+        let mut uses = HashMap::with_capacity(contexts.len());
+        for (name, context) in contexts {
+            if !uses.contains_key(name) {
+                uses.insert(name.clone(), context);
             }
         }
         index.uses = uses;
@@ -230,14 +300,13 @@ impl ProjectIndex {
             return;
         }
         let Some(template) = self.modules.get(used) else {
-            match stdlib::USE_IMPORTS.iter().find(|(m, _)| *m == used) {
-                Some((_, imports)) => {
-                    for (module, visible) in imports.iter() {
+            match stdlib::USE_IMPORTS.iter().position(|(m, _)| *m == used) {
+                Some(position) => {
+                    let (_, imports) = stdlib::USE_IMPORTS[position];
+                    for ((module, _), only) in imports.iter().zip(&std_use_only()[position]) {
                         context.imports.push(UseImport {
                             module: global_symbol(module),
-                            only: Some(
-                                visible.iter().map(|(n, a, _)| format!("{n}/{a}")).collect(),
-                            ),
+                            only: Some(Arc::clone(only)),
                             except: None,
                         });
                     }
@@ -282,8 +351,8 @@ impl ProjectIndex {
                 InjectedKind::Import => {
                     context.imports.push(UseImport {
                         module: self.symbol(&injected.name),
-                        only: injected.only.clone(),
-                        except: injected.except.clone(),
+                        only: injected.only.as_deref().map(Arc::from),
+                        except: injected.except.as_deref().map(Arc::from),
                     });
                     context.dependencies.push(InjectedDependency {
                         kind: DirectiveKind::Import,
@@ -422,53 +491,51 @@ fn collect_local_callees(module: &Module, info: &mut ModuleInfo) {
     }
 }
 
-/// Resolves every call of every file (in parallel: files are independent once the index is
-/// built).
-pub(crate) fn resolve_calls(files: &mut [FileRecord], index: &ProjectIndex) {
+/// Resolves the calls and references of one file against the project (files are independent
+/// once the index is built: the project phase resolves them in parallel).
+pub(crate) fn resolve_file(file: &mut FileRecord, index: &ProjectIndex) {
     let empty = UseContext::default();
-    files.par_iter_mut().for_each(|file| {
-        for module in &mut file.modules {
-            let context = Caller {
-                module: index.modules.get(&module.name),
-                name: &module.name,
-                uses: index.uses.get(&module.name).unwrap_or(&empty),
-                index,
-            };
-            for call in &mut module.calls {
-                context.resolve(call);
-            }
-            for reference in &mut module.references {
-                context.expand_reference(reference);
-            }
-            for function in &mut module.functions {
-                for clause in &mut function.clauses {
-                    for call in &mut clause.calls {
-                        context.resolve(call);
-                    }
-                    for reference in &mut clause.references {
-                        context.expand_reference(reference);
-                    }
-                }
-            }
-            for definition in &mut module.dynamic_definitions {
-                for call in &mut definition.calls {
+    for module in &mut file.modules {
+        let context = Caller {
+            module: index.modules.get(&module.name),
+            name: &module.name,
+            uses: index.uses.get(&module.name).unwrap_or(&empty),
+            index,
+        };
+        for call in &mut module.calls {
+            context.resolve(call);
+        }
+        for reference in &mut module.references {
+            context.expand_reference(reference);
+        }
+        for function in &mut module.functions {
+            for clause in &mut function.clauses {
+                for call in &mut clause.calls {
                     context.resolve(call);
                 }
-                for reference in &mut definition.references {
+                for reference in &mut clause.references {
                     context.expand_reference(reference);
                 }
             }
         }
-        let script = Caller {
-            module: None,
-            name: "",
-            uses: &empty,
-            index,
-        };
-        for call in &mut file.calls {
-            script.resolve(call);
+        for definition in &mut module.dynamic_definitions {
+            for call in &mut definition.calls {
+                context.resolve(call);
+            }
+            for reference in &mut definition.references {
+                context.expand_reference(reference);
+            }
         }
-    });
+    }
+    let script = Caller {
+        module: None,
+        name: "",
+        uses: &empty,
+        index,
+    };
+    for call in &mut file.calls {
+        script.resolve(call);
+    }
 }
 
 /// The module whose calls are being resolved.
@@ -668,7 +735,7 @@ mod tests {
     fn use_imports_filter_by_only_and_except() {
         let import = UseImport {
             module: Symbol::new("Phoenix.Controller"),
-            only: Some(vec!["get_csrf_token/0".into()]),
+            only: Some(vec!["get_csrf_token/0".to_string()].into()),
             except: None,
         };
         assert_eq!(import.admission("get_csrf_token", 0), Some(true));
@@ -676,7 +743,7 @@ mod tests {
         let import = UseImport {
             module: Symbol::new("M"),
             only: None,
-            except: Some(vec!["f/1".into()]),
+            except: Some(vec!["f/1".to_string()].into()),
         };
         assert_eq!(import.admission("f", 1), None);
         assert_eq!(import.admission("f", 2), Some(false));

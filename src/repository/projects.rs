@@ -65,7 +65,12 @@ pub(crate) fn from_mix_file(path: &str, tree: &Tree, source: &[u8]) -> Project {
 pub(crate) fn nearest<'p>(projects: &'p [Project], path: &str) -> Option<&'p Project> {
     projects
         .iter()
-        .filter(|p| p.path == "." || path.starts_with(&format!("{}/", p.path)))
+        .filter(|p| {
+            p.path == "."
+                || path
+                    .strip_prefix(p.path.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
         .max_by_key(|p| if p.path == "." { 0 } else { p.path.len() })
 }
 
