@@ -52,8 +52,6 @@ extern "C" {
 /// parent, first child and next sibling.
 pub(crate) struct Tree {
     arrays: Arrays,
-    /// tree-sitter's tree, kept until this one is dropped: see [`Tree::from_tree_sitter`].
-    _parsed: Option<tree_sitter::Tree>,
 }
 
 /// The nodes of a [`Tree`], kept apart so that a dropped tree can hand its array on.
@@ -84,7 +82,6 @@ impl Tree {
             arrays: SPARE
                 .with(|spare| spare.borrow_mut().take())
                 .unwrap_or_default(),
-            _parsed: None,
         };
         let raw_tree = tree.root_node().into_raw().tree.cast::<std::ffi::c_void>();
         // SAFETY: `raw_tree` is the live tree owned by `tree` (dropped after this block);
@@ -102,12 +99,7 @@ impl Tree {
             );
             nodes.set_len(written as usize);
         }
-        // tree-sitter's tree is freed with this one, after the file's facts are extracted,
-        // not now: its tens of thousands of small blocks would sit in glibc's fast bins, and
-        // the extractor's first allocation over 1 KB would make malloc sort them all into its
-        // free lists (`malloc_consolidate`), which the next parse then splits again. Freed
-        // just before the next parse, they are reused as they are, as in a plain parse loop.
-        flat._parsed = Some(tree);
+        drop(tree);
         flat
     }
 
