@@ -17,6 +17,7 @@
 //! part of the project, what it defines and what `use` imported is decided in the project phase
 //! (`graph::resolve`).
 
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::hash::BuildHasher;
@@ -89,9 +90,9 @@ pub(super) enum DefinitionCalls {
     None,
     /// (module, function, clause) indices: one per module a `defimpl ..., for: [A, B]` opens,
     /// one per head of `defdelegate [a(x), b(y)], to: M`.
-    Clauses(Vec<(usize, usize, usize)>),
+    Clauses(SmallVec<[(usize, usize, usize); 1]>),
     /// (module, dynamic definition) indices.
-    Dynamic(Vec<(usize, usize)>),
+    Dynamic(SmallVec<[(usize, usize); 1]>),
 }
 
 /// An `import` in lexical scope.
@@ -261,7 +262,7 @@ impl CallState {
     /// The imports in scope that admit `name/arity`, innermost first; and whether Kernel is
     /// imported explicitly (which replaces its default import).
     fn pending_imports(&self, name: &str, arity: u32) -> (Option<ImportCandidates>, bool) {
-        let mut admitted = Vec::new();
+        let mut admitted: Vec<(Symbol, bool)> = Vec::new();
         let mut kernel_imported = false;
         for (index, import) in self.imports.iter().enumerate().rev() {
             // A later `import` of the same module replaces this one.
@@ -275,11 +276,26 @@ impl CallState {
                 kernel_imported = true;
             }
             if let Some(explicit) = import.admission(name, arity) {
+                if admitted.capacity() == 0 {
+                    // Sized once: the list is boxed as it is, without a shrinking copy.
+                    admitted.reserve_exact(index + 1);
+                }
                 admitted.push((import.module, explicit));
             }
         }
         let admitted = (!admitted.is_empty()).then(|| admitted.into_boxed_slice());
         (admitted, kernel_imported)
+    }
+}
+
+/// Pushes `call` to the list of each owner (a definition shared by several modules has
+/// several): copies for all but the last, which gets the call itself.
+fn push_to_each<O>(owners: &[O], call: Call, mut push: impl FnMut(&O, Call)) {
+    if let Some((last, others)) = owners.split_last() {
+        for owner in others {
+            push(owner, call.clone());
+        }
+        push(last, call);
     }
 }
 
@@ -360,28 +376,28 @@ impl<'s> Extractor<'s> {
                     owner: DefinitionCalls::Clauses(owners),
                     ..
                 } => {
-                    for &(module, function, clause) in owners {
+                    push_to_each(owners, call, |&(module, function, clause), call| {
                         modules[module].module.functions[function].clauses[clause]
                             .calls
-                            .push(call.clone());
-                    }
+                            .push(call);
+                    });
                     return;
                 }
                 ScopeKind::Function {
                     owner: DefinitionCalls::Dynamic(owners),
                     ..
                 } => {
-                    for &(module, definition) in owners {
+                    push_to_each(owners, call, |&(module, definition), call| {
                         modules[module].module.dynamic_definitions[definition]
                             .calls
-                            .push(call.clone());
-                    }
+                            .push(call);
+                    });
                     return;
                 }
                 ScopeKind::Module(indices) => {
-                    for &index in indices {
-                        modules[index].module.calls.push(call.clone());
-                    }
+                    push_to_each(indices, call, |&index, call| {
+                        modules[index].module.calls.push(call);
+                    });
                     return;
                 }
                 ScopeKind::Opaque => return,

@@ -199,9 +199,15 @@ pub(crate) struct MetricsCollector<'s> {
     /// counted where they differ.
     imports_ecto_query: bool,
     scratch: Scratch,
+    /// The frame and override stacks of finished measurements, for the next ones: a file
+    /// measures every clause, and each stack grows to the clause's depth.
+    spare: Vec<Stacks>,
     /// Off with `--no-metrics`: the collector sees nothing and measures nothing.
     enabled: bool,
 }
+
+/// A measurement's frame and override stacks.
+type Stacks = (Vec<Frame>, Vec<(usize, Roles)>);
 
 impl<'s> MetricsCollector<'s> {
     pub(crate) fn new(source: &'s [u8], enabled: bool) -> Self {
@@ -212,6 +218,7 @@ impl<'s> MetricsCollector<'s> {
             done: Vec::new(),
             imports_ecto_query: false,
             scratch: Scratch::default(),
+            spare: Vec::new(),
         }
     }
 
@@ -240,7 +247,9 @@ impl<'s> MetricsCollector<'s> {
             measurement.enter(node, &facts, self.source, &mut self.scratch);
         }
         if let Some(op) = unit {
-            self.open.push(Measurement::start(node, op, self.source));
+            let stacks = self.spare.pop().unwrap_or_default();
+            self.open
+                .push(Measurement::start(node, op, self.source, stacks));
         }
         let (cyclomatic, perceived) = complexity_of(node, &facts, self.source);
         if cyclomatic > 0 {
@@ -270,7 +279,14 @@ impl<'s> MetricsCollector<'s> {
             measurement.leave(id);
         }
         if self.open.last().is_some_and(|m| m.def_node == id) {
-            let measurement = self.open.pop().expect("checked above");
+            let mut measurement = self.open.pop().expect("checked above");
+            let (mut frames, mut overrides) = (
+                std::mem::take(&mut measurement.frames),
+                std::mem::take(&mut measurement.overrides),
+            );
+            frames.clear();
+            overrides.clear();
+            self.spare.push((frames, overrides));
             // Def nodes the facts do not list (inside a body, in an opaque module) only count
             // for their hosts.
             if !measurement.targets.is_empty() {
@@ -588,7 +604,12 @@ impl Finished {
 
 impl<'s> Measurement<'s> {
     /// Starts measuring the def node `node`: sets up which of its parts each walk searches.
-    fn start(node: Node<'_>, op: NestOp, source: &'s [u8]) -> Measurement<'s> {
+    fn start(
+        node: Node<'_>,
+        op: NestOp,
+        source: &'s [u8],
+        (mut frames, overrides): Stacks,
+    ) -> Measurement<'s> {
         let line = Positions::line(node.start_position());
         let end_line = Positions::line(node.end_position());
         // Credo's search of the def's own keyword lists: for each key, the first list that has
@@ -662,16 +683,19 @@ impl<'s> Measurement<'s> {
                 known,
             },
             abc_ecto: None,
-            frames: vec![Frame {
-                node: node.id(),
-                children: Roles {
-                    nest: Nest::Hidden,
-                    abc: Abc::Skip,
-                    abc_ecto: Abc::Skip,
-                },
-                overrides: 0,
-            }],
-            overrides: Vec::new(),
+            frames: {
+                frames.push(Frame {
+                    node: node.id(),
+                    children: Roles {
+                        nest: Nest::Hidden,
+                        abc: Abc::Skip,
+                        abc_ecto: Abc::Skip,
+                    },
+                    overrides: 0,
+                });
+                frames
+            },
+            overrides,
             deep,
             dead: None,
         }

@@ -14,6 +14,7 @@ pub(crate) mod stdlib;
 
 use crate::syntax::kinds::{Field, Fields, KindOf};
 use foldhash::{HashMap, HashMapExt};
+use smallvec::SmallVec;
 
 use crate::syntax::{Node, Tree};
 
@@ -887,7 +888,7 @@ impl<'s> Extractor<'s> {
                     metrics: None,
                 });
             }
-        } else if let Some(indices) = self.module_level().map(<[usize]>::to_vec) {
+        } else if let Some(indices) = self.module_level().map(SmallVec::<[usize; 2]>::from_slice) {
             for index in indices {
                 self.modules[index]
                     .module
@@ -945,18 +946,16 @@ impl<'s> Extractor<'s> {
     fn enter_definition(&mut self, node: Node<'_>, kind: FunctionKind) {
         let arguments = syntax::call_arguments(node);
         // `defdelegate [a(x), b(y)], to: M` (deprecated, still valid) defines each head.
-        let heads: Vec<Node<'_>> = match arguments.first() {
-            Some(list) if kind == FunctionKind::Defdelegate && list.k() == Kind::List => {
-                let items: Vec<Node<'_>> = list
-                    .named_children()
-                    .filter(|n| n.k() != Kind::Comment)
-                    .collect();
-                items
-            }
-            Some(&head) => vec![head],
-            None => Vec::new(),
+        // One head, one module and one clause almost always: these lists stay inline.
+        let heads: SmallVec<[Node<'_>; 1]> = match arguments.first() {
+            Some(list) if kind == FunctionKind::Defdelegate && list.k() == Kind::List => list
+                .named_children()
+                .filter(|n| n.k() != Kind::Comment)
+                .collect(),
+            Some(&head) => smallvec::smallvec![head],
+            None => SmallVec::new(),
         };
-        let parsed: Vec<(Node<'_>, Head<'_>)> =
+        let parsed: SmallVec<[(Node<'_>, Head<'_>); 1]> =
             heads.iter().map(|&h| (h, self.parse_head(h))).collect();
         if self.calls_enabled() {
             // A head `f(x)` is a pattern, not a call; its defaults and guard hold calls.
@@ -972,8 +971,8 @@ impl<'s> Extractor<'s> {
         if let Some(to) = delegate_to {
             self.skip_subtree(to);
         }
-        let mut owner_clauses = Vec::new();
-        let mut owner_dynamic = Vec::new();
+        let mut owner_clauses = SmallVec::new();
+        let mut owner_dynamic = SmallVec::new();
         let origin = match parsed.first() {
             Some((_, Head::Named { name, arity, .. })) => format!("{name}/{arity}"),
             _ => String::new(),
@@ -1012,7 +1011,7 @@ impl<'s> Extractor<'s> {
             let has_body = syntax::do_block(node).is_some()
                 || self.keyword_value(&arguments, "do").is_some()
                 || kind == FunctionKind::Defdelegate;
-            let delegates: Vec<Option<Delegate>> = parsed
+            let delegates: SmallVec<[Option<Delegate>; 1]> = parsed
                 .iter()
                 .map(|(_, head)| {
                     (kind == FunctionKind::Defdelegate)

@@ -629,19 +629,3 @@ mod tests {
         }
     }
 }
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn sizes() {
-        eprintln!(
-            "SIZES call {} ref {} clause {} function {} module {} file {} metrics {}",
-            std::mem::size_of::<crate::extract::Call>(),
-            std::mem::size_of::<crate::extract::Reference>(),
-            std::mem::size_of::<crate::extract::Clause>(),
-            std::mem::size_of::<crate::extract::Function>(),
-            std::mem::size_of::<crate::extract::Module>(),
-            std::mem::size_of::<crate::report::FileRecord>(),
-            std::mem::size_of::<crate::extract::metrics::ClauseMetrics>()
-        );
-    }
-}
