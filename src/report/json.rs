@@ -55,7 +55,10 @@ fn write_files_in_parallel(files: &[FileRecord], out: &mut dyn Write) -> std::io
         chunk
             .par_iter()
             .map(|file| {
-                let mut bytes = Vec::with_capacity(4 * 1024);
+                // A record's JSON is about 3.5 times its file's size (calls included): sized
+                // once, it is written without regrowing.
+                let estimate = usize::try_from(file.bytes).unwrap_or(0).saturating_mul(4);
+                let mut bytes = Vec::with_capacity(estimate.clamp(1024, 8 << 20));
                 encode::file(&mut bytes, file);
                 bytes
             })
