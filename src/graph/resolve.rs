@@ -428,8 +428,8 @@ impl ProjectIndex {
         if self.modules.contains_key(module) {
             return Exports::Project;
         }
-        match stdlib::MODULES.iter().find(|(m, _)| *m == module) {
-            Some((_, exports)) => Exports::Known(exports),
+        match std_modules().get(module) {
+            Some(exports) => Exports::Known(exports),
             None => Exports::Unknown,
         }
     }
@@ -462,6 +462,33 @@ fn known_export(exports: &[Export], name: &str, arity: u32) -> Option<bool> {
         .binary_search_by(|(n, a, _)| (*n, *a).cmp(&(name, arity)))
         .ok()
         .map(|index| exports[index].2)
+}
+
+/// The standard modules whose exports elixirscope knows, by name (asked for every call of a
+/// module outside the project).
+fn std_modules() -> &'static HashMap<&'static str, &'static [Export]> {
+    static MODULES: OnceLock<HashMap<&'static str, &'static [Export]>> = OnceLock::new();
+    MODULES.get_or_init(|| {
+        let mut modules = HashMap::with_capacity(stdlib::MODULES.len());
+        for &(module, exports) in stdlib::MODULES {
+            // The first entry of a name wins, as the scan this replaces found it.
+            modules.entry(module).or_insert(exports);
+        }
+        modules
+    })
+}
+
+/// Whether Kernel exports `name/arity`, and if it is a macro: asked for nearly every local call
+/// that is not a definition of its module, so by hash rather than by binary search.
+fn kernel_export(name: &str, arity: u32) -> Option<bool> {
+    static EXPORTS: OnceLock<HashMap<(&'static str, u8), bool>> = OnceLock::new();
+    let exports = EXPORTS.get_or_init(|| {
+        kernel_exports()
+            .iter()
+            .map(|&(name, arity, is_macro)| ((name, arity), is_macro))
+            .collect()
+    });
+    exports.get(&(name, u8::try_from(arity).ok()?)).copied()
 }
 
 fn kernel_exports() -> &'static [Export] {
@@ -664,31 +691,31 @@ impl Caller<'_> {
             }
         }
         let mut unknown: Vec<Symbol> = Vec::new();
+        let quoted = call.quoted;
         let from_use = self
             .uses
             .imports
             .iter()
-            .filter(|_| !call.quoted)
+            .filter(|_| !quoted)
             .filter_map(|import| {
                 let explicit = import.admission(name, arity)?;
                 Some((import.module, explicit))
             });
-        let candidates: Vec<(Symbol, bool)> = lexical.iter().cloned().chain(from_use).collect();
-        for (module, explicit) in &candidates {
+        for (module, explicit) in lexical.iter().copied().chain(from_use) {
             match self.index.imported(module.as_str(), name, arity) {
-                Some(is_macro) => return self.imported(call, module, is_macro),
+                Some(is_macro) => return self.imported(call, &module, is_macro),
                 None if matches!(self.index.exports(module.as_str()), Exports::Unknown) => {
                     // `import M, only: [f: 1]` names what it imports: M has it.
-                    if *explicit {
-                        return self.imported(call, module, false);
+                    if explicit {
+                        return self.imported(call, &module, false);
                     }
-                    unknown.push(*module);
+                    unknown.push(module);
                 }
                 None => {}
             }
         }
         if !call.kernel_imported {
-            if let Some(is_macro) = known_export(kernel_exports(), name, arity) {
+            if let Some(is_macro) = kernel_export(name, arity) {
                 call.target = CallTarget::Kernel;
                 call.module = self.index.kernel;
                 call.is_macro = is_macro;
