@@ -2,7 +2,7 @@
 //! file-local part runs when a module's body has been walked; `classify_through_project`
 //! adds what needs other files (`use MyAppWeb, :controller`, a project `ExUnit.CaseTemplate`).
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::collections::BTreeSet;
 
 use super::model::{
@@ -130,7 +130,17 @@ pub(crate) fn classify_through_project(modules: &mut [&mut Module]) {
         dispatches_on_atom: bool,
     }
     let mut templates: HashMap<String, Template> = HashMap::new();
+    // Only modules some module `use`s can be templates.
+    let used: HashSet<&str> = modules
+        .iter()
+        .flat_map(|module| &module.directives)
+        .filter(|directive| directive.kind == DirectiveKind::Use)
+        .map(|directive| directive.target.as_str())
+        .collect();
     for module in modules.iter() {
+        if !used.contains(module.name.as_str()) {
+            continue;
+        }
         templates
             .entry(module.name.clone())
             .or_insert_with(|| Template {
@@ -147,6 +157,7 @@ pub(crate) fn classify_through_project(modules: &mut [&mut Module]) {
                     .any(|f| f.name == "__using__" && f.kind == FunctionKind::Defmacro),
             });
     }
+    drop(used);
     for module in modules.iter_mut() {
         let mut added: BTreeSet<ModuleKind> = BTreeSet::new();
         for directive in module
