@@ -201,10 +201,12 @@ pub(crate) fn code_children(node: Node<'_>) -> Vec<Node<'_>> {
 
 /// The arguments of a call as written: the children of its `arguments` node (a trailing keyword
 /// list is one, comments are none); a `do` block is not one.
-pub(crate) fn call_arguments(call: Node<'_>) -> Vec<Node<'_>> {
+///
+/// Kept inline up to four arguments: asked of every definition, directive and local call.
+pub(crate) fn call_arguments(call: Node<'_>) -> smallvec::SmallVec<[Node<'_>; 4]> {
     statements(call)
         .find(|child| kinds::kind(*child) == Kind::Arguments)
-        .map(code_children)
+        .map(|arguments| statements(arguments).collect())
         .unwrap_or_default()
 }
 
