@@ -571,7 +571,7 @@ impl<'s> Extractor<'s> {
     /// scope, `__MODULE__`. Erlang modules keep their colon (`:ets`).
     fn resolve_module(&self, node: Node<'_>) -> Option<String> {
         match node.k() {
-            Kind::Alias => Some(self.expand_alias(&compact(&self.text(node)))),
+            Kind::Alias => Some(self.expand_alias(&compact_borrowed(&self.text(node)))),
             Kind::Identifier if self.text(node) == "__MODULE__" => self.enclosing_module_name(),
             Kind::Atom => Some(self.text(node).into_owned()),
             Kind::Dot => {
@@ -581,7 +581,7 @@ impl<'s> Extractor<'s> {
                     return None;
                 }
                 let base = self.resolve_module(left)?;
-                Some(format!("{base}.{}", compact(&self.text(right))))
+                Some(format!("{base}.{}", compact_borrowed(&self.text(right))))
             }
             _ => None,
         }
@@ -1454,6 +1454,16 @@ fn count_u32(count: usize) -> u32 {
 /// Removes all whitespace: `Foo . Bar` and `Foo.Bar` name the same module.
 fn compact(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// [`compact`], borrowing when there is no whitespace, as in nearly every alias (asked for
+/// every remote call's receiver).
+fn compact_borrowed(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_whitespace) {
+        std::borrow::Cow::Owned(text.chars().filter(|c| !c.is_whitespace()).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// Collapses runs of whitespace (including CRLF) to one space.
