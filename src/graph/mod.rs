@@ -169,6 +169,22 @@ impl CallTargetCounts {
     }
 }
 
+/// Records `evidence` for the edge `ends` unless the edge already has evidence at least as
+/// strong: between two modules the strongest label wins, and among equals the first met.
+fn keep_strongest(
+    edges: &mut HashMap<(usize, usize), Evidence>,
+    ends: (usize, usize),
+    evidence: Evidence,
+) {
+    match edges.get_mut(&ends) {
+        Some(existing) if existing.label >= evidence.label => {}
+        Some(existing) => *existing = evidence,
+        None => {
+            edges.insert(ends, evidence);
+        }
+    }
+}
+
 /// The evidence kept for an edge while the graph is built.
 struct Evidence {
     label: DependencyLabel,
@@ -207,13 +223,7 @@ impl Builder<'_> {
             line,
             via: via.map(str::to_string),
         };
-        match self.edges.get_mut(&(from, to)) {
-            Some(existing) if existing.label >= label => {}
-            Some(existing) => *existing = evidence,
-            None => {
-                self.edges.insert((from, to), evidence);
-            }
-        }
+        keep_strongest(&mut self.edges, (from, to), evidence);
     }
 
     /// A call's edge: in the module body (`compile_time`) every call is compile; in a
@@ -312,16 +322,9 @@ pub(crate) fn project_phase(files: &mut [FileRecord]) -> Graph {
     for file in per_file {
         call_targets.merge(&file.call_targets);
         for (ends, evidence) in file.edges {
-            match edges.get_mut(&ends) {
-                Some(existing) if existing.label >= evidence.label => {}
-                Some(existing) => *existing = evidence,
-                None => {
-                    edges.insert(ends, evidence);
-                }
-            }
+            keep_strongest(&mut edges, ends, evidence);
         }
     }
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     assemble(files, &names, edges, call_targets)
 }
 
@@ -424,7 +427,7 @@ fn file_edges(
 /// Fan-in, fan-out, cycles and the report's sorted lists, from the merged edges.
 fn assemble(
     files: &[FileRecord],
-    names: &[&str],
+    names: &[String],
     edges: HashMap<(usize, usize), Evidence>,
     call_targets: CallTargetCounts,
 ) -> Graph {

@@ -20,7 +20,7 @@
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::collections::BTreeSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -60,11 +60,10 @@ impl ModuleInfo {
             ..ModuleInfo::default()
         };
         for function in &module.functions {
-            let entry = info.functions.entry(function.name.clone()).or_default();
-            let definition = (function.min_arity, function.arity, function.kind);
-            if !entry.contains(&definition) {
-                entry.push(definition);
-            }
+            push_new(
+                info.functions.entry(function.name.clone()).or_default(),
+                (function.min_arity, function.arity, function.kind),
+            );
             if function.name == "__using__" && function.kind == FunctionKind::Defmacro {
                 info.dispatches_on_atom = true;
             }
@@ -87,18 +86,14 @@ impl ModuleInfo {
         for (name, definitions) in later.functions {
             let entry = self.functions.entry(name).or_default();
             for definition in definitions {
-                if !entry.contains(&definition) {
-                    entry.push(definition);
-                }
+                push_new(entry, definition);
             }
         }
         self.injected.extend(later.injected);
         for (origin, callees) in later.local_callees {
             let entry = self.local_callees.entry(origin).or_default();
             for callee in callees {
-                if !entry.contains(&callee) {
-                    entry.push(callee);
-                }
+                push_new(entry, callee);
             }
         }
         self.dispatches_on_atom |= later.dispatches_on_atom;
@@ -150,8 +145,8 @@ enum Exports {
 #[derive(Debug, Clone)]
 struct UseImport {
     module: Symbol,
-    only: Option<Arc<[String]>>,
-    except: Option<Arc<[String]>>,
+    only: Option<Vec<String>>,
+    except: Option<Vec<String>>,
     /// For a standard module's `use`: exactly the (name, arity) it imports, in place of
     /// `only`/`except` (a hash lookup instead of a scan, for every local call of every test).
     exactly: Option<&'static Admitted>,
@@ -361,8 +356,8 @@ impl ProjectIndex {
                 InjectedKind::Import => {
                     context.imports.push(UseImport {
                         module: self.symbol(&injected.name),
-                        only: injected.only.as_deref().map(Arc::from),
-                        except: injected.except.as_deref().map(Arc::from),
+                        only: injected.only.clone(),
+                        except: injected.except.clone(),
                         exactly: None,
                     });
                     context.dependencies.push(InjectedDependency {
@@ -492,14 +487,15 @@ fn kernel_export(name: &str, arity: u32) -> Option<bool> {
 }
 
 fn kernel_exports() -> &'static [Export] {
-    static KERNEL: OnceLock<&'static [Export]> = OnceLock::new();
-    KERNEL.get_or_init(|| {
-        stdlib::MODULES
-            .iter()
-            .find(|(m, _)| *m == "Kernel")
-            .map(|(_, e)| *e)
-            .unwrap_or(&[])
-    })
+    std_modules().get("Kernel").copied().unwrap_or(&[])
+}
+
+/// Appends `item` unless `list` already holds it (these lists are short and keep first-seen
+/// order).
+fn push_new<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
 }
 
 /// For a template module: which of its own functions each function calls by local name.
@@ -520,10 +516,7 @@ fn collect_local_callees(module: &Module, info: &mut ModuleInfo) {
                 continue;
             };
             if own.contains(&(name.as_str(), arity)) {
-                let callee = format!("{name}/{arity}");
-                if !callees.contains(&callee) {
-                    callees.push(callee);
-                }
+                push_new(callees, format!("{name}/{arity}"));
             }
         }
     }
@@ -652,7 +645,7 @@ impl Caller<'_> {
             call.target = CallTarget::Kernel;
             call.is_macro = call
                 .arity
-                .and_then(|arity| known_export(kernel_exports(), name, arity))
+                .and_then(|arity| kernel_export(name, arity))
                 .unwrap_or(false);
         } else if module.as_str() == "Kernel.SpecialForms" {
             call.target = CallTarget::SpecialForm;
@@ -767,13 +760,24 @@ mod tests {
         assert_eq!(known_export(kernel_exports(), "is_nil", 1), Some(true));
         assert_eq!(known_export(kernel_exports(), "elem", 2), Some(false));
         assert_eq!(known_export(kernel_exports(), "elem", 3), None);
+        // The hash table Kernel's exports are looked up in answers as the sorted list does.
+        assert!(!kernel_exports().is_empty());
+        for &(name, arity, is_macro) in kernel_exports() {
+            assert_eq!(
+                kernel_export(name, u32::from(arity)),
+                Some(is_macro),
+                "{name}/{arity}"
+            );
+        }
+        assert_eq!(kernel_export("elem", 3), None);
+        assert_eq!(kernel_export("elem", 300), None);
     }
 
     #[test]
     fn use_imports_filter_by_only_and_except() {
         let import = UseImport {
             module: Symbol::new("Phoenix.Controller"),
-            only: Some(vec!["get_csrf_token/0".to_string()].into()),
+            only: Some(vec!["get_csrf_token/0".into()]),
             except: None,
             exactly: None,
         };
@@ -782,7 +786,7 @@ mod tests {
         let import = UseImport {
             module: Symbol::new("M"),
             only: None,
-            except: Some(vec!["f/1".to_string()].into()),
+            except: Some(vec!["f/1".into()]),
             exactly: None,
         };
         assert_eq!(import.admission("f", 1), None);
