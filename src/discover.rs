@@ -43,8 +43,9 @@ pub(crate) struct DiscoverOptions {
     pub(crate) follow: bool,
 }
 
-/// What discovery decided about one path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What discovery decided about one path. Ordered only so that a walk's findings sort
+/// deterministically.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum EntryKind {
     /// An Elixir source file to read and parse.
     Source,
@@ -175,10 +176,7 @@ pub(crate) fn discover(
         });
         drop(sender);
         let mut walked: Vec<(PathBuf, EntryKind)> = receiver.into_iter().collect();
-        walked.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| format!("{:?}", a.1).cmp(&format!("{:?}", b.1)))
-        });
+        walked.sort();
         for (absolute, kind) in walked {
             add(absolute, kind);
         }

@@ -277,7 +277,8 @@ impl CallState {
             }
             if let Some(explicit) = import.admission(name, arity) {
                 if admitted.capacity() == 0 {
-                    // Sized once: the list is boxed as it is, without a shrinking copy.
+                    // Sized once for the imports still to look at, so it never regrows
+                    // (boxing trims it when fewer are admitted).
                     admitted.reserve_exact(index + 1);
                 }
                 admitted.push((import.module, explicit));

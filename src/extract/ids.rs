@@ -2,6 +2,8 @@
 //! is — never where it is (no byte offsets, counters or std's DefaultHasher, whose output may
 //! change between Rust releases). Editing one function's body changes no other ID.
 
+use smallvec::SmallVec;
+
 use super::model::Module;
 
 /// Bumped if the encoding below ever changes.
@@ -12,38 +14,16 @@ const SEPARATOR: u8 = 0x1f;
 fn digest(fields: &[&str]) -> String {
     // The encoding is hashed in one call: blake3 of the concatenation is the same as feeding
     // the pieces one by one, and a short input then costs one compression instead of a dozen
-    // buffered updates (IDs are computed for every clause of every file).
-    let mut encoding = [0u8; 256];
-    let length = VERSION_TAG.len() + fields.iter().map(|field| field.len() + 1).sum::<usize>();
-    let hash = if length <= encoding.len() {
-        let mut at = 0;
-        for piece in std::iter::once(VERSION_TAG.as_bytes()).chain(
-            fields
-                .iter()
-                .flat_map(|field| [std::slice::from_ref(&SEPARATOR), field.as_bytes()]),
-        ) {
-            encoding[at..at + piece.len()].copy_from_slice(piece);
-            at += piece.len();
-        }
-        blake3::hash(&encoding[..at])
-    } else {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(VERSION_TAG.as_bytes());
-        for field in fields {
-            hasher.update(&[SEPARATOR]);
-            hasher.update(field.as_bytes());
-        }
-        hasher.finalize()
-    };
-    let mut id = String::with_capacity(16);
-    for byte in &hash.as_bytes()[..8] {
-        id.push(char::from(HEX[usize::from(byte >> 4)]));
-        id.push(char::from(HEX[usize::from(byte & 0xf)]));
+    // buffered updates (IDs are computed for every clause of every file). Nearly every
+    // encoding fits the inline buffer.
+    let mut encoding: SmallVec<[u8; 256]> = SmallVec::new();
+    encoding.extend_from_slice(VERSION_TAG.as_bytes());
+    for field in fields {
+        encoding.push(SEPARATOR);
+        encoding.extend_from_slice(field.as_bytes());
     }
-    id
+    blake3::hash(&encoding).to_hex()[..16].to_string()
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Fills in the IDs of a module, its functions and clauses. `rank` is the module's position
 /// among the places defining the same name, only when there are several.
@@ -81,18 +61,12 @@ mod tests {
         assert_eq!(digest(&["module", "A", ""]), expected);
         assert_eq!(digest(&["module", "A", ""]), "72f844d6291170a3");
         assert_ne!(digest(&["module", "AB", ""]), digest(&["module", "A", "B"]));
-        // An encoding too long for the stack buffer is hashed in pieces: the same function.
-        let long = "M".repeat(300);
-        let expected =
-            blake3::hash(format!("elixirscope-id-v1\x1fmodule\x1f{long}\x1f").as_bytes()).to_hex()
-                [..16]
-                .to_string();
-        assert_eq!(digest(&["module", &long, ""]), expected);
-        let short = "N".repeat(200);
-        let expected =
-            blake3::hash(format!("elixirscope-id-v1\x1fmodule\x1f{short}\x1f").as_bytes()).to_hex()
-                [..16]
-                .to_string();
-        assert_eq!(digest(&["module", &short, ""]), expected);
+        // Encodings longer than the inline buffer hash the same way.
+        for length in [200, 300] {
+            let name = "M".repeat(length);
+            let encoding = format!("elixirscope-id-v1\x1fmodule\x1f{name}\x1f");
+            let expected = blake3::hash(encoding.as_bytes()).to_hex()[..16].to_string();
+            assert_eq!(digest(&["module", &name, ""]), expected, "{length}");
+        }
     }
 }

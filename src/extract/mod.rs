@@ -1451,13 +1451,13 @@ fn count_u32(count: usize) -> u32 {
     u32::try_from(count).unwrap_or(u32::MAX)
 }
 
-/// Removes all whitespace: `Foo . Bar` and `Foo.Bar` name the same module.
+/// [`compact_borrowed`], as an owned string.
 fn compact(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace()).collect()
+    compact_borrowed(text).into_owned()
 }
 
-/// [`compact`], borrowing when there is no whitespace, as in nearly every alias (asked for
-/// every remote call's receiver).
+/// Removes all whitespace: `Foo . Bar` and `Foo.Bar` name the same module. Borrows when there
+/// is none, as in nearly every alias (asked for every remote call's receiver).
 fn compact_borrowed(text: &str) -> std::borrow::Cow<'_, str> {
     if text.chars().any(char::is_whitespace) {
         std::borrow::Cow::Owned(text.chars().filter(|c| !c.is_whitespace()).collect())
