@@ -175,27 +175,32 @@ pub(crate) fn global_symbol(text: &str) -> Symbol {
     symbol
 }
 
-/// The file's view of the symbol table: a lock-free cache in front of the shared one.
-#[derive(Debug, Default)]
-struct Interner {
-    symbols: HashSet<Symbol, foldhash::fast::RandomState>,
+thread_local! {
+    /// This thread's view of the symbol table: a lock-free cache in front of the shared one.
+    /// It outlives the file (symbols are never freed), so a worker asks the shared table once
+    /// per distinct name instead of once per name and file, and no per-file set is grown and
+    /// freed (its larger rehashes are the allocations glibc answers by consolidating its fast
+    /// bins, which the next parse then pays for). It holds at most the shared table's names.
+    static LOCAL_SYMBOLS: std::cell::RefCell<HashSet<Symbol, foldhash::fast::RandomState>> =
+        std::cell::RefCell::new(HashSet::default());
 }
 
-impl Interner {
-    fn intern(&mut self, text: &str) -> Symbol {
-        if let Some(symbol) = self.symbols.get(text) {
+/// The shared copy of `text`, through this thread's cache.
+fn intern(text: &str) -> Symbol {
+    LOCAL_SYMBOLS.with(|cell| {
+        let mut symbols = cell.borrow_mut();
+        if let Some(symbol) = symbols.get(text) {
             return *symbol;
         }
         let symbol = global_symbol(text);
-        self.symbols.insert(symbol);
+        symbols.insert(symbol);
         symbol
-    }
+    })
 }
 
 /// The call-related state of the walk.
 pub(super) struct CallState {
     enabled: bool,
-    interner: Interner,
     /// (node id, flags) for nodes below the current one that need special handling; consumed
     /// when the walk enters them. Rarely more than a handful.
     marks: Vec<(usize, u8)>,
@@ -214,7 +219,6 @@ impl CallState {
     pub(super) fn new(enabled: bool) -> CallState {
         CallState {
             enabled,
-            interner: Interner::default(),
             marks: Vec::new(),
             quoting: Vec::new(),
             runtime_arguments: Vec::new(),
@@ -336,7 +340,7 @@ impl<'s> Extractor<'s> {
     }
 
     fn intern(&mut self, text: &str) -> Symbol {
-        self.calls.interner.intern(text)
+        intern(text)
     }
 
     fn new_call(&self, node: Node<'_>, form: CallForm, target: CallTarget) -> Call {

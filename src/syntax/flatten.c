@@ -12,6 +12,7 @@
 // the public API node by node on every fixture.
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "./subtree.h"
 #include "./tree.h"
 #include "./language.h"
@@ -108,6 +109,42 @@ static inline EsFrame es_frame(
   };
 }
 
+// Depth of subtrees `es_flatten` keeps on the C stack before moving its stacks to the heap.
+#define ES_INLINE_DEPTH 64
+
+// Doubles both stacks, moving them to the heap the first time. False if memory ran out (the
+// stacks are then as they were).
+static bool es_grow(
+  EsFrame **stack, uint32_t **last_child, uint32_t *capacity, const EsFrame *inline_stack
+) {
+  uint32_t grown_capacity = *capacity * 2;
+  bool on_heap = *stack != inline_stack;
+  EsFrame *grown = malloc(grown_capacity * sizeof(EsFrame));
+  uint32_t *grown_last = malloc(grown_capacity * sizeof(uint32_t));
+  if (!grown || !grown_last) {
+    free(grown);
+    free(grown_last);
+    return false;
+  }
+  memcpy(grown, *stack, *capacity * sizeof(EsFrame));
+  memcpy(grown_last, *last_child, *capacity * sizeof(uint32_t));
+  if (on_heap) {
+    free(*stack);
+    free(*last_child);
+  }
+  *stack = grown;
+  *last_child = grown_last;
+  *capacity = grown_capacity;
+  return true;
+}
+
+static void es_release(EsFrame *stack, uint32_t *last_child, const EsFrame *inline_stack) {
+  if (stack != inline_stack) {
+    free(stack);
+    free(last_child);
+  }
+}
+
 // The number of visible nodes `es_flatten` writes for `tree`.
 uint32_t es_flat_node_count(const TSTree *tree) {
   Subtree root = tree->root;
@@ -130,17 +167,17 @@ uint32_t es_flatten(const TSTree *tree, EsFlatNode *out, uint32_t capacity) {
   uint32_t count = 1;
   if (ts_subtree_child_count(root) == 0) return count;
 
-  uint32_t stack_capacity = 64;
+  // The stacks start on the C stack and move to the heap only for trees deeper than that:
+  // a 3.5 KB malloc per file is a "large" request for glibc, which then consolidates its fast
+  // bins, and the parse of the next file pays for it.
+  EsFrame inline_stack[ES_INLINE_DEPTH];
+  uint32_t inline_last_child[ES_INLINE_DEPTH];
+  uint32_t stack_capacity = ES_INLINE_DEPTH;
   uint32_t depth = 0;
-  EsFrame *stack = malloc(stack_capacity * sizeof(EsFrame));
+  EsFrame *stack = inline_stack;
   // The last child placed so far of each visible ancestor of the current subtree (the owner
   // of the current subtree last): its next sibling is the next child that owner gets.
-  uint32_t *last_child = malloc(stack_capacity * sizeof(uint32_t));
-  if (!stack || !last_child) {
-    free(stack);
-    free(last_child);
-    return UINT32_MAX;
-  }
+  uint32_t *last_child = inline_last_child;
   uint32_t visible_depth = 0;
   last_child[0] = UINT32_MAX;
   EsFrame frame = es_frame(language, root, root_position, 0, 0, true);
@@ -187,8 +224,7 @@ uint32_t es_flatten(const TSTree *tree, EsFlatNode *out, uint32_t capacity) {
     uint32_t child_owner = frame.owner;
     if (visible) {
       if (count == capacity) {
-        free(stack);
-        free(last_child);
+        es_release(stack, last_child, inline_stack);
         return UINT32_MAX;
       }
       es_emit(language, &out[count], child, child_position, alias, field, frame.owner);
@@ -204,14 +240,8 @@ uint32_t es_flatten(const TSTree *tree, EsFlatNode *out, uint32_t capacity) {
     }
     if (ts_subtree_child_count(child) > 0) {
       if (depth + 1 >= stack_capacity) {
-        stack_capacity *= 2;
-        EsFrame *grown = realloc(stack, stack_capacity * sizeof(EsFrame));
-        if (grown) stack = grown;
-        uint32_t *grown_last = realloc(last_child, stack_capacity * sizeof(uint32_t));
-        if (grown_last) last_child = grown_last;
-        if (!grown || !grown_last) {
-          free(stack);
-          free(last_child);
+        if (!es_grow(&stack, &last_child, &stack_capacity, inline_stack)) {
+          es_release(stack, last_child, inline_stack);
           return UINT32_MAX;
         }
       }
@@ -225,7 +255,6 @@ uint32_t es_flatten(const TSTree *tree, EsFlatNode *out, uint32_t capacity) {
       );
     }
   }
-  free(stack);
-  free(last_child);
+  es_release(stack, last_child, inline_stack);
   return count;
 }

@@ -162,7 +162,9 @@ pub(crate) fn walk_enter_leave<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut
     // Anonymous tokens are `Kind::Other` in the grammar table; a named-only walk never meets them.
     let kind_of = kinds::kind;
     let children = |node: Node<'t>| -> Children<'t> { node.children_of(V::NAMED_ONLY) };
-    let mut stack: Vec<(Node<'t>, Kind, Children<'t>)> = Vec::new();
+    // Trees are rarely deeper than this; the stack then never touches the heap.
+    let mut stack: smallvec::SmallVec<[(Node<'t>, Kind, Children<'t>); 64]> =
+        smallvec::SmallVec::new();
     let root_kind = kind_of(root);
     if !visitor.enter(root, root_kind) {
         visitor.leave(root, root_kind);

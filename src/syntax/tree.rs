@@ -559,6 +559,13 @@ mod tests {
         for (i, case) in cases.iter().enumerate() {
             assert_same(case.as_bytes(), &format!("case {i}"));
         }
+        // Deeper than `es_flatten`'s stacks on the C stack (64), once and several times over.
+        for depth in [63, 64, 65, 130, 300] {
+            let lists = format!("{}1{}\n", "[".repeat(depth), "]".repeat(depth));
+            assert_same(lists.as_bytes(), &format!("lists {depth} deep"));
+            let calls = format!("{}x{}\n", "f(".repeat(depth), ")".repeat(depth));
+            assert_same(calls.as_bytes(), &format!("calls {depth} deep"));
+        }
         let deep = format!("{}1{}", "[".repeat(20_000), "]".repeat(20_000));
         let tree =
             crate::syntax::parse(ParseInput::Bytes(deep.as_bytes()), Duration::from_secs(30));
