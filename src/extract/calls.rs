@@ -186,7 +186,7 @@ thread_local! {
 }
 
 /// The shared copy of `text`, through this thread's cache.
-fn intern(text: &str) -> Symbol {
+pub(crate) fn intern(text: &str) -> Symbol {
     LOCAL_SYMBOLS.with(|cell| {
         let mut symbols = cell.borrow_mut();
         if let Some(symbol) = symbols.get(text) {

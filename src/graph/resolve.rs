@@ -23,8 +23,9 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
+use smallvec::SmallVec;
 
-use crate::extract::calls::{global_symbol, import_admission};
+use crate::extract::calls::{global_symbol, import_admission, intern};
 use crate::extract::stdlib::{self, Export};
 use crate::extract::{
     Call, CallForm, CallTarget, DirectiveKind, FunctionKind, InjectedKind, Module, ModuleKind,
@@ -35,13 +36,18 @@ use crate::report::FileRecord;
 /// How many `use`s deep a template is followed (a template whose quote `use`s another).
 const MAX_USE_DEPTH: usize = 8;
 
+/// (min_arity, arity, kind) of each definition of one name in one module.
+type Definitions = SmallVec<[(u32, u32, FunctionKind); 2]>;
+
 /// What the project phase knows of one project module name (the union of its definitions,
 /// when it is defined in several places).
 #[derive(Debug, Default)]
 pub(crate) struct ModuleInfo {
     pub(crate) symbol: Option<Symbol>,
-    /// name → (min_arity, arity, kind) of each definition.
-    functions: HashMap<String, Vec<(u32, u32, FunctionKind)>>,
+    /// name → (min_arity, arity, kind) of each definition. Names are symbols and short lists
+    /// stay inline: a project's tens of thousands of functions cost no allocation of their own
+    /// (a copied name and a one-entry vector each, built and freed in every run).
+    functions: HashMap<Symbol, Definitions>,
     kinds: BTreeSet<ModuleKind>,
     /// Its `injected` entries: (origin, entry).
     injected: Vec<(Option<String>, crate::extract::Injected)>,
@@ -61,7 +67,7 @@ impl ModuleInfo {
         };
         for function in &module.functions {
             push_new(
-                info.functions.entry(function.name.clone()).or_default(),
+                info.functions.entry(intern(&function.name)).or_default(),
                 (function.min_arity, function.arity, function.kind),
             );
             if function.name == "__using__" && function.kind == FunctionKind::Defmacro {
@@ -492,9 +498,9 @@ fn kernel_exports() -> &'static [Export] {
 
 /// Appends `item` unless `list` already holds it (these lists are short and keep first-seen
 /// order).
-fn push_new<T: PartialEq>(list: &mut Vec<T>, item: T) {
-    if !list.contains(&item) {
-        list.push(item);
+fn push_new<T: PartialEq, L: AsRef<[T]> + Extend<T>>(list: &mut L, item: T) {
+    if !list.as_ref().contains(&item) {
+        list.extend(Some(item));
     }
 }
 
