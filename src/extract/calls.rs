@@ -462,36 +462,11 @@ impl<'s> Extractor<'s> {
         }
     }
 
-    /// The number of arguments of a call: its `arguments` (a trailing keyword list counts as
-    /// one) plus a `do` block, which Elixir passes as one more keyword list. Also says whether
-    /// the call has parentheses or arguments at all.
+    /// The number of arguments of a call, a `do` block counting as one, and whether it has
+    /// an argument list at all.
     fn argument_count(node: Node<'_>) -> (u32, bool) {
-        let mut count = 0u32;
-        let mut has_arguments = false;
-        // A call has at most a target, arguments and a do block: indexing is cheaper than a
-        // cursor, which allocates.
-        for index in 0..node.named_child_count() {
-            let Some(child) = node.named_child(index) else {
-                continue;
-            };
-            match child.k() {
-                Kind::Arguments => {
-                    has_arguments = true;
-                    let mut arguments = child.named_child_count();
-                    // Comments are named children too; they need a line of their own.
-                    if child.start_position().row != child.end_position().row {
-                        arguments -= child
-                            .named_children()
-                            .filter(|c| c.k() == Kind::Comment)
-                            .count();
-                    }
-                    count += super::count_u32(arguments);
-                }
-                Kind::DoBlock => count += 1,
-                _ => {}
-            }
-        }
-        (count, has_arguments)
+        let (count, has_arguments) = crate::syntax::argument_count(node);
+        (super::count_u32(count), has_arguments)
     }
 
     /// A module expression (`Foo.Bar`, `:ets`, `__MODULE__`, `__MODULE__.Sub`), expanded, and

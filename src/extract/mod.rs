@@ -1465,7 +1465,7 @@ fn count_u32(count: usize) -> u32 {
 }
 
 /// [`compact_borrowed`], as an owned string.
-fn compact(text: &str) -> String {
+pub(crate) fn compact(text: &str) -> String {
     compact_borrowed(text).into_owned()
 }
 

@@ -217,16 +217,43 @@ pub(crate) fn do_block(call: Node<'_>) -> Option<Node<'_>> {
     statements(call).find(|child| kinds::kind(*child) == Kind::DoBlock)
 }
 
-/// The length of a call's argument list in Elixir's AST: the written arguments, plus one for a
-/// `do … end` block (which becomes a trailing keyword list). Allocates nothing.
+/// The length of a call's argument list in Elixir's AST: the written arguments (a trailing
+/// keyword list counts as one), plus one for a `do … end` block (which becomes a trailing
+/// keyword list). Allocates nothing.
 pub(crate) fn ast_argument_count(call: Node<'_>) -> usize {
-    statements(call)
-        .map(|child| match kinds::kind(child) {
-            Kind::Arguments => statements(child).count(),
-            Kind::DoBlock => 1,
-            _ => 0,
-        })
-        .sum()
+    argument_count(call).0
+}
+
+/// [`ast_argument_count`], and whether the call has an argument list at all (parentheses or
+/// written arguments). The extractor asks this of every call.
+pub(crate) fn argument_count(call: Node<'_>) -> (usize, bool) {
+    let mut count = 0;
+    let mut has_arguments = false;
+    // A call has at most a target, arguments and a do block: indexing is cheaper than a
+    // cursor.
+    for index in 0..call.named_child_count() {
+        let Some(child) = call.named_child(index) else {
+            continue;
+        };
+        match kinds::kind(child) {
+            Kind::Arguments => {
+                has_arguments = true;
+                let mut arguments = child.named_child_count();
+                // Comments are named children too; a comment ends its line, so only an
+                // argument list over several lines can hold one.
+                if child.start_position().row != child.end_position().row {
+                    arguments -= child
+                        .named_children()
+                        .filter(|c| kinds::kind(*c) == Kind::Comment)
+                        .count();
+                }
+                count += arguments;
+            }
+            Kind::DoBlock => count += 1,
+            _ => {}
+        }
+    }
+    (count, has_arguments)
 }
 
 pub(crate) trait Visitor<'t> {

@@ -11,8 +11,9 @@
 use crate::syntax::kinds::{Field, Fields};
 use crate::syntax::Node;
 
+use crate::extract::compact;
 use crate::rules::engine::{CallEvent, Reporter, Site};
-use crate::rules::warning::{code_children, compact, do_block, local_name, written_arguments};
+use crate::rules::warning::{code_children, do_block, local_name, written_arguments};
 use crate::syntax;
 
 /// The attributes whose inner call (`doc "…"` in `@doc "…"`) the walk reports as a call.

@@ -27,15 +27,13 @@ pub(crate) fn rules() -> Vec<Box<dyn Rule>> {
 }
 
 /// The name of a call written `name(...)`, `name ...` or `name do ... end` (a `call` whose
-/// target is an identifier: `{name, meta, args}` in Elixir's AST, unlike `Kernel.def`).
+/// target is an identifier: `{name, meta, args}` in Elixir's AST, unlike `Kernel.def`), when
+/// it is valid UTF-8: [`local_name`](crate::rules::warning::local_name) borrowed.
 pub(crate) fn local_call_name<'s>(node: Node<'_>, source: &'s [u8]) -> Option<&'s str> {
-    if node.kind() != "call" {
-        return None;
+    match crate::rules::warning::local_name(node, source)? {
+        std::borrow::Cow::Borrowed(name) => Some(name),
+        std::borrow::Cow::Owned(_) => None,
     }
-    let target = node.field(Field::Target)?;
-    (target.kind() == "identifier")
-        .then(|| std::str::from_utf8(&source[target.byte_range()]).ok())
-        .flatten()
 }
 
 pub(crate) use crate::syntax::{ast_argument_count, call_arguments as written_arguments, do_block};

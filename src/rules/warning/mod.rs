@@ -13,7 +13,7 @@ pub(crate) mod unused_enum_result;
 use crate::syntax::kinds::{Field, Fields};
 use crate::syntax::Node;
 
-use crate::extract::compact_spaces;
+use crate::extract::{compact, compact_spaces};
 use crate::rules::engine::{Reporter, Rule, Site};
 use crate::syntax::{self, Positions};
 
@@ -140,9 +140,4 @@ pub(crate) fn report_trigger(
         snippet,
         message,
     );
-}
-
-/// Removes all whitespace: `Foo . Bar` and `Foo.Bar` are the same alias.
-pub(crate) fn compact(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace()).collect()
 }
