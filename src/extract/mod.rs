@@ -132,9 +132,6 @@ pub(crate) fn facts_observed<'s>(
         .map(|builder| {
             let mut module = builder.module;
             module.functions.shrink_to_fit();
-            for function in &mut module.functions {
-                function.clauses.shrink_to_fit();
-            }
             module
         })
         .collect();
