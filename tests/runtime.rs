@@ -58,6 +58,32 @@ fn a_crashed_service_is_restarted_and_the_facts_are_identical() {
 }
 
 #[test]
+fn the_queue_never_reports_more_waiting_files_than_it_holds() {
+    // Enough files for full-size messages (64 files), each with enough code for the workers
+    // to fall behind the feeder: every slot of the queue fills and the feeder waits.
+    let dir = common::scratch();
+    let body: String = (0..12)
+        .map(|f| format!("  def f{f}(x) when is_integer(x), do: Enum.map([x, {f}], &(&1 + 1))\n"))
+        .collect();
+    for i in 0..1_500 {
+        common::write(
+            dir.path(),
+            &format!("lib/m{i}.ex"),
+            format!("defmodule M{i} do\n{body}end\n"),
+        );
+    }
+    let run = common::parse_json(&[dir.path()], &["--jobs", "2", "--no-calls"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let report = run.report();
+    assert_eq!(report.files.len(), 1_500);
+    let batch = &report.runtime["pools"][0];
+    let capacity = batch["queue_capacity"].as_u64().unwrap();
+    let high_water = batch["queue_high_water"].as_u64().unwrap();
+    assert!(high_water > 0, "{batch}");
+    assert!(high_water <= capacity, "{batch}");
+}
+
+#[test]
 fn the_report_shows_pools_breakers_and_phases() {
     let report = common::parse_json(&[&sample()], &["--jobs", "3"]).report();
     let runtime = &report.runtime;

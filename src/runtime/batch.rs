@@ -7,6 +7,7 @@
 //! restarted resumes with the files that have no result yet, so the run's results are
 //! identical to a run without the crash.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -42,6 +43,12 @@ fn message_sizes(files: usize, workers: usize) -> Vec<usize> {
         left -= size;
     }
     sizes
+}
+
+/// The files waiting in the queue when `in_queue` messages are in it and `recent` holds the
+/// sizes of the last messages sent, oldest first: the last `in_queue` of them.
+fn waiting_files(recent: &VecDeque<usize>, in_queue: usize) -> usize {
+    recent.iter().rev().take(in_queue).sum()
 }
 
 pub(crate) struct BatchJob {
@@ -90,21 +97,20 @@ impl BatchJob {
         self.queue_capacity
             .store(capacity * MAX_FILES_PER_MESSAGE, Ordering::Relaxed);
         let (sender, receiver) = crossbeam_channel::bounded::<Vec<usize>>(capacity);
-        // Files sent and not yet taken by a worker: the queue's depth in files.
-        let queued = Arc::new(AtomicUsize::new(0));
         for _ in 0..workers {
             let job = Arc::clone(self);
             let receiver = receiver.clone();
-            let queued = Arc::clone(&queued);
             pool.spawn(move || {
                 for indices in receiver.iter() {
-                    queued.fetch_sub(indices.len(), Ordering::Relaxed);
                     for index in indices {
                         job.process(index);
                     }
                 }
             });
         }
+        // The sizes of the last `capacity` messages sent: the queue is FIFO, so the messages
+        // in it are the last ones sent, and its depth in files follows from its length.
+        let mut recent: VecDeque<usize> = VecDeque::with_capacity(capacity + 1);
         drop(receiver);
         let pending: Vec<usize> = (0..self.entries.len())
             .filter(|&i| !self.is_done(i))
@@ -119,7 +125,6 @@ impl BatchJob {
             }
             let (indices, after) = rest.split_at(size);
             rest = after;
-            let depth = queued.fetch_add(size, Ordering::Relaxed) + size;
             select! {
                 send(sender, indices.to_vec()) -> sent => {
                     if sent.is_err() {
@@ -128,8 +133,12 @@ impl BatchJob {
                 }
                 recv(context.stop_signal()) -> _ => return Err(ChildError::shutdown()),
             }
-            // Counted before the send, so a message a worker takes at once still counts.
-            self.queue_high_water.fetch_max(depth, Ordering::Relaxed);
+            recent.push_back(size);
+            if recent.len() > capacity {
+                recent.pop_front();
+            }
+            self.queue_high_water
+                .fetch_max(waiting_files(&recent, sender.len()), Ordering::Relaxed);
         }
         Ok(())
     }
@@ -233,5 +242,15 @@ mod tests {
         let sizes = message_sizes(4000, 2);
         assert!((100..200).contains(&sizes.len()), "{}", sizes.len());
         assert_eq!(sizes[0], MAX_FILES_PER_MESSAGE);
+    }
+
+    #[test]
+    fn the_queue_depth_counts_the_files_of_the_messages_in_it() {
+        let recent: VecDeque<usize> = [64, 64, 30, 20].into_iter().collect();
+        assert_eq!(waiting_files(&recent, 0), 0);
+        assert_eq!(waiting_files(&recent, 2), 50);
+        assert_eq!(waiting_files(&recent, 4), 178);
+        // Never more than the messages remembered.
+        assert_eq!(waiting_files(&recent, 9), 178);
     }
 }
