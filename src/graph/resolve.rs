@@ -151,11 +151,20 @@ enum Exports {
 #[derive(Debug, Clone)]
 struct UseImport {
     module: Symbol,
-    only: Option<Vec<String>>,
-    except: Option<Vec<String>>,
-    /// For a standard module's `use`: exactly the (name, arity) it imports, in place of
-    /// `only`/`except` (a hash lookup instead of a scan, for every local call of every test).
-    exactly: Option<&'static Admitted>,
+    admits: Admits,
+}
+
+/// What an import made by a `use` lets through.
+#[derive(Debug, Clone)]
+enum Admits {
+    /// A standard module's `use`: exactly these (name, arity), a hash lookup instead of a scan
+    /// of a list, for every local call of every test.
+    Exactly(&'static Admitted),
+    /// A project template's `import`, with its `only:`/`except:` lists as written.
+    Written {
+        only: Option<Vec<String>>,
+        except: Option<Vec<String>>,
+    },
 }
 
 /// The (name, arity) of every function an import admits.
@@ -163,9 +172,11 @@ type Admitted = HashSet<(&'static str, u32)>;
 
 impl UseImport {
     fn admission(&self, name: &str, arity: u32) -> Option<bool> {
-        match self.exactly {
-            Some(exactly) => exactly.contains(&(name, arity)).then_some(true),
-            None => import_admission(self.only.as_deref(), self.except.as_deref(), name, arity),
+        match &self.admits {
+            Admits::Exactly(exactly) => exactly.contains(&(name, arity)).then_some(true),
+            Admits::Written { only, except } => {
+                import_admission(only.as_deref(), except.as_deref(), name, arity)
+            }
         }
     }
 }
@@ -316,9 +327,7 @@ impl ProjectIndex {
                     for ((module, _), exactly) in imports.iter().zip(&std_use_imports()[position]) {
                         context.imports.push(UseImport {
                             module: global_symbol(module),
-                            only: None,
-                            except: None,
-                            exactly: Some(exactly),
+                            admits: Admits::Exactly(exactly),
                         });
                     }
                 }
@@ -362,9 +371,10 @@ impl ProjectIndex {
                 InjectedKind::Import => {
                     context.imports.push(UseImport {
                         module: self.symbol(&injected.name),
-                        only: injected.only.clone(),
-                        except: injected.except.clone(),
-                        exactly: None,
+                        admits: Admits::Written {
+                            only: injected.only.clone(),
+                            except: injected.except.clone(),
+                        },
                     });
                     context.dependencies.push(InjectedDependency {
                         kind: DirectiveKind::Import,
@@ -539,29 +549,14 @@ pub(crate) fn resolve_file(file: &mut FileRecord, index: &ProjectIndex) {
             uses: index.uses.get(&module.name).unwrap_or(&empty),
             index,
         };
-        for call in &mut module.calls {
-            context.resolve(call);
-        }
-        for reference in &mut module.references {
-            context.expand_reference(reference);
-        }
+        context.resolve_all(&mut module.calls, &mut module.references);
         for function in &mut module.functions {
             for clause in &mut function.clauses {
-                for call in &mut clause.calls {
-                    context.resolve(call);
-                }
-                for reference in &mut clause.references {
-                    context.expand_reference(reference);
-                }
+                context.resolve_all(&mut clause.calls, &mut clause.references);
             }
         }
         for definition in &mut module.dynamic_definitions {
-            for call in &mut definition.calls {
-                context.resolve(call);
-            }
-            for reference in &mut definition.references {
-                context.expand_reference(reference);
-            }
+            context.resolve_all(&mut definition.calls, &mut definition.references);
         }
     }
     let script = Caller {
@@ -570,9 +565,7 @@ pub(crate) fn resolve_file(file: &mut FileRecord, index: &ProjectIndex) {
         uses: &empty,
         index,
     };
-    for call in &mut file.calls {
-        script.resolve(call);
-    }
+    script.resolve_all(&mut file.calls, &mut []);
 }
 
 /// The module whose calls are being resolved.
@@ -584,6 +577,16 @@ struct Caller<'a> {
 }
 
 impl Caller<'_> {
+    /// Resolves one list of calls and expands the references beside them.
+    fn resolve_all(&self, calls: &mut [Call], references: &mut [crate::extract::Reference]) {
+        for call in calls {
+            self.resolve(call);
+        }
+        for reference in references {
+            self.expand_reference(reference);
+        }
+    }
+
     fn resolve(&self, call: &mut Call) {
         match call.target {
             CallTarget::SpecialForm | CallTarget::Dynamic => {}
@@ -783,17 +786,19 @@ mod tests {
     fn use_imports_filter_by_only_and_except() {
         let import = UseImport {
             module: Symbol::new("Phoenix.Controller"),
-            only: Some(vec!["get_csrf_token/0".into()]),
-            except: None,
-            exactly: None,
+            admits: Admits::Written {
+                only: Some(vec!["get_csrf_token/0".into()]),
+                except: None,
+            },
         };
         assert_eq!(import.admission("get_csrf_token", 0), Some(true));
         assert_eq!(import.admission("json", 2), None);
         let import = UseImport {
             module: Symbol::new("M"),
-            only: None,
-            except: Some(vec!["f/1".into()]),
-            exactly: None,
+            admits: Admits::Written {
+                only: None,
+                except: Some(vec!["f/1".into()]),
+            },
         };
         assert_eq!(import.admission("f", 1), None);
         assert_eq!(import.admission("f", 2), Some(false));
