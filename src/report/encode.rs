@@ -17,7 +17,7 @@ use super::FileRecord;
 use crate::extract::metrics::{AbcSize, ClauseMetrics, FunctionMetrics};
 use crate::extract::{
     Call, CallForm, CallTarget, Clause, DocState, DynamicDefinition, Function, FunctionKind,
-    Module, Reference, ReferenceKind,
+    Module, Reference, ReferenceKind, Symbol,
 };
 
 /// Appends the JSON of `file` (one object, no newline) to `out`.
@@ -26,41 +26,28 @@ pub(crate) fn file(out: &mut Vec<u8>, file: &FileRecord) {
     string(out, &file.path);
     out.extend_from_slice(b",\"status\":");
     serde(out, &file.status);
-    if let Some(reason) = &file.reason {
-        out.extend_from_slice(b",\"reason\":");
-        serde(out, reason);
-    }
-    if let Some(message) = &file.message {
-        out.extend_from_slice(b",\"message\":");
-        string(out, message);
-    }
+    optional(out, b",\"reason\":", file.reason.as_ref(), serde);
+    optional(out, b",\"message\":", file.message.as_deref(), string);
     out.extend_from_slice(b",\"bytes\":");
     integer(out, file.bytes);
     out.extend_from_slice(b",\"lines\":");
     integer(out, file.lines);
-    if let Some(hash) = &file.hash {
-        out.extend_from_slice(b",\"hash\":");
-        string(out, hash);
-    }
+    optional(out, b",\"hash\":", file.hash.as_deref(), string);
     out.extend_from_slice(b",\"role\":");
     serde(out, &file.role);
-    if let Some(project) = &file.project {
-        out.extend_from_slice(b",\"project\":");
-        string(out, project);
-    }
+    optional(out, b",\"project\":", file.project.as_deref(), string);
     out.extend_from_slice(b",\"errors\":");
     serde(out, &file.errors);
-    if let Some(truncated) = file.errors_truncated {
-        out.extend_from_slice(b",\"errors_truncated\":");
-        integer(out, truncated);
-    }
+    optional(
+        out,
+        b",\"errors_truncated\":",
+        file.errors_truncated,
+        integer,
+    );
     out.extend_from_slice(b",\"modules\":");
     list(out, &file.modules, module);
     calls_field(out, &file.calls);
-    if let Some(project) = &file.mix_project {
-        out.extend_from_slice(b",\"mix_project\":");
-        serde(out, project);
-    }
+    optional(out, b",\"mix_project\":", file.mix_project.as_ref(), serde);
     out.push(b'}');
 }
 
@@ -73,14 +60,8 @@ fn module(out: &mut Vec<u8>, module: &Module) {
     serde(out, &module.definition);
     out.extend_from_slice(b",\"kinds\":");
     serde(out, &module.kinds);
-    if let Some(implements) = &module.implements {
-        out.extend_from_slice(b",\"implements\":");
-        serde(out, implements);
-    }
-    if let Some(parent) = &module.parent {
-        out.extend_from_slice(b",\"parent\":");
-        string(out, parent);
-    }
+    optional(out, b",\"implements\":", module.implements.as_ref(), serde);
+    optional(out, b",\"parent\":", module.parent.as_deref(), string);
     out.extend_from_slice(b",\"line\":");
     integer(out, module.line);
     out.extend_from_slice(b",\"end_line\":");
@@ -93,10 +74,12 @@ fn module(out: &mut Vec<u8>, module: &Module) {
     out.extend_from_slice(doc_state(module.moduledoc));
     out.extend_from_slice(b",\"derives\":");
     serde(out, &module.derives);
-    if let Some(fields) = &module.struct_fields {
-        out.extend_from_slice(b",\"struct_fields\":");
-        serde(out, fields);
-    }
+    optional(
+        out,
+        b",\"struct_fields\":",
+        module.struct_fields.as_ref(),
+        serde,
+    );
     out.extend_from_slice(b",\"callbacks\":");
     serde(out, &module.callbacks);
     out.extend_from_slice(b",\"functions\":");
@@ -107,10 +90,7 @@ fn module(out: &mut Vec<u8>, module: &Module) {
     serde(out, &module.injected);
     calls_field(out, &module.calls);
     references_field(out, &module.references);
-    if let Some(metrics) = &module.metrics {
-        out.extend_from_slice(b",\"metrics\":");
-        serde(out, metrics);
-    }
+    optional(out, b",\"metrics\":", module.metrics.as_ref(), serde);
     out.push(b'}');
 }
 
@@ -135,16 +115,15 @@ fn function(out: &mut Vec<u8>, function: &Function) {
     boolean(out, function.spec);
     out.extend_from_slice(b",\"impl\":");
     boolean(out, function.impl_attribute);
-    if let Some(delegate) = &function.delegate {
-        out.extend_from_slice(b",\"delegate\":");
-        serde(out, delegate);
-    }
+    optional(out, b",\"delegate\":", function.delegate.as_ref(), serde);
     out.extend_from_slice(b",\"clauses\":");
     list(out, &function.clauses, clause);
-    if let Some(metrics) = &function.metrics {
-        out.extend_from_slice(b",\"metrics\":");
-        function_metrics(out, metrics);
-    }
+    optional(
+        out,
+        b",\"metrics\":",
+        function.metrics.as_ref(),
+        function_metrics,
+    );
     out.push(b'}');
 }
 
@@ -155,19 +134,18 @@ fn clause(out: &mut Vec<u8>, clause: &Clause) {
     integer(out, clause.line);
     out.extend_from_slice(b",\"end_line\":");
     integer(out, clause.end_line);
-    if let Some(guard) = &clause.guard {
-        out.extend_from_slice(b",\"guard\":");
-        string(out, guard);
-    }
+    optional(out, b",\"guard\":", clause.guard.as_deref(), string);
     if clause.head {
         out.extend_from_slice(b",\"head\":true");
     }
     calls_field(out, &clause.calls);
     references_field(out, &clause.references);
-    if let Some(metrics) = &clause.metrics {
-        out.extend_from_slice(b",\"metrics\":");
-        clause_metrics(out, metrics);
-    }
+    optional(
+        out,
+        b",\"metrics\":",
+        clause.metrics.as_ref(),
+        clause_metrics,
+    );
     out.push(b'}');
 }
 
@@ -182,10 +160,12 @@ fn dynamic_definition(out: &mut Vec<u8>, definition: &DynamicDefinition) {
     integer(out, definition.end_line);
     calls_field(out, &definition.calls);
     references_field(out, &definition.references);
-    if let Some(metrics) = &definition.metrics {
-        out.extend_from_slice(b",\"metrics\":");
-        clause_metrics(out, metrics);
-    }
+    optional(
+        out,
+        b",\"metrics\":",
+        definition.metrics.as_ref(),
+        clause_metrics,
+    );
     out.push(b'}');
 }
 
@@ -214,18 +194,19 @@ fn call(out: &mut Vec<u8>, call: &Call) {
     out.extend_from_slice(call_form(call.form));
     out.extend_from_slice(b",\"target\":");
     out.extend_from_slice(call_target(call.target));
-    if let Some(module) = call.module {
-        out.extend_from_slice(b",\"module\":");
-        string(out, module.as_str());
-    }
-    if let Some(name) = call.name {
-        out.extend_from_slice(b",\"name\":");
-        string(out, name.as_str());
-    }
-    if let Some(arity) = call.arity {
-        out.extend_from_slice(b",\"arity\":");
-        integer(out, arity);
-    }
+    optional(
+        out,
+        b",\"module\":",
+        call.module.as_ref().map(Symbol::as_str),
+        string,
+    );
+    optional(
+        out,
+        b",\"name\":",
+        call.name.as_ref().map(Symbol::as_str),
+        string,
+    );
+    optional(out, b",\"arity\":", call.arity, integer);
     for (set, field) in [
         (call.is_macro, &b",\"macro\":true"[..]),
         (call.imported, b",\"imported\":true"),
@@ -238,16 +219,16 @@ fn call(out: &mut Vec<u8>, call: &Call) {
             out.extend_from_slice(field);
         }
     }
-    if let Some(candidates) = &call.imports {
-        out.extend_from_slice(b",\"candidates\":[");
-        for (i, (module, _)) in candidates.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            string(out, module.as_str());
-        }
-        out.push(b']');
-    }
+    optional(
+        out,
+        b",\"candidates\":",
+        call.imports.as_deref(),
+        |out, candidates| {
+            list(out, candidates, |out, (module, _)| {
+                string(out, module.as_str())
+            });
+        },
+    );
     out.push(b'}');
 }
 
@@ -315,20 +296,11 @@ fn abc_size(out: &mut Vec<u8>, abc: AbcSize) {
 fn function_metrics(out: &mut Vec<u8>, metrics: &FunctionMetrics) {
     out.extend_from_slice(b"{\"clauses\":");
     integer(out, metrics.clauses);
-    if let Some(cyclomatic) = metrics.cyclomatic {
-        out.extend_from_slice(b",\"cyclomatic\":");
-        integer(out, cyclomatic);
-    }
-    if let Some(perceived) = metrics.perceived {
-        out.extend_from_slice(b",\"perceived\":");
-        integer(out, perceived);
-    }
+    optional(out, b",\"cyclomatic\":", metrics.cyclomatic, integer);
+    optional(out, b",\"perceived\":", metrics.perceived, integer);
     out.extend_from_slice(b",\"nesting\":");
     integer(out, metrics.nesting);
-    if let Some(abc) = metrics.abc {
-        out.extend_from_slice(b",\"abc\":");
-        integer(out, abc);
-    }
+    optional(out, b",\"abc\":", metrics.abc, integer);
     out.extend_from_slice(b",\"arity\":");
     integer(out, metrics.arity);
     out.extend_from_slice(b",\"lines\":");
@@ -378,6 +350,19 @@ fn doc_state(state: DocState) -> &'static [u8] {
         DocState::Present => b"\"present\"",
         DocState::False => b"\"false\"",
         DocState::Absent => b"\"absent\"",
+    }
+}
+
+/// `key` and the value, only when there is one (serde's `skip_serializing_if = "Option::is_none"`).
+fn optional<T>(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    value: Option<T>,
+    write: impl FnOnce(&mut Vec<u8>, T),
+) {
+    if let Some(value) = value {
+        out.extend_from_slice(key);
+        write(out, value);
     }
 }
 
