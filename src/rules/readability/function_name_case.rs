@@ -2,7 +2,7 @@
 
 use crate::syntax::Node;
 
-use super::{ast_argument_count, local_call_name, read_head, root_of, written_arguments, Head};
+use super::{local_call_name, read_head, root_of, written_arguments, Head};
 use crate::rules::anchor;
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site};
 use crate::rules::model::{Category, Parameter, RuleDocs, RuleMeta, Severity};
@@ -20,15 +20,17 @@ const DEFINITIONS: [&str; 6] = [
     "defguardp",
 ];
 
-/// Kernel's overridable operators (those that are not special forms), which Credo skips.
-const OVERRIDABLE_OPERATORS: [&str; 33] = [
-    "!", "&&", "++", "--", "..", "<>", "=~", "@", "|>", "||", "!=", "!==", "*", "+", "-", "/", "<",
-    "<=", "==", "===", ">", ">=", "|||", "&&&", "<<<", ">>>", "<<~", "~>>", "<~", "~>", "<~>",
-    "<|>", "^^^",
+/// The operators Credo skips as definable (its `@all_nonspecial_operators`, 1.7), in the
+/// order of Elixir's operator table: the unary `@ + - ! ~~~` and the binary operators that are
+/// not special forms, `**` included (definable since Elixir 1.13). The word operators `in`,
+/// `not in` (`not(a in b)` in the AST), `and`, `or` and `not` are absent, as in Credo: their
+/// names are snake_case. Special forms (`=`, `^`, `&`, `::`, `|`) and the ternary `..//` are
+/// absent too, so Credo, and this rule, flag a definition of them.
+const DEFINABLE_OPERATORS: [&str; 37] = [
+    "@", "!", "~~~", "**", "*", "/", "+", "-", "++", "--", "+++", "---", "..", "<>", "|>", "<<<",
+    ">>>", "<<~", "~>>", "<~", "~>", "<~>", "<|>", "<", ">", "<=", ">=", "==", "!=", "=~", "===",
+    "!==", "&&", "&&&", "||", "|||", "^^^",
 ];
-
-/// More overridable operators (split only to keep the table above readable).
-const MORE_OVERRIDABLE_OPERATORS: [&str; 3] = ["~~~", "+++", "---"];
 
 pub(crate) struct FunctionNameCase {
     meta: RuleMeta,
@@ -63,7 +65,8 @@ impl FunctionNameCase {
                                     anything but lowercase letters, digits, `_`, `?` and `!`. \
                                     Sigil definitions (`sigil_a`, and all-uppercase \
                                     `sigil_ABC`), overridable operators and `unquote` names are \
-                                    left alone. One finding per name and arity in a file, on \
+                                    left alone; any other `sigil_…` name is judged as an \
+                                    ordinary name. One finding per name and arity in a file, on \
                                     its last offending clause.",
                     why_it_matters: "Elixir writes functions in snake_case; a `camelCase` name \
                                      stands out as foreign and makes calls harder to guess.",
@@ -79,50 +82,57 @@ impl FunctionNameCase {
     fn issue<'t, 's>(
         &self,
         definition: Node<'t>,
-        keyword: &str,
         source: &'s [u8],
     ) -> Option<(&'s str, usize, Node<'t>)> {
         let first = *written_arguments(definition).first()?;
-        let (name, arity, node, operator, guarded) = match read_head(first, source) {
+        let (name, arity, node, operator) = match read_head(first, source) {
             Head::Named {
                 name,
                 arity,
                 node,
                 operator,
-            } => (name, arity, node, operator, false),
+            } => (name, arity, node, operator),
             Head::When(inner) => match read_head(inner, source) {
                 Head::Named {
                     name,
                     arity,
                     node,
                     operator,
-                } => (name, arity, node, operator, true),
+                } => (name, arity, node, operator),
                 _ => return None,
             },
             _ => return None,
         };
-        if operator
-            && (OVERRIDABLE_OPERATORS.contains(&name) || MORE_OVERRIDABLE_OPERATORS.contains(&name))
-        {
+        if operator && DEFINABLE_OPERATORS.contains(&name) {
             return None;
         }
-        // Single-letter sigils, for the four function and macro kinds; Credo's pattern for
-        // a guarded one wants a head and a body.
-        if let Some(letters) = name.strip_prefix("sigil_") {
-            let single = letters.len() == 1 && letters.as_bytes()[0].is_ascii_alphabetic();
-            let function_kind = matches!(keyword, "def" | "defp" | "defmacro" | "defmacrop");
-            if single && function_kind && (!guarded || ast_argument_count(definition) == 2) {
-                return None;
-            }
-            // Any other sigil name is flagged, unless it is all uppercase.
-            let uppercase = !letters.is_empty() && letters.bytes().all(|b| b.is_ascii_uppercase());
-            return (!uppercase).then_some((name, arity.unwrap_or(0), node));
+        // A sigil's definition is skipped; any other `sigil_…` name (`sigil_ab`,
+        // `sigil_z_support_fun`) is an ordinary function name and is judged as one.
+        if is_sigil_name(name) {
+            return None;
         }
         if snake_case(name) || (self.allow_acronyms && snake_case_with_acronyms(name)) {
             return None;
         }
         Some((name, arity.unwrap_or(0), node))
     }
+}
+
+/// A sigil's name: `sigil_` and one lowercase letter, or uppercase letters (`sigil_X`, and
+/// since Elixir 1.15 `sigil_ABC`).
+///
+/// Credo skips `sigil_` and one letter of either case for `def`, `defp`, `defmacro` and
+/// `defmacrop` (a guarded one only with a body), then judges the name: all-uppercase letters
+/// after `sigil_` pass, anything else is read as an ordinary name. Outside those skipped
+/// forms a lowercase single letter passes as snake_case and an uppercase one as
+/// all-uppercase, so the result is the same for every definition kind and needs neither.
+fn is_sigil_name(name: &str) -> bool {
+    let Some(letters) = name.strip_prefix("sigil_") else {
+        return false;
+    };
+    let single_lowercase = letters.len() == 1 && letters.as_bytes()[0].is_ascii_lowercase();
+    let uppercase = !letters.is_empty() && letters.bytes().all(|b| b.is_ascii_uppercase());
+    single_lowercase || uppercase
 }
 
 /// `^[[:lower:][:digit:]_?!]+$` with Unicode classes.
@@ -165,10 +175,11 @@ impl Rule for FunctionNameCase {
 
     fn check_call(&self, call: &CallEvent<'_, '_>, site: &Site<'_>, out: &mut Reporter<'_>) {
         let source = out.source();
-        let Some(keyword) = local_call_name(call.node, source) else {
+        // Credo reads the local forms only (`{:def, _, _}` in the AST).
+        if local_call_name(call.node, source).is_none() {
             return;
-        };
-        let Some((name, arity, node)) = self.issue(call.node, keyword, source) else {
+        }
+        let Some((name, arity, node)) = self.issue(call.node, source) else {
             return;
         };
         // Credo keeps one issue per name and arity in the file, that of the last offending
@@ -179,14 +190,12 @@ impl Rule for FunctionNameCase {
             if later || other.end_byte() <= start {
                 return false;
             }
-            if other.start_byte() > start {
-                if let Some(keyword) = local_call_name(other, source) {
-                    if DEFINITIONS.contains(&keyword) {
-                        later = self
-                            .issue(other, keyword, source)
-                            .is_some_and(|(n, a, _)| (n, a) == (name, arity));
-                    }
-                }
+            if other.start_byte() > start
+                && local_call_name(other, source).is_some_and(|k| DEFINITIONS.contains(&k))
+            {
+                later = self
+                    .issue(other, source)
+                    .is_some_and(|(n, a, _)| (n, a) == (name, arity));
             }
             !later
         });
@@ -254,8 +263,57 @@ end
 ";
         assert_eq!(
             lines(FunctionNameCase::new(), source),
-            vec![(4, 7, 15), (6, 12, 19), (11, 7, 11)]
+            vec![(4, 7, 15), (11, 7, 11)]
         );
+    }
+
+    /// Issue [4a.1]: a `sigil_…` name that is no sigil is judged as an ordinary name.
+    #[test]
+    fn other_sigil_names_are_ordinary_names() {
+        let source = "\
+defmodule M do
+  defp sigil_z_support_fun(x), do: x
+  def sigil_ab(x, _), do: x
+  def sigil_zz_x(x), do: x
+  def sigil_(x), do: x
+  defguard sigil_Z(x) when x
+  defmacro sigil_ABC(x, _) when is_binary(x)
+  def sigil_fooBar(x), do: x
+  def sigil_Ab(x, _), do: x
+  def sigil_AB1(x, _), do: x
+end
+";
+        assert_eq!(
+            lines(FunctionNameCase::new(), source),
+            vec![(8, 7, 19), (9, 7, 15), (10, 7, 16)]
+        );
+        assert!(is_sigil_name("sigil_a") && is_sigil_name("sigil_X"));
+        assert!(is_sigil_name("sigil_ABC"));
+        assert!(!is_sigil_name("sigil_ab") && !is_sigil_name("sigil_") && !is_sigil_name("a"));
+    }
+
+    /// Issue [4a.1]: every operator Credo skips, unary and binary, guarded or not; the word
+    /// operators pass as snake_case; special forms and `..//` are flagged, as by Credo.
+    #[test]
+    fn definable_operators() {
+        let mut source = String::from("defmodule M do\n");
+        for operator in DEFINABLE_OPERATORS {
+            source.push_str(&format!("  def a {operator} b, do: {{a, b}}\n"));
+            source.push_str(&format!("  def a {operator} b when a, do: {{a, b}}\n"));
+        }
+        for operator in ["@", "+", "-", "!", "~~~", "not"] {
+            source.push_str(&format!("  def {operator}x, do: x\n"));
+        }
+        source.push_str("  def a in b, do: {a, b}\n  def a not in b, do: {a, b}\n");
+        source.push_str("  def a and b, do: {a, b}\n  def a or b, do: {a, b}\n");
+        source.push_str("  def left ** right when is_integer(right), do: {left, right}\n");
+        let clean = source.lines().count() as u32;
+        source.push_str("  def a :: b, do: {a, b}\n  def a = b, do: {a, b}\nend\n");
+        let flagged: Vec<u32> = lines(FunctionNameCase::new(), &source)
+            .into_iter()
+            .map(|(line, _, _)| line)
+            .collect();
+        assert_eq!(flagged, vec![clean + 1, clean + 2]);
     }
 
     #[test]
