@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use ignore::overrides::OverrideBuilder;
 use ignore::WalkBuilder;
 
-use crate::report::Reason;
+use crate::model::Reason;
 
 /// Directories that hold build output, dependencies or tool state, never the project's source.
 const SKIPPED_DIRS: &[&str] = &[

@@ -1,18 +1,23 @@
 //! elixirscope: a fast, fault-tolerant static analyzer for Elixir codebases.
 //!
-//! The data flows discover → parse/extract → repository → report; see the folder names.
+//! The data flows discover → parse/extract → project phase → rules → report, carried by the
+//! supervised subsystems of the design; see the folder names and `tests/architecture.rs`.
 
+// Bottom to top (`tests/architecture.rs` holds this order): a module imports only modules
+// listed before it.
 mod cli;
 mod commands;
 mod discover;
 mod exit;
 mod extract;
+mod faults;
 mod graph;
-mod pipeline;
+mod model;
+mod otp;
+mod project;
 mod report;
-mod repository;
 mod rules;
-mod runtime;
+mod subsystems;
 mod syntax;
 
 use std::process::ExitCode;
@@ -35,8 +40,8 @@ fn main() -> ExitCode {
         })
     })
     .unwrap_or_else(|payload| {
-        let message = runtime::panic_capture::last_uncaptured()
-            .unwrap_or_else(|| runtime::panic_capture::payload_message(payload.as_ref()));
+        let message = otp::panic_capture::last_uncaptured()
+            .unwrap_or_else(|| otp::panic_capture::payload_message(payload.as_ref()));
         Err(anyhow::anyhow!(
             "internal error (please report it): {message}"
         ))
@@ -60,9 +65,9 @@ fn main() -> ExitCode {
 /// What every subcommand runs under: recorded (not printed) panics, the fault-injection
 /// switches, and graceful SIGINT/SIGTERM handling.
 fn setup() -> anyhow::Result<()> {
-    runtime::panic_capture::install();
-    runtime::faults::init().map_err(anyhow::Error::msg)?;
-    runtime::signals::install()
+    otp::panic_capture::install();
+    faults::init().map_err(anyhow::Error::msg)?;
+    subsystems::signals::install()
         .map_err(|err| anyhow::anyhow!("cannot install the signal handlers: {err}"))?;
     Ok(())
 }

@@ -13,17 +13,16 @@ use crate::cli::{AnalyzeArgs, AnalyzeFormat, ColorChoice, FailOn};
 use crate::commands::batch::{self, BatchOptions};
 use crate::commands::output;
 use crate::exit;
+use crate::model::BreakerVerdictState;
+use crate::model::{FailureRecord, Reason, RuleTiming, RuntimeInfo, Status};
 use crate::report::analysis::{
     self, AnalyzeReport, AnalyzeRun, DisabledRule, FileOutcome, RuleSummary,
 };
-use crate::report::{
-    findings_text, github, sarif, FailureRecord, Reason, RuleTiming, RuntimeInfo, Status,
-};
+use crate::report::{findings_text, github, sarif};
 use crate::rules::engine::Engine;
 use crate::rules::model::{RuleMeta, Severity};
 use crate::rules::{registry, Analysis};
-use crate::runtime::run_breakers::BreakerVerdictState;
-use crate::runtime::signals;
+use crate::subsystems::signals;
 
 pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
     let started = Instant::now();

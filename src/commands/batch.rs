@@ -10,12 +10,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::InputArgs;
 use crate::discover::{self, DiscoverOptions, Discovery};
-use crate::pipeline::FileOptions;
-use crate::report::PhaseTiming;
-use crate::repository::Repository;
+use crate::model::PhaseTiming;
+use crate::project::Repository;
 use crate::rules::Analysis;
-use crate::runtime::batch::BatchJob;
-use crate::runtime::host::{Host, BATCH_SUBSYSTEMS};
+use crate::subsystems::parsing::batch_processor::BatchJob;
+use crate::subsystems::parsing::parser::FileOptions;
+use crate::subsystems::root::{Host, BATCH_SUBSYSTEMS};
 
 /// A progress bar appears only when a run lasts longer than this, and only on a terminal.
 const PROGRESS_DELAY: Duration = Duration::from_millis(400);

@@ -8,7 +8,8 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::cli::{ColorChoice, Format, OutputArgs};
-use crate::report::{self, Report};
+use crate::model::Report;
+use crate::report;
 
 pub(crate) fn resolved_format(args: &OutputArgs) -> Format {
     match args.format {

@@ -7,11 +7,11 @@ use crate::cli::ParseArgs;
 use crate::commands::batch::{self, millis, phase, BatchOptions};
 use crate::commands::output;
 use crate::exit;
-use crate::report::{
+use crate::model::{
     FailureRecord, Report, RuntimeInfo, StatusCounts, Summary, Tool, SCHEMA_VERSION,
 };
-use crate::repository::Repository;
-use crate::runtime::signals;
+use crate::project::Repository;
+use crate::subsystems::signals;
 
 pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
     let started = Instant::now();

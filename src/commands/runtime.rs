@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 
 use crate::cli::{RuntimeArgs, SimpleFormat};
 use crate::exit;
-use crate::runtime::design::{self, Built, DesignNode, NodeKind};
-use crate::runtime::host::Host;
-use crate::runtime::{HealthReport, HealthStatus, RestartIntensity, Strategy};
+use crate::otp::{HealthReport, HealthStatus, RestartIntensity, Strategy};
+use crate::subsystems::design::{self, Built, DesignNode, NodeKind};
+use crate::subsystems::root::Host;
 
 pub(crate) fn run(args: &RuntimeArgs) -> anyhow::Result<u8> {
     let json = match args.format {

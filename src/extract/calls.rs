@@ -19,16 +19,14 @@
 
 use smallvec::SmallVec;
 use std::borrow::Cow;
-use std::collections::HashSet;
-use std::hash::BuildHasher;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 
 use crate::syntax::Node;
 
-use super::model::{
+use super::{compact, fields, stdlib, Extractor, ScopeKind};
+use crate::model::{
     Call, CallForm, CallTarget, ImportCandidates, Reference, ReferenceKind, Symbol,
 };
-use super::{compact, fields, stdlib, Extractor, ScopeKind};
 use crate::syntax::kinds::{Field, Fields, Kind, KindOf};
 use crate::syntax::Positions;
 
@@ -141,61 +139,6 @@ pub(crate) fn import_admission(
         (None, Some(except)) => (!except.iter().any(named)).then_some(false),
         (None, None) => Some(false),
     }
-}
-
-/// Shards of the process-wide symbol table: the same few thousand module and function names
-/// recur in every file of a project (4,055 distinct names among 356,000 calls in the benchmark
-/// corpus), so each is stored once. Sharded so the parse workers rarely wait for each other;
-/// a table only grows, by the project's distinct names.
-const SYMBOL_SHARDS: usize = 32;
-
-fn global_symbols() -> &'static [Mutex<HashSet<Symbol, foldhash::fast::RandomState>>] {
-    static SYMBOLS: OnceLock<Vec<Mutex<HashSet<Symbol, foldhash::fast::RandomState>>>> =
-        OnceLock::new();
-    SYMBOLS.get_or_init(|| {
-        (0..SYMBOL_SHARDS)
-            .map(|_| Mutex::new(HashSet::default()))
-            .collect()
-    })
-}
-
-/// The shared copy of `text`.
-pub(crate) fn global_symbol(text: &str) -> Symbol {
-    // Names are hashed millions of times: foldhash, not std's SipHash, which costs more than
-    // the lookup. A fixed seed picks the shard; each shard's set has its own random seed.
-    let hash = foldhash::fast::FixedState::default().hash_one(text);
-    let shard = &global_symbols()[(hash % SYMBOL_SHARDS as u64) as usize];
-    // A panic elsewhere while holding the lock leaves the set intact: keep using it.
-    let mut symbols = shard.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(symbol) = symbols.get(text) {
-        return *symbol;
-    }
-    let symbol = Symbol::new(text);
-    symbols.insert(symbol);
-    symbol
-}
-
-thread_local! {
-    /// This thread's view of the symbol table: a lock-free cache in front of the shared one.
-    /// It outlives the file (symbols are never freed), so a worker asks the shared table once
-    /// per distinct name instead of once per name and file, and no per-file set is grown and
-    /// freed (its larger rehashes are the allocations glibc answers by consolidating its fast
-    /// bins, which the next parse then pays for). It holds at most the shared table's names.
-    static LOCAL_SYMBOLS: std::cell::RefCell<HashSet<Symbol, foldhash::fast::RandomState>> =
-        std::cell::RefCell::new(HashSet::default());
-}
-
-/// The shared copy of `text`, through this thread's cache.
-pub(crate) fn intern(text: &str) -> Symbol {
-    LOCAL_SYMBOLS.with(|cell| {
-        let mut symbols = cell.borrow_mut();
-        if let Some(symbol) = symbols.get(text) {
-            return *symbol;
-        }
-        let symbol = global_symbol(text);
-        symbols.insert(symbol);
-        symbol
-    })
 }
 
 /// The call-related state of the walk.
@@ -334,13 +277,13 @@ pub(crate) fn is_special_form(name: &str) -> bool {
     stdlib::SPECIAL_FORMS.binary_search(&name).is_ok()
 }
 
-impl<'s> Extractor<'s> {
+impl<'s> Extractor<'s, '_> {
     fn position(&self, node: Node<'_>) -> (u32, u32) {
         Positions::new(self.source).start(node)
     }
 
     fn intern(&mut self, text: &str) -> Symbol {
-        intern(text)
+        crate::model::intern(text)
     }
 
     fn new_call(&self, node: Node<'_>, form: CallForm, target: CallTarget) -> Call {

@@ -4,7 +4,7 @@
 
 use smallvec::SmallVec;
 
-use super::model::Module;
+use crate::model::Module;
 
 /// Bumped if the encoding below ever changes.
 const VERSION_TAG: &str = "elixirscope-id-v1";

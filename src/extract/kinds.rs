@@ -5,10 +5,10 @@
 use foldhash::{HashMap, HashMapExt, HashSet};
 use std::collections::BTreeSet;
 
-use super::model::{
+use super::ModuleBuilder;
+use crate::model::{
     DirectiveKind, FunctionKind, InjectedKind, Module, ModuleDefinition, ModuleKind,
 };
-use super::ModuleBuilder;
 
 /// Kinds implied by `use Target` or `@behaviour Target`.
 fn kind_of_used(target: &str) -> Option<ModuleKind> {

@@ -8,8 +8,7 @@ mod fields;
 pub(crate) mod ids;
 pub(crate) mod kinds;
 pub(crate) mod metrics;
-pub(crate) mod model;
-pub(crate) mod role;
+pub(crate) mod observe;
 pub(crate) mod stdlib;
 
 use crate::syntax::kinds::{Field, Fields, KindOf};
@@ -18,10 +17,14 @@ use smallvec::SmallVec;
 
 use crate::syntax::{Node, Tree};
 
-use crate::report::{SyntaxError, SyntaxErrorKind, MAX_ERRORS_PER_FILE};
-use crate::rules::observe::{Observer, SiteOwned, WalkView};
+use crate::model::{
+    Attribute, Call, Callback, Clause, Delegate, Directive, DirectiveKind, DocState,
+    DynamicDefinition, Function, FunctionKind, Implementation, Injected, InjectedKind, Module,
+    ModuleDefinition,
+};
+use crate::model::{SyntaxError, SyntaxErrorKind, MAX_ERRORS_PER_FILE};
 use crate::syntax::{self, Kind, Positions, Visitor};
-pub(crate) use model::*;
+use observe::{SiteOwned, WalkObserver, WalkView};
 
 /// Syntax errors of a parsed tree in source order, at most [`MAX_ERRORS_PER_FILE`], and the total.
 pub(crate) fn syntax_errors(tree: &Tree, source: &[u8]) -> (Vec<SyntaxError>, usize) {
@@ -93,7 +96,7 @@ pub(crate) struct FileFacts {
 /// Extracts a file's facts in one walk of its tree; `with_calls` adds the call sites and
 /// module references (`--no-calls` leaves them out).
 pub(crate) fn facts(tree: &Tree, source: &[u8], with_calls: bool) -> FileFacts {
-    facts_observed(tree, source, with_calls, true, None).0
+    facts_observed(tree, source, with_calls, true, None)
 }
 
 /// [`facts`], with the rules of `analyze` hearing about every node in the same walk.
@@ -102,8 +105,8 @@ pub(crate) fn facts_observed<'s>(
     source: &'s [u8],
     with_calls: bool,
     with_metrics: bool,
-    observer: Option<Observer<'s>>,
-) -> (FileFacts, Option<Observer<'s>>) {
+    observer: Option<&mut dyn WalkObserver<'s>>,
+) -> FileFacts {
     let mut extractor = Extractor {
         observer,
         attribute: None,
@@ -141,13 +144,10 @@ pub(crate) fn facts_observed<'s>(
     metrics::attach(&mut modules, extractor.metrics.finish());
     let mut script_calls = extractor.calls.script_calls;
     calls::sort_by_position(&mut modules, &mut script_calls);
-    (
-        FileFacts {
-            modules,
-            calls: script_calls,
-        },
-        extractor.observer,
-    )
+    FileFacts {
+        modules,
+        calls: script_calls,
+    }
 }
 
 /// Per-module state needed only while its body is walked.
@@ -193,9 +193,9 @@ struct Scope {
     import_mark: usize,
 }
 
-struct Extractor<'s> {
+struct Extractor<'s, 'o> {
     /// The rules of `analyze`, fed from this walk; `None` for `parse`.
-    observer: Option<Observer<'s>>,
+    observer: Option<&'o mut dyn WalkObserver<'s>>,
     /// The module attribute (`@name value`, at module level) being walked: node id and name.
     attribute: Option<(usize, String)>,
     source: &'s [u8],
@@ -268,11 +268,11 @@ impl ModuleBuilder {
     }
 }
 
-impl<'s> Visitor<'s> for Extractor<'s> {
+impl<'s> Visitor<'s> for Extractor<'s, '_> {
     const NAMED_ONLY: bool = true;
 
     fn enter(&mut self, node: Node<'s>, kind: Kind) -> bool {
-        if let Some(mut observer) = self.observer.take() {
+        if let Some(observer) = self.observer.take() {
             observer.enter(node, kind, self);
             self.observer = Some(observer);
         }
@@ -300,7 +300,7 @@ impl<'s> Visitor<'s> for Extractor<'s> {
     }
 }
 
-impl WalkView for Extractor<'_> {
+impl WalkView for Extractor<'_, '_> {
     fn resolve_module(&self, node: Node<'_>) -> Option<String> {
         Extractor::resolve_module(self, node)
     }
@@ -329,7 +329,7 @@ impl WalkView for Extractor<'_> {
     }
 }
 
-impl Extractor<'_> {
+impl Extractor<'_, '_> {
     fn enter_facts(&mut self, node: Node<'_>, kind: Kind) -> bool {
         let marks = self.calls.take_marks(node);
         if marks & calls::SKIP_SUBTREE != 0 {
@@ -380,7 +380,7 @@ impl Extractor<'_> {
     }
 }
 
-impl<'s> Extractor<'s> {
+impl<'s> Extractor<'s, '_> {
     fn text(&self, node: Node<'_>) -> std::borrow::Cow<'s, str> {
         syntax::text(node, self.source)
     }

@@ -5,10 +5,10 @@
 
 use foldhash::HashMap;
 
-use crate::extract::{Call, Symbol};
-use crate::report::FileRecord;
+use crate::model::FileRecord;
+use crate::model::{Call, Symbol};
 
-use super::Graph;
+use crate::model::Graph;
 
 /// Which list of a file holds a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,13 +25,14 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use smallvec::SmallVec;
 
-use crate::extract::calls::{global_symbol, import_admission, intern};
+use crate::extract::calls::import_admission;
 use crate::extract::stdlib::{self, Export};
-use crate::extract::{
+use crate::model::FileRecord;
+use crate::model::{global_symbol, intern};
+use crate::model::{
     Call, CallForm, CallTarget, DirectiveKind, FunctionKind, InjectedKind, Module, ModuleKind,
     Symbol,
 };
-use crate::report::FileRecord;
 
 /// How many `use`s deep a template is followed (a template whose quote `use`s another).
 const MAX_USE_DEPTH: usize = 8;
@@ -50,7 +51,7 @@ pub(crate) struct ModuleInfo {
     functions: HashMap<Symbol, Definitions>,
     kinds: BTreeSet<ModuleKind>,
     /// Its `injected` entries: (origin, entry).
-    injected: Vec<(Option<String>, crate::extract::Injected)>,
+    injected: Vec<(Option<String>, crate::model::Injected)>,
     /// `name/arity` of a function → `name/arity` of the module's own functions it calls by
     /// local name (only for modules with templates: to follow `unquote(helper())`).
     local_callees: HashMap<String, Vec<String>>,
@@ -578,7 +579,7 @@ struct Caller<'a> {
 
 impl Caller<'_> {
     /// Resolves one list of calls and expands the references beside them.
-    fn resolve_all(&self, calls: &mut [Call], references: &mut [crate::extract::Reference]) {
+    fn resolve_all(&self, calls: &mut [Call], references: &mut [crate::model::Reference]) {
         for call in calls {
             self.resolve(call);
         }
@@ -615,7 +616,7 @@ impl Caller<'_> {
         })
     }
 
-    fn expand_reference(&self, reference: &mut crate::extract::Reference) {
+    fn expand_reference(&self, reference: &mut crate::model::Reference) {
         if reference.unexpanded_alias && !self.index.modules.contains_key(reference.module.as_str())
         {
             if let Some(full) = self.expand_injected_alias(reference.module.as_str()) {

@@ -10,7 +10,7 @@ use std::io::Write;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{Reason, RuntimeInfo, Status, StatusCounts, Tool, SCHEMA_VERSION};
+use crate::model::{Reason, RuntimeInfo, Status, StatusCounts, Tool, SCHEMA_VERSION};
 use crate::rules::model::{Category, Finding, Severity};
 
 /// What `elixirscope analyze` found, with every file it looked at and every rule it ran.
@@ -119,8 +119,8 @@ pub(crate) struct FileOutcome {
     pub(crate) message: Option<String>,
 }
 
-impl From<&super::FileRecord> for FileOutcome {
-    fn from(record: &super::FileRecord) -> Self {
+impl From<&crate::model::FileRecord> for FileOutcome {
+    fn from(record: &crate::model::FileRecord) -> Self {
         FileOutcome {
             path: record.path.clone(),
             status: record.status,

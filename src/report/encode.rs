@@ -13,9 +13,9 @@
 
 use serde::Serialize;
 
-use super::FileRecord;
-use crate::extract::metrics::{AbcSize, ClauseMetrics, FunctionMetrics};
-use crate::extract::{
+use crate::model::FileRecord;
+use crate::model::{AbcSize, ClauseMetrics, FunctionMetrics};
+use crate::model::{
     Call, CallForm, CallTarget, Clause, DocState, DynamicDefinition, Function, FunctionKind,
     Module, Reference, ReferenceKind, Symbol,
 };
@@ -410,11 +410,12 @@ mod tests {
 
     use super::*;
     use crate::discover::{discover, DiscoverOptions};
-    use crate::extract::calls::global_symbol;
-    use crate::extract::{Delegate, Implementation};
-    use crate::pipeline::{process, FileOptions};
-    use crate::report::{Reason, Report, RuntimeInfo, Summary, Tool};
-    use crate::repository::{Project, Repository};
+    use crate::model::global_symbol;
+    use crate::model::Project;
+    use crate::model::{Delegate, Implementation};
+    use crate::model::{Reason, Report, RuntimeInfo, Summary, Tool};
+    use crate::project::Repository;
+    use crate::subsystems::parsing::parser::{process, FileOptions};
 
     /// Every fixture (and the test data), parsed with calls and metrics, after the project phase.
     fn fixture_report() -> Report {
@@ -443,7 +444,7 @@ mod tests {
             .collect();
         let (files, graph) = Repository::build(records, projects, true).into_files_and_graph();
         Report {
-            schema_version: crate::report::SCHEMA_VERSION,
+            schema_version: crate::model::SCHEMA_VERSION,
             tool: Tool::current(),
             command: "parse".into(),
             root: "/r\"oot".into(),

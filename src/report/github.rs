@@ -135,7 +135,7 @@ pub(crate) fn write(report: &AnalyzeReport, out: &mut dyn Write) -> std::io::Res
         writeln!(out, "::endgroup::")?;
     }
     for file in &problems {
-        let status = if file.status == super::Status::Timeout {
+        let status = if file.status == crate::model::Status::Timeout {
             "timed out"
         } else {
             "failed"
@@ -211,7 +211,7 @@ pub(crate) fn write(report: &AnalyzeReport, out: &mut dyn Write) -> std::io::Res
 mod tests {
     use super::super::analysis::{fixtures, AnalyzeReport, AnalyzeRun, FileOutcome};
     use super::*;
-    use crate::report::Status;
+    use crate::model::Status;
 
     fn render(report: &AnalyzeReport) -> String {
         let mut out = Vec::new();

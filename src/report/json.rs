@@ -5,7 +5,8 @@
 
 use std::io::Write;
 
-use super::{encode, FileRecord, Report};
+use super::encode;
+use crate::model::{FileRecord, Report};
 
 pub(crate) fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let Report {

@@ -7,8 +7,8 @@ use std::io::Write;
 use serde::Serialize;
 
 #[cfg(test)]
-use super::FileRecord;
-use super::{Report, RuntimeInfo, Summary, Tool};
+use crate::model::FileRecord;
+use crate::model::{Report, RuntimeInfo, Summary, Tool};
 
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -22,7 +22,7 @@ enum Line<'a> {
     /// Written by [`super::encode`]; this variant is the reference it is tested against.
     #[cfg(test)]
     File(&'a FileRecord),
-    Graph(&'a crate::graph::Graph),
+    Graph(&'a crate::model::Graph),
     Summary(&'a Summary),
     Runtime(&'a RuntimeInfo),
 }

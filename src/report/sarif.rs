@@ -17,7 +17,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::analysis::AnalyzeReport;
-use super::Status;
+use crate::model::Status;
 use crate::rules::model::{Category, Finding, RuleMeta, Severity};
 
 const SARIF_SCHEMA: &str =

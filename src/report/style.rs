@@ -1,6 +1,6 @@
 //! ANSI colours shared by the text emitters (`--color`, `NO_COLOR`, a terminal).
 
-use super::Status;
+use crate::model::Status;
 use crate::rules::model::Severity;
 
 /// ANSI styles, or nothing when colour is off.

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::style::Style;
-use super::{Report, Status};
+use crate::model::{Report, Status};
 
 pub(crate) fn write(report: &Report, out: &mut dyn Write, color: bool) -> std::io::Result<()> {
     let style = Style { on: color };

@@ -14,10 +14,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::syntax::Node;
 
-use super::model::{Finding, RuleMeta, Severity};
 use crate::extract::compact_spaces;
-use crate::report::{FileRecord, FileRole};
-use crate::runtime::{faults, panic_capture};
+use crate::faults;
+use crate::model::{FileRecord, FileRole};
+use crate::model::{Finding, Severity};
+use crate::otp::panic_capture;
+use crate::rules::model::RuleMeta;
 use crate::syntax::{self, Positions};
 
 /// Where a node sits, as the walk knows it.

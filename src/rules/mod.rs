@@ -14,9 +14,9 @@ pub(crate) mod suppress;
 pub(crate) mod warning;
 
 use engine::{Engine, FileRun, RawFinding};
-use model::Finding;
 
-use crate::report::FileRecord;
+use crate::model::FileFindings;
+use crate::model::FileRecord;
 
 /// Everything `analyze` runs on each file.
 pub(crate) struct Analysis {
@@ -24,17 +24,6 @@ pub(crate) struct Analysis {
     /// Honour Credo's and Sobelow's suppression comments (`--no-foreign-suppressions` turns
     /// that off).
     pub(crate) foreign_suppressions: bool,
-}
-
-/// What the rules found in one file, after suppressions, with fingerprints.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct FileFindings {
-    pub(crate) findings: Vec<Finding>,
-    /// (rule id, panic message) for every rule that failed on the file.
-    pub(crate) failures: Vec<(&'static str, String)>,
-    pub(crate) suppressed: u64,
-    /// (rule id, nanoseconds spent on this file), for every rule that ran.
-    pub(crate) rule_nanos: Vec<(&'static str, u64)>,
 }
 
 impl std::fmt::Debug for Analysis {

@@ -9,35 +9,18 @@ use foldhash::{HashSet, HashSetExt};
 use crate::syntax::Node;
 
 use super::engine::{CallEvent, FileRun, Site};
+use crate::extract::observe::{SiteOwned, WalkObserver, WalkView};
 use crate::syntax;
 
-/// What the walk offers the rules about where it is.
-pub(crate) trait WalkView {
-    /// A module reference expanded as the compiler would (`Elixir.`, aliases, `__MODULE__`);
-    /// Erlang modules keep their colon.
-    fn resolve_module(&self, node: Node<'_>) -> Option<String>;
-    /// The enclosing module, definition, quote and attribute.
-    fn site(&self) -> SiteOwned;
-}
-
-/// [`Site`] with owned names, so the walk can hand it over while it keeps mutating.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SiteOwned {
-    pub(crate) module: Option<String>,
-    pub(crate) function: Option<(String, u32, &'static str)>,
-    pub(crate) attribute: Option<String>,
-}
-
-impl SiteOwned {
-    fn borrow(&self) -> Site<'_> {
-        Site {
-            module: self.module.as_deref(),
-            function: self
-                .function
-                .as_ref()
-                .map(|(name, arity, kind)| (name.as_str(), *arity, *kind)),
-            attribute: self.attribute.as_deref(),
-        }
+/// The site as the rules see it.
+fn borrow(site: &SiteOwned) -> Site<'_> {
+    Site {
+        module: site.module.as_deref(),
+        function: site
+            .function
+            .as_ref()
+            .map(|(name, arity, kind)| (name.as_str(), *arity, *kind)),
+        attribute: site.attribute.as_deref(),
     }
 }
 
@@ -66,7 +49,7 @@ impl<'e> Observer<'e> {
     }
 
     /// Called by the walk on entering every named node.
-    pub(crate) fn enter(&mut self, node: Node<'e>, kind: Kind, view: &dyn WalkView) {
+    fn enter_node(&mut self, node: Node<'e>, kind: Kind, view: &dyn WalkView) {
         if kind == Kind::BinaryOperator {
             if let (Some(op), Some(right)) = (node.field(Field::Operator), node.field(Field::Right))
             {
@@ -92,7 +75,7 @@ impl<'e> Observer<'e> {
         }
         let site = view.site();
         if wants_kind {
-            self.run.node(node, &site.borrow());
+            self.run.node(node, &borrow(&site));
         }
         if let Some((module, name, arity, piped, call_node)) = call {
             let event = CallEvent {
@@ -102,7 +85,7 @@ impl<'e> Observer<'e> {
                 piped,
                 node: call_node,
             };
-            self.run.call(&event, &site.borrow());
+            self.run.call(&event, &borrow(&site));
         }
     }
 
@@ -192,4 +175,10 @@ impl<'e> Observer<'e> {
 /// Arguments as written (a trailing keyword list counts one; a `do` block counts one).
 fn count_arguments(call: Node<'_>) -> u32 {
     u32::try_from(syntax::ast_argument_count(call)).unwrap_or(u32::MAX)
+}
+
+impl<'e> WalkObserver<'e> for Observer<'e> {
+    fn enter(&mut self, node: Node<'e>, kind: Kind, view: &dyn WalkView) {
+        self.enter_node(node, kind, view);
+    }
 }

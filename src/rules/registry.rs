@@ -2,8 +2,8 @@
 //! fixture and one snapshot.
 
 use super::engine::Rule;
-use super::model::Category;
 use super::{complexity, design, readability, security, warning};
+use crate::model::Category;
 
 /// All rules, in id order.
 pub(crate) fn all() -> Vec<Box<dyn Rule>> {

@@ -16,8 +16,8 @@
 use regex_lite::Regex;
 
 use super::engine::{Engine, RawFinding};
-use crate::extract::FunctionKind;
-use crate::report::FileRecord;
+use crate::model::FileRecord;
+use crate::model::FunctionKind;
 
 /// One comment of the file: its line and its text from `#`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -62,7 +62,7 @@ pub(crate) fn parse_tree_sitter(
         // The progress callback runs inside tree-sitter's C code: it must not panic, and it
         // does nothing that could.
         let mut past_deadline = |_: &ParseState| {
-            Instant::now() >= deadline || crate::runtime::signals::stop_requested()
+            Instant::now() >= deadline || crate::subsystems::signals::stop_requested()
         };
         let options = ParseOptions::new().progress_callback(&mut past_deadline);
         let tree = match input {

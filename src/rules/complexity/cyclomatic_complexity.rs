@@ -1,7 +1,7 @@
 //! `cyclomatic-complexity`: Credo's `Refactor.CyclomaticComplexity` (CREDO_CHECKS.md §1).
 
 use super::over_threshold;
-use crate::report::FileRecord;
+use crate::model::FileRecord;
 use crate::rules::engine::{Interests, Reporter, Rule};
 use crate::rules::model::{Category, Parameter, RuleDocs, RuleMeta, Severity};
 

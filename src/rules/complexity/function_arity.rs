@@ -1,8 +1,8 @@
 //! `function-arity`: Credo's `Refactor.FunctionArity` (CREDO_CHECKS.md §5).
 
 use super::{measured_clauses, report_clause};
-use crate::extract::FunctionKind;
-use crate::report::FileRecord;
+use crate::model::FileRecord;
+use crate::model::FunctionKind;
 use crate::rules::engine::{Interests, Reporter, Rule};
 use crate::rules::model::{Category, Parameter, RuleDocs, RuleMeta, Severity};
 

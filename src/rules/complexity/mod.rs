@@ -9,9 +9,9 @@ pub(crate) mod function_arity;
 pub(crate) mod nesting_depth;
 pub(crate) mod perceived_complexity;
 
-use crate::extract::metrics::ClauseMetrics;
-use crate::extract::{FunctionKind, InjectedKind};
-use crate::report::FileRecord;
+use crate::model::ClauseMetrics;
+use crate::model::FileRecord;
+use crate::model::{FunctionKind, InjectedKind};
 use crate::rules::anchor;
 use crate::rules::engine::{Reporter, Rule};
 
@@ -164,7 +164,7 @@ pub(crate) fn over_threshold(
 pub(crate) mod harness {
     use std::time::Duration;
 
-    use crate::report::{FileRecord, FileRole, Reason, Status};
+    use crate::model::{FileRecord, FileRole, Reason, Status};
     use crate::rules::engine::{Engine, Rule};
     use crate::rules::observe::Observer;
     use crate::syntax::{self, ParseInput, ParseOutcome};
@@ -183,14 +183,13 @@ pub(crate) mod harness {
             panic!("parse timed out");
         };
         let role = FileRole::for_path(path);
-        let observer = Observer::new(engine.start_file(path, role, bytes), bytes);
-        let (facts, observer) =
-            crate::extract::facts_observed(&tree, bytes, true, true, Some(observer));
+        let mut observer = Observer::new(engine.start_file(path, role, bytes), bytes);
+        let facts = crate::extract::facts_observed(&tree, bytes, true, true, Some(&mut observer));
         let mut record = FileRecord::unparsed(path.to_string(), Status::Ok, Reason::Template, None);
         record.reason = None;
         record.modules = facts.modules;
         record.calls = facts.calls;
-        let analysis = observer.expect("observer").into_run().finish(&record);
+        let analysis = observer.into_run().finish(&record);
         assert!(analysis.failures.is_empty(), "{:?}", analysis.failures);
         let mut found: Vec<(u32, u32, u32, String)> = analysis
             .findings

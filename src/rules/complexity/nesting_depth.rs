@@ -1,7 +1,7 @@
 //! `nesting-depth`: Credo's `Refactor.Nesting` (CREDO_CHECKS.md §3).
 
 use super::{measured_clauses, report_clause};
-use crate::report::FileRecord;
+use crate::model::FileRecord;
 use crate::rules::engine::{Interests, Reporter, Rule};
 use crate::rules::model::{Category, Parameter, RuleDocs, RuleMeta, Severity};
 

@@ -1,7 +1,7 @@
 //! `perceived-complexity`: Credo's `Refactor.PerceivedComplexity` (CREDO_CHECKS.md §2).
 
 use super::over_threshold;
-use crate::report::FileRecord;
+use crate::model::FileRecord;
 use crate::rules::engine::{Interests, Reporter, Rule};
 use crate::rules::model::{Category, Parameter, RuleDocs, RuleMeta, Severity};
 

@@ -1,6 +1,6 @@
 //! `unused-suppression`: an `# elixirscope:disable-…` comment that suppresses nothing.
 
-use crate::report::FileRole;
+use crate::model::FileRole;
 use crate::rules::engine::{Interests, Rule};
 use crate::rules::model::{Category, RuleDocs, RuleMeta, Severity};
 

@@ -2,7 +2,7 @@
 //! code evaluated from input.
 
 use super::sobelow;
-use crate::report::FileRole;
+use crate::model::FileRole;
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site};
 use crate::rules::model::{Category, RuleDocs, RuleMeta, Severity};
 

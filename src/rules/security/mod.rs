@@ -25,7 +25,7 @@ pub(crate) mod sql_injection;
 pub(crate) mod unsafe_binary_to_term;
 pub(crate) mod unsafe_to_atom;
 
-use crate::report::FileRole;
+use crate::model::FileRole;
 use crate::rules::engine::Rule;
 
 /// The rules of this category.

@@ -5,7 +5,7 @@ use crate::syntax::kinds::{Field, Fields};
 use crate::syntax::Node;
 
 use super::sobelow;
-use crate::report::FileRole;
+use crate::model::FileRole;
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site, ANY_MODULE};
 use crate::rules::model::{Category, RuleDocs, RuleMeta, Severity};
 use crate::syntax;

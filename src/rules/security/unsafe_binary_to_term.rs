@@ -4,7 +4,7 @@
 use crate::syntax::Node;
 
 use super::sobelow::{self, Confidence};
-use crate::report::FileRole;
+use crate::model::FileRole;
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site};
 use crate::rules::model::{Category, RuleDocs, RuleMeta, Severity};
 use crate::syntax;

@@ -6,7 +6,7 @@ use crate::syntax::kinds::{Field, Fields};
 use crate::syntax::Node;
 
 use super::sobelow::{self, Judgement};
-use crate::report::FileRole;
+use crate::model::FileRole;
 use crate::rules::engine::{CallEvent, Interests, Reporter, Rule, Site};
 use crate::rules::model::{Category, RuleDocs, RuleMeta, Severity};
 use crate::syntax;

@@ -3,24 +3,10 @@
 
 use crate::syntax::kinds::{Field, Fields};
 use crate::syntax::Tree;
-use schemars::JsonSchema;
-use serde::Serialize;
 
+use crate::model::Project;
 use crate::syntax;
 use crate::syntax::kinds::{Kind, KindOf};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Project {
-    /// Directory of the `mix.exs`, relative to the root (`.` for the root itself).
-    pub(crate) path: String,
-    /// `app:` from `project/0`, when written as a literal atom.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) app: Option<String>,
-    /// `apps_path:` of an umbrella project.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) apps_path: Option<String>,
-}
 
 /// Reads `app:` and `apps_path:` from a parsed `mix.exs`.
 pub(crate) fn from_mix_file(path: &str, tree: &Tree, source: &[u8]) -> Project {

@@ -9,10 +9,13 @@ use std::time::Duration;
 
 use crate::discover::{Entry, EntryKind};
 use crate::extract;
-use crate::report::{FileRecord, FileRole, Reason, Status};
-use crate::repository::projects;
+use crate::extract::observe::WalkObserver;
+use crate::faults::Fault;
+use crate::model::{FileRecord, FileRole, Reason, Status};
+use crate::otp::panic_capture;
+use crate::project::mix;
 use crate::rules::observe::Observer;
-use crate::runtime::{faults::Fault, panic_capture, signals};
+use crate::subsystems::signals;
 use crate::syntax::{self, ParseInput, ParseOutcome};
 
 #[derive(Debug, Clone)]
@@ -75,7 +78,7 @@ fn interrupted(entry: &Entry) -> FileRecord {
 
 fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
     let path = &entry.path;
-    let fault = crate::runtime::faults::for_parse(path);
+    let fault = crate::faults::for_parse(path);
     if fault == Some(Fault::Vanish) {
         let _ = std::fs::remove_file(&entry.absolute);
     }
@@ -158,14 +161,19 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         }
         record.errors = errors;
     }
-    let observer = options.analysis.as_ref().map(|analysis| {
+    let mut observer = options.analysis.as_ref().map(|analysis| {
         Observer::new(
             analysis.engine.start_file(path, record.role, &source),
             &source,
         )
     });
-    let (facts, observer) =
-        extract::facts_observed(&tree, &source, options.calls, options.metrics, observer);
+    let facts = extract::facts_observed(
+        &tree,
+        &source,
+        options.calls,
+        options.metrics,
+        observer.as_mut().map(|o| o as &mut dyn WalkObserver<'_>),
+    );
     record.modules = facts.modules;
     record.calls = facts.calls;
     // IDs here, on the worker threads; the project phase redoes only duplicated names.
@@ -176,7 +184,7 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         record.analysis = Some(Box::new(analysis.finish_file(observer.into_run(), &record)));
     }
     if record.role == FileRole::MixProject {
-        record.mix_project = Some(projects::from_mix_file(path, &tree, &source));
+        record.mix_project = Some(mix::from_mix_file(path, &tree, &source));
     }
     drop(tree);
     record

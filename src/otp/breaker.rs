@@ -202,7 +202,7 @@ impl CircuitBreaker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::clock::ManualClock;
+    use crate::otp::clock::ManualClock;
     use std::sync::Arc;
 
     fn breaker(threshold: u32, recovery: Duration) -> (Arc<ManualClock>, CircuitBreaker) {

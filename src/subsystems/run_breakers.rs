@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use schemars::JsonSchema;
-use serde::Serialize;
+use crate::model::{BreakerVerdict, BreakerVerdictState};
 
 /// The design's failure threshold (§8.2).
 pub(crate) const DEFAULT_THRESHOLD: u32 = 5;
@@ -17,22 +16,6 @@ pub(crate) const DEFAULT_THRESHOLD: u32 = 5;
 pub(crate) struct RunBreakers {
     threshold: u32,
     failures: Mutex<BTreeMap<String, u32>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct BreakerVerdict {
-    pub(crate) operation: String,
-    pub(crate) failures: u32,
-    /// `closed`, or `disabled` when its results were dropped.
-    pub(crate) state: BreakerVerdictState,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum BreakerVerdictState {
-    Closed,
-    Disabled,
 }
 
 impl Default for RunBreakers {

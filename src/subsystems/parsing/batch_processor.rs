@@ -1,6 +1,6 @@
 //! The design's Parsing.BatchProcessor: feeds one batch of files through a bounded queue to the
 //! workers of the batch pool. Every file is one unit of work under catch_unwind
-//! (`pipeline::process`), never a process of its own. The queue is bounded, so a full queue
+//! (`parser::process`), never a process of its own. The queue is bounded, so a full queue
 //! makes the producer wait: in a batch run nothing is refused or dropped.
 //!
 //! The job's progress lives in the job, not in the processor: a processor that crashes and is
@@ -14,10 +14,11 @@ use std::time::Duration;
 
 use crossbeam_channel::select;
 
-use super::{faults, ChildContext, ChildError};
 use crate::discover::Entry;
-use crate::pipeline::{self, FileOptions};
-use crate::report::FileRecord;
+use crate::faults;
+use crate::model::FileRecord;
+use crate::otp::{ChildContext, ChildError};
+use crate::subsystems::parsing::parser::{self, FileOptions};
 
 /// Queue slots per worker thread: enough to keep workers busy, small enough to bound memory.
 const QUEUE_SLOTS_PER_WORKER: usize = 4;
@@ -157,7 +158,7 @@ impl BatchJob {
         if self.is_done(index) {
             return; // already done by a worker of an earlier, crashed processor
         }
-        let record = pipeline::process(&self.entries[index], &self.options);
+        let record = parser::process(&self.entries[index], &self.options);
         let first = {
             let mut slot = self.slot(index);
             let first = slot.is_none();
@@ -206,8 +207,8 @@ impl BatchJob {
                 self.slot(index).take().unwrap_or_else(|| {
                     FileRecord::unparsed(
                         entry.path.clone(),
-                        crate::report::Status::Skipped,
-                        crate::report::Reason::Interrupted,
+                        crate::model::Status::Skipped,
+                        crate::model::Reason::Interrupted,
                         Some("not analysed: the run ended first".into()),
                     )
                 })

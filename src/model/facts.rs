@@ -2,12 +2,12 @@
 //! on the file's bytes, the tool version and the configuration, so later items can cache, diff
 //! and stream them.
 
-use std::borrow::Cow;
-
 use schemars::JsonSchema;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+use super::Symbol;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Module {
     /// Stable ID: 16 hex digits of blake3 over the module's identity, never its position.
@@ -19,10 +19,10 @@ pub(crate) struct Module {
     /// Every kind that applies, sorted (a GenServer that defines a struct is both).
     pub(crate) kinds: Vec<ModuleKind>,
     /// For `defimpl`: the protocol and the type it is implemented for.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) implements: Option<Implementation>,
     /// The enclosing module, for nested modules.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) parent: Option<String>,
     pub(crate) line: u32,
     pub(crate) end_line: u32,
@@ -35,7 +35,7 @@ pub(crate) struct Module {
     pub(crate) derives: Vec<String>,
     /// Fields of `defstruct`/`defexception`; absent when the module defines no struct, empty
     /// when the fields are computed (e.g. `defstruct @fields`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) struct_fields: Option<Vec<String>>,
     /// `@callback` and `@macrocallback` declarations.
     pub(crate) callbacks: Vec<Callback>,
@@ -49,17 +49,17 @@ pub(crate) struct Module {
     /// Calls in the module body outside any definition (`@attr M.f()`, `plug`, `schema`): the
     /// compiler runs them when it compiles the module. Calls inside definitions are listed by
     /// their clause.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::empty")]
     pub(crate) calls: Vec<Call>,
     /// Modules named in the module body outside any call receiver (`@x M`, `%M{}`), each once.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::empty")]
     pub(crate) references: Vec<Reference>,
     /// Size and complexity (issue [3b], `docs/metrics.md`); absent with `--no-metrics`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) metrics: Option<super::metrics::ModuleMetrics>,
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
+    pub(crate) metrics: Option<super::ModuleMetrics>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ModuleDefinition {
     Defmodule,
@@ -67,7 +67,7 @@ pub(crate) enum ModuleDefinition {
     Defimpl,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Implementation {
     pub(crate) protocol: String,
@@ -75,7 +75,9 @@ pub(crate) struct Implementation {
     pub(crate) for_type: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ModuleKind {
     Genserver,
@@ -109,7 +111,7 @@ pub(crate) enum ModuleKind {
     Plain,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum DirectiveKind {
     Alias,
@@ -119,7 +121,7 @@ pub(crate) enum DirectiveKind {
     Behaviour,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Directive {
     pub(crate) kind: DirectiveKind,
@@ -127,26 +129,26 @@ pub(crate) struct Directive {
     pub(crate) target: String,
     pub(crate) line: u32,
     /// `alias ..., as: X`, or the implicit last segment of an alias.
-    #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "as", skip_serializing_if = "crate::model::stored::none")]
     pub(crate) alias_as: Option<String>,
     /// `import ..., only: [...]` as `name/arity` (or `:functions`, `:macros`, `:sigils`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) only: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) except: Option<Vec<String>>,
     /// The options of `use`, as written (whitespace collapsed).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) options: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Attribute {
     pub(crate) name: String,
     pub(crate) line: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum DocState {
     Present,
@@ -155,7 +157,7 @@ pub(crate) enum DocState {
     Absent,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Callback {
     pub(crate) name: String,
@@ -164,7 +166,9 @@ pub(crate) struct Callback {
     pub(crate) line: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum FunctionKind {
     Def,
@@ -203,7 +207,7 @@ impl FunctionKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Function {
     pub(crate) id: String,
@@ -223,16 +227,16 @@ pub(crate) struct Function {
     #[serde(rename = "impl")]
     pub(crate) impl_attribute: bool,
     /// `defdelegate ..., to: M` (resolved) and `as:`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) delegate: Option<Delegate>,
     pub(crate) clauses: Vec<Clause>,
     /// The maximum of its clauses' metrics; absent for kinds Credo does not measure
     /// (`defmacrop`, `defguard`, `defguardp`, `defdelegate`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) metrics: Option<super::metrics::FunctionMetrics>,
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
+    pub(crate) metrics: Option<super::FunctionMetrics>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Delegate {
     pub(crate) to: String,
@@ -240,32 +244,32 @@ pub(crate) struct Delegate {
     pub(crate) target_name: String,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Clause {
     pub(crate) id: String,
     pub(crate) line: u32,
     pub(crate) end_line: u32,
     /// The `when` guard as written (whitespace collapsed).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) guard: Option<String>,
     /// A bodiless head (declaring defaults, or a protocol function).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::falsy")]
     pub(crate) head: bool,
     /// The calls made by this clause (head, guard and body), in source order; absent with
     /// `--no-calls` or when there are none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::empty")]
     pub(crate) calls: Vec<Call>,
     /// Modules this clause names outside call receivers (`%M{}` patterns, `M` passed as a
     /// value), each once, in order of first appearance.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::empty")]
     pub(crate) references: Vec<Reference>,
     /// Credo's complexity metrics of this clause (`def`, `defp` and `defmacro` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) metrics: Option<super::metrics::ClauseMetrics>,
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
+    pub(crate) metrics: Option<super::ClauseMetrics>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DynamicDefinition {
     pub(crate) kind: FunctionKind,
@@ -274,16 +278,16 @@ pub(crate) struct DynamicDefinition {
     pub(crate) line: u32,
     pub(crate) end_line: u32,
     /// The calls of its body (run when the generated function is called).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::empty")]
     pub(crate) calls: Vec<Call>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::empty")]
     pub(crate) references: Vec<Reference>,
     /// Credo measures these clauses too (`def`, `defp` and `defmacro` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) metrics: Option<super::metrics::ClauseMetrics>,
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
+    pub(crate) metrics: Option<super::ClauseMetrics>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum InjectedKind {
     Def,
@@ -300,90 +304,33 @@ pub(crate) enum InjectedKind {
     Behaviour,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Injected {
     pub(crate) kind: InjectedKind,
     /// The function name for definitions; the full target module for directives.
     pub(crate) name: String,
     /// For definitions.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) arity: Option<u32>,
     pub(crate) line: u32,
     /// The function or macro whose `quote` holds it (`__using__/1`, `controller/0`), if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) origin: Option<String>,
     /// For `use`/`import` directives: the options as written.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) options: Option<String>,
     /// For `alias` directives: the name it defines (`as:`, or the last segment).
-    #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "as", skip_serializing_if = "crate::model::stored::none")]
     pub(crate) alias_as: Option<String>,
     /// For `import` directives: `only:` and `except:` as `name/arity` (or `:functions`, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) only: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) except: Option<Vec<String>>,
     /// For `def`, `defp` and `defmacro` templates: Credo measures each quoted clause.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) metrics: Option<super::metrics::ClauseMetrics>,
-}
-
-/// A module or function name shared by many call sites. Every name is stored once for the
-/// whole process (see `extract::calls::global_symbol`: the table only grows, by a project's
-/// distinct names, a few thousand), so a symbol is a `&'static` reference: copying one touches no
-/// reference count, which two parse threads would otherwise fight over on every call site of
-/// `Enum` or `Repo`. Serialises as a plain string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[allow(clippy::borrowed_box)] // reason: `&Box<str>` is one word, `&str` two, in 200,000 calls
-pub(crate) struct Symbol(&'static Box<str>);
-
-impl Symbol {
-    /// A new entry of the process-wide table; everything else asks `global_symbol`. The inner
-    /// box keeps the reference thin: 8 bytes in every call record.
-    pub(crate) fn new(text: &str) -> Symbol {
-        Symbol(Box::leak(Box::new(Box::from(text))))
-    }
-
-    pub(crate) fn as_str(&self) -> &'static str {
-        self.0
-    }
-}
-
-impl std::borrow::Borrow<str> for Symbol {
-    fn borrow(&self) -> &str {
-        self.0
-    }
-}
-
-impl std::fmt::Display for Symbol {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-impl Serialize for Symbol {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.0)
-    }
-}
-
-impl JsonSchema for Symbol {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> Cow<'static, str> {
-        String::schema_name()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        String::json_schema(generator)
-    }
-}
-
-fn is_false(value: &bool) -> bool {
-    !*value
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
+    pub(crate) metrics: Option<super::ClauseMetrics>,
 }
 
 /// One call site, resolved as far as the source allows.
@@ -399,7 +346,7 @@ fn is_false(value: &bool) -> bool {
 /// The extractor fills in what one file shows (form, expanded module, name, arity, position);
 /// the project phase decides `target`, and for local-form calls the `module`, using every
 /// file: whether a module belongs to the project, what it defines and what `use` imported.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Call {
     /// 1-based line where the call is written: its name for `f(x)` and sigils, its receiver
@@ -412,38 +359,42 @@ pub(crate) struct Call {
     pub(crate) target: CallTarget,
     /// The callee's module after alias expansion (`SampleApp.Repo`, `Kernel`, `:ets`); for a
     /// local-form call, the module it resolved to. Absent when unknown.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) module: Option<Symbol>,
     /// Absent for an anonymous function call (`fun.(x)`) and a computed `apply` name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) name: Option<Symbol>,
     /// The number of arguments, counting a piped value and a `do` block. Absent when an
     /// `apply` argument list is not a literal list.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::model::stored::none")]
     pub(crate) arity: Option<u32>,
     /// The callee is a macro (known for project modules, Kernel and the standard modules
     /// elixirscope knows the exports of).
-    #[serde(rename = "macro", default, skip_serializing_if = "is_false")]
+    #[serde(
+        rename = "macro",
+        default,
+        skip_serializing_if = "crate::model::stored::falsy"
+    )]
     pub(crate) is_macro: bool,
     /// Resolved through an `import`: written in scope, made by a `use`, or Kernel's default
     /// import (as Elixir's compiler tracer reports them).
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::falsy")]
     pub(crate) imported: bool,
     /// The right-hand side of `|>`: `arity` counts the piped value.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::falsy")]
     pub(crate) piped: bool,
     /// Inside a `quote` and outside its `unquote`s: template code, run in the module that
     /// injects it, so it makes no dependency of this module.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::falsy")]
     pub(crate) quoted: bool,
     /// In a module body but run at run time: inside the body or arguments of a module-level
     /// macro known to defer them (ExUnit's `test` and `setup`, the router's route macros,
     /// Ecto's associations). Such a call makes a runtime dependency, not a compile-time one.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::falsy")]
     pub(crate) runtime: bool,
     /// For targets `local` and `project`: no definition of this name and arity was found in the
     /// module (one generated by a macro such as `use Ecto.Repo`, or a call that cannot work).
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::falsy")]
     pub(crate) undefined: bool,
     /// For target `unknown`: modules imported or used in scope whose exports elixirscope does
     /// not know, any of which may define the function (sorted).
@@ -456,28 +407,36 @@ pub(crate) struct Call {
     #[serde(
         rename = "candidates",
         default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_candidates"
+        skip_serializing_if = "crate::model::stored::none",
+        serialize_with = "serialize_candidates",
+        deserialize_with = "deserialize_candidates"
     )]
     #[schemars(with = "Option<Vec<String>>")]
     pub(crate) imports: Option<ImportCandidates>,
     /// An explicit `import Kernel, ...` is in scope: it replaces Kernel's default import.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "crate::model::stored::json_only")]
+    #[schemars(skip)]
     pub(crate) kernel_imported: bool,
     /// The receiver was written as an alias that no `alias` in the file matched: an alias
     /// injected by a `use`d template may still expand it.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "crate::model::stored::json_only")]
+    #[schemars(skip)]
     pub(crate) unexpanded_alias: bool,
 }
 
 /// Modules that may provide a call, each with whether `only:` names it (see `Call.imports`).
 pub(crate) type ImportCandidates = Box<[(Symbol, bool)]>;
 
+/// The JSON lists the candidate modules only; the stored form keeps each one's `only:` flag,
+/// which the project phase reads.
 fn serialize_candidates<S: Serializer>(
     candidates: &Option<ImportCandidates>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeSeq;
+    if crate::model::stored::is_storing() {
+        return candidates.serialize(serializer);
+    }
     let candidates = candidates.as_deref().unwrap_or(&[]);
     let mut sequence = serializer.serialize_seq(Some(candidates.len()))?;
     for (module, _) in candidates {
@@ -486,8 +445,18 @@ fn serialize_candidates<S: Serializer>(
     sequence.end()
 }
 
+/// Reads what [`serialize_candidates`] stored.
+fn deserialize_candidates<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<ImportCandidates>, D::Error> {
+    Option::<Vec<(Symbol, bool)>>::deserialize(deserializer)
+        .map(|candidates| candidates.map(Vec::into_boxed_slice))
+}
+
 /// How a call is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum CallForm {
     /// `f(x)`, `f x`, `x |> f`: a local or imported function, or a special form.
@@ -508,7 +477,9 @@ pub(crate) enum CallForm {
 
 /// What a call reaches, decided in the project phase. `dynamic` and `unknown` are the
 /// unresolved ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum CallTarget {
     /// A function or macro of the caller's own module (defined there, or injected into it by a
@@ -534,7 +505,7 @@ pub(crate) enum CallTarget {
 
 /// A module named outside a call receiver: a compile-time, export or runtime dependency
 /// depending on where it appears (see the `graph` section).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Reference {
     /// The module after alias expansion.
@@ -544,13 +515,16 @@ pub(crate) struct Reference {
     pub(crate) column: u32,
     /// In a module body but a runtime dependency: in the arguments or body of a module-level
     /// macro known to defer them (see `Call.runtime`).
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "crate::model::stored::falsy")]
     pub(crate) runtime: bool,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "crate::model::stored::json_only")]
+    #[schemars(skip)]
     pub(crate) unexpanded_alias: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ReferenceKind {
     /// The module as a value: `M`, `[M, N]`, `GenServer.start_link(M, ...)`.

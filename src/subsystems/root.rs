@@ -13,17 +13,18 @@ use std::time::Duration;
 
 use crossbeam_channel::{select, Receiver, Sender};
 
-use super::batch::BatchJob;
 use super::design::{self, DesignNode, NodeKind};
+use super::parsing::batch_processor::BatchJob;
 use super::pools::Bulkheads;
+use super::repository::core::SnapshotStore;
 use super::run_breakers::RunBreakers;
-use super::store::SnapshotStore;
-use super::{
-    faults, ChildContext, ChildError, ChildKind, ChildSpec, EventKind, Health, HealthReport,
-    RuntimeEnv, Shutdown, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
+use crate::faults;
+use crate::model::{ChildRuntime, FileRecord, PoolRuntime};
+use crate::otp::{
+    ChildContext, ChildError, ChildKind, ChildSpec, EventKind, Health, HealthReport, RuntimeEnv,
+    Shutdown, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
 };
-use crate::report::{ChildRuntime, FileRecord, PoolRuntime};
-use crate::repository::Repository;
+use crate::project::Repository;
 
 /// The subsystems a batch command over files needs, in start order.
 pub(crate) const BATCH_SUBSYSTEMS: &[&str] = &["repository", "parsing", "task_supervisor"];
@@ -119,7 +120,7 @@ impl Host {
         let stopped = parsing
             .which_children()?
             .iter()
-            .any(|c| c.id == "batch_processor" && c.status == super::ChildStatus::Stopped);
+            .any(|c| c.id == "batch_processor" && c.status == crate::otp::ChildStatus::Stopped);
         if stopped {
             parsing.restart_child("batch_processor")?;
         }

@@ -1,21 +1,23 @@
-//! The in-memory repository (the design's Repository.Core): every file record, and indexes by
+//! The project phase and its in-memory repository (the data the design's Repository.Core
+//! serves, `subsystems::repository::core`): every file record, and indexes by
 //! path, module name, (module, name, arity), stable ID, callee and module dependency. It also
 //! runs the project-wide phase: what a file's facts mean given the other files (projects, kinds
 //! through `use`, duplicate module names and the IDs that depend on them, call resolution and
 //! the module graph).
 
-pub(crate) mod projects;
+pub(crate) mod mix;
 
 use foldhash::HashMap;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use crate::extract::{self, ids, Call, Module};
+use crate::extract::{self, ids};
+use crate::graph;
 use crate::graph::index::{CallIndexes, CallSite};
-use crate::graph::{self, Edge, Graph};
-use crate::report::{DuplicateModule, FileRecord, Location};
-
-pub(crate) use projects::Project;
+use crate::model::Project;
+use crate::model::{Call, Module};
+use crate::model::{DuplicateModule, FileRecord, Location};
+use crate::model::{Edge, Graph};
 
 /// Where a module lives: file index and module index within the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +128,7 @@ impl Repository {
     ) -> Repository {
         let projects = mix_projects;
         for file in &mut files {
-            file.project = projects::nearest(&projects, &file.path).map(|p| p.path.clone());
+            file.project = mix::nearest(&projects, &file.path).map(|p| p.path.clone());
         }
 
         // Kinds that need the other files.
@@ -299,7 +301,7 @@ impl Repository {
         module: &str,
         name: &str,
         arity: u32,
-    ) -> Vec<&extract::Function> {
+    ) -> Vec<&crate::model::Function> {
         self.indexes()
             .by_function
             .get(&(module.to_string(), name.to_string(), arity))
@@ -319,7 +321,7 @@ impl Repository {
         };
         let path = self.files[file].path.clone();
         let module = &self.files[file].modules[module];
-        let signature = |function: &extract::Function| {
+        let signature = |function: &crate::model::Function| {
             format!(
                 "{} {}.{}/{}",
                 function.kind.keyword(),
@@ -375,8 +377,8 @@ mod tests {
         };
         let mut record = FileRecord::unparsed(
             path.into(),
-            crate::report::Status::Ok,
-            crate::report::Reason::Panic,
+            crate::model::Status::Ok,
+            crate::model::Reason::Panic,
             None,
         );
         record.reason = None;
@@ -476,7 +478,7 @@ mod tests {
             .map(|c| format!("{}.{}", c.module.unwrap(), c.name.unwrap()))
             .collect();
         assert_eq!(callees, vec!["B.g"]);
-        let ends = |edges: Vec<&Edge>| -> Vec<(String, String, graph::DependencyLabel)> {
+        let ends = |edges: Vec<&Edge>| -> Vec<(String, String, crate::model::DependencyLabel)> {
             edges
                 .into_iter()
                 .map(|e| (e.from.clone(), e.to.clone(), e.label))
@@ -485,13 +487,25 @@ mod tests {
         assert_eq!(
             ends(repository.dependencies("B")),
             vec![
-                ("B".into(), "A".into(), graph::DependencyLabel::Export),
-                ("B".into(), "C".into(), graph::DependencyLabel::Export),
+                (
+                    "B".into(),
+                    "A".into(),
+                    crate::model::DependencyLabel::Export
+                ),
+                (
+                    "B".into(),
+                    "C".into(),
+                    crate::model::DependencyLabel::Export
+                ),
             ]
         );
         assert_eq!(
             ends(repository.dependents("B")),
-            vec![("A".into(), "B".into(), graph::DependencyLabel::Runtime)]
+            vec![(
+                "A".into(),
+                "B".into(),
+                crate::model::DependencyLabel::Runtime
+            )]
         );
         assert!(repository.dependents("Missing").is_empty());
         // A and B call each other: one cycle, not compile-connected.

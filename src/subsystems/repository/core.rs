@@ -16,6 +16,7 @@ impl<T> SnapshotStore<T> {
     }
 
     /// The current snapshot; readers never block writers for longer than a pointer copy.
+    #[cfg_attr(not(test), allow(dead_code))] // reason: `query` ([6]) reads snapshots
     pub(crate) fn load(&self) -> Arc<T> {
         Arc::clone(
             &self

@@ -38,22 +38,14 @@
 //! let reason = root.shutdown(); // reverse start order, whole subtree
 //! ```
 
-pub(crate) mod batch;
 mod breaker;
 mod child;
 mod clock;
-pub(crate) mod design;
 mod engine;
 mod events;
-pub(crate) mod faults;
 mod health;
-pub(crate) mod host;
 mod intensity;
 pub(crate) mod panic_capture;
-pub(crate) mod pools;
-pub(crate) mod run_breakers;
-pub(crate) mod signals;
-pub(crate) mod store;
 mod supervisor;
 #[cfg(test)]
 mod testkit;

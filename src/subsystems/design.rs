@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::{RestartIntensity, RestartType, Strategy};
+use crate::otp::{RestartIntensity, RestartType, Strategy};
 
 /// Whether a node of the design exists in this build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +256,7 @@ pub(crate) const ROOT: DesignNode = DesignNode {
 
 impl DesignNode {
     /// The child with this id.
+    #[cfg(test)]
     pub(crate) fn child(&self, id: &str) -> Option<&'static DesignNode> {
         self.children.iter().find(|c| c.id == id)
     }

@@ -497,10 +497,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::runtime::child::{ChildContext, ChildError, RestartType, Shutdown};
-    use crate::runtime::events::EventKind;
-    use crate::runtime::health::HealthStatus;
-    use crate::runtime::testkit::{
+    use crate::otp::child::{ChildContext, ChildError, RestartType, Shutdown};
+    use crate::otp::events::EventKind;
+    use crate::otp::health::HealthStatus;
+    use crate::otp::testkit::{
         count_events, log_text, manual_env, sequence, shutdown_within_wait, wait_event,
         wait_events, wait_supervisor_stopped, Command, Probe, StartPolicy, WAIT,
     };

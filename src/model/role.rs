@@ -1,6 +1,6 @@
 //! File roles: where a file sits in a Mix project decides which rules apply to it later.
 
-use crate::report::FileRole;
+use super::FileRole;
 
 impl FileRole {
     /// The role of a file from its path relative to the root. The first conventional directory
