@@ -390,3 +390,29 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod exit_code_tests {
+    use crate::exit::*;
+
+    #[test]
+    fn exit_code_table_matches_constants() {
+        let table = super::EXIT_CODES_HELP;
+        let codes: Vec<u8> = table
+            .lines()
+            .skip(1)
+            .map(|line| line.split_whitespace().next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                USAGE_OR_FATAL,
+                INTERRUPTED,
+                TERMINATED,
+                FILE_FAILURES,
+                FINDINGS,
+                SUCCESS
+            ]
+        );
+    }
+}

@@ -14,29 +14,3 @@ pub(crate) const FILE_FAILURES: u8 = 3;
 pub(crate) const FINDINGS: u8 = 1;
 /// Everything was analysed. Syntax errors in the input are facts about the code, not failures.
 pub(crate) const SUCCESS: u8 = 0;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exit_code_table_matches_constants() {
-        let table = crate::cli::EXIT_CODES_HELP;
-        let codes: Vec<u8> = table
-            .lines()
-            .skip(1)
-            .map(|line| line.split_whitespace().next().unwrap().parse().unwrap())
-            .collect();
-        assert_eq!(
-            codes,
-            vec![
-                USAGE_OR_FATAL,
-                INTERRUPTED,
-                TERMINATED,
-                FILE_FAILURES,
-                FINDINGS,
-                SUCCESS
-            ]
-        );
-    }
-}

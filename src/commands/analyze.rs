@@ -4,7 +4,6 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Read, Write};
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -19,21 +18,24 @@ use crate::report::analysis::{
     self, AnalyzeReport, AnalyzeRun, DisabledRule, FileOutcome, RuleSummary,
 };
 use crate::report::{findings_text, github, sarif};
-use crate::rules::engine::Engine;
 use crate::rules::model::{RuleMeta, Severity};
-use crate::rules::{registry, Analysis};
+use crate::rules::registry;
+use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
 use crate::subsystems::signals;
 
 pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
     let all_rules = registry::all();
     let all_meta: Vec<RuleMeta> = all_rules.iter().map(|r| r.meta().clone()).collect();
+    let selection = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        foreign_suppressions: !args.no_foreign_suppressions,
+    };
+    // Checked here so a bad selector is a usage error; the Analysis subsystem compiles the
+    // same selection when it starts.
     let selected = registry::select(all_rules, &args.select, &args.ignore)?;
     let enabled: Vec<&'static str> = selected.iter().map(|r| r.meta().id).collect();
-    let analysis = Arc::new(Analysis {
-        engine: Engine::new(selected),
-        foreign_suppressions: !args.no_foreign_suppressions,
-    });
 
     let mut stdin_source = None;
     let discovery = match &args.stdin_filename {
@@ -54,7 +56,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             metrics: true,
             calls: true,
             quiet: args.output.quiet,
-            analysis: Some(Arc::clone(&analysis)),
+            analysis: Some(selection),
         },
         started,
     )?;

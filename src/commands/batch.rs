@@ -12,10 +12,10 @@ use crate::cli::InputArgs;
 use crate::discover::{self, DiscoverOptions, Discovery};
 use crate::model::PhaseTiming;
 use crate::project::Repository;
-use crate::rules::Analysis;
+use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
 use crate::subsystems::parsing::batch_processor::BatchJob;
 use crate::subsystems::parsing::parser::FileOptions;
-use crate::subsystems::root::{Host, BATCH_SUBSYSTEMS};
+use crate::subsystems::root::{Host, ANALYSIS_SUBSYSTEMS, BATCH_SUBSYSTEMS};
 
 /// A progress bar appears only when a run lasts longer than this, and only on a terminal.
 const PROGRESS_DELAY: Duration = Duration::from_millis(400);
@@ -34,7 +34,8 @@ pub(crate) struct BatchOptions {
     pub(crate) calls: bool,
     pub(crate) metrics: bool,
     pub(crate) quiet: bool,
-    pub(crate) analysis: Option<Arc<Analysis>>,
+    /// For `analyze`: the rules the Analysis subsystem compiles and the walk evaluates.
+    pub(crate) analysis: Option<Selection>,
 }
 
 pub(crate) fn discover(paths: &[PathBuf], input: &InputArgs) -> anyhow::Result<Discovery> {
@@ -59,7 +60,17 @@ pub(crate) fn run(
         .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let startup = Instant::now();
-    let host = Host::start(BATCH_SUBSYSTEMS, jobs)?;
+    let subsystems = if options.analysis.is_some() {
+        ANALYSIS_SUBSYSTEMS
+    } else {
+        BATCH_SUBSYSTEMS
+    };
+    let host = Host::start(subsystems, jobs, options.analysis)?;
+    let analysis = host
+        .shared()
+        .patterns
+        .as_ref()
+        .and_then(|patterns| patterns.analysis());
     phases.push(phase("runtime_start", startup));
 
     let parse_started = Instant::now();
@@ -72,7 +83,7 @@ pub(crate) fn run(
             parse_timeout: Duration::from_millis(input.parse_timeout_ms),
             calls: options.calls,
             metrics: options.metrics,
-            analysis: options.analysis,
+            analysis,
         },
         Box::new(move || ticker.tick()),
     );

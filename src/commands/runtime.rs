@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::cli::{RuntimeArgs, SimpleFormat};
 use crate::exit;
 use crate::otp::{HealthReport, HealthStatus, RestartIntensity, Strategy};
+use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
 use crate::subsystems::design::{self, Built, DesignNode, NodeKind};
 use crate::subsystems::root::Host;
 
@@ -33,10 +34,11 @@ pub(crate) fn run(args: &RuntimeArgs) -> anyhow::Result<u8> {
     let subsystems: Vec<&str> = design::ROOT
         .children
         .iter()
-        .filter(|node| node.is_built())
+        .filter(|node| node.is_started())
         .map(|node| node.id)
         .collect();
-    let host = Host::start(&subsystems, 1)?;
+    // The default rule selection: the Analysis subsystem compiles it as `analyze` would.
+    let host = Host::start(&subsystems, 1, Some(Selection::default()))?;
     let start_ms = started.elapsed().as_secs_f64() * 1000.0;
     // Exercise both bulkheads and the task pool once, so the check proves they serve work.
     let interactive = host.shared().bulkheads.interactive()?.install(|| 1 + 1);
@@ -125,10 +127,13 @@ fn node_json(node: &DesignNode) -> Value {
         NodeKind::Pool(intensity) => ("pool", Some("simple_one_for_one"), Some(intensity)),
         NodeKind::Worker => ("worker", None, None),
     };
-    let (built, component, planned) = match node.built {
-        Built::Yes(component) => (true, Some(component), None),
-        Built::Planned(item) => (false, None, Some(item)),
+    let (built, component, folded, planned) = match node.built {
+        Built::Yes(component) => (true, Some(component), None, None),
+        Built::Folded(into) => (true, None, Some(into), None),
+        Built::Inside(into) => (true, None, Some(into), None),
+        Built::Planned(item) => (false, None, None, Some(item)),
     };
+    let started = node.is_started();
     json!({
         "id": node.id,
         "design_name": node.design_name,
@@ -139,7 +144,9 @@ fn node_json(node: &DesignNode) -> Value {
         "restart": format!("{:?}", node.restart).to_lowercase(),
         "shutdown_ms": node.shutdown.map(|d| d.as_millis() as u64),
         "built": built,
+        "started": started,
         "component": component,
+        "folded": folded,
         "planned": planned,
         "children": node.children.iter().map(node_json).collect::<Vec<_>>(),
     })
@@ -176,6 +183,8 @@ fn write_tree(
     };
     let built = match node.built {
         Built::Yes(component) => format!("built: {component}"),
+        Built::Folded(into) => format!("started; its work is folded: {into}"),
+        Built::Inside(into) => format!("no service of its own; done inside: {into}"),
         Built::Planned(item) => format!("not built yet: {item}"),
     };
     writeln!(

@@ -1703,7 +1703,7 @@ mod tests {
     fn modules(source: &str) -> Vec<Module> {
         let ParseOutcome::Parsed(tree) = parse(
             ParseInput::Bytes(source.as_bytes()),
-            std::time::Duration::from_secs(10),
+            &crate::syntax::within(std::time::Duration::from_secs(10)),
         ) else {
             panic!("timed out")
         };

@@ -215,7 +215,6 @@ mod tests {
     }
 }
 
-/// A protected operation of the run (a rule) and what its circuit breaker decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BreakerVerdict {

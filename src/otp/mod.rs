@@ -39,13 +39,16 @@
 //! ```
 
 mod breaker;
+pub(crate) mod cancel;
 mod child;
 mod clock;
+
 mod engine;
 mod events;
 mod health;
 mod intensity;
 pub(crate) mod panic_capture;
+pub(crate) mod store;
 mod supervisor;
 #[cfg(test)]
 mod testkit;

@@ -371,7 +371,7 @@ mod tests {
     fn record(path: &str, source: &str) -> FileRecord {
         let ParseOutcome::Parsed(tree) = parse(
             ParseInput::Bytes(source.as_bytes()),
-            std::time::Duration::from_secs(10),
+            &crate::syntax::within(std::time::Duration::from_secs(10)),
         ) else {
             panic!("timed out")
         };
@@ -423,7 +423,7 @@ mod tests {
     fn record_with_calls(path: &str, source: &str) -> FileRecord {
         let ParseOutcome::Parsed(tree) = parse(
             ParseInput::Bytes(source.as_bytes()),
-            std::time::Duration::from_secs(10),
+            &crate::syntax::within(std::time::Duration::from_secs(10)),
         ) else {
             panic!("timed out")
         };

@@ -1,17 +1,24 @@
 //! The design's supervision tree (`shared/design/SUPERVISION_TREE.md` §1) as data: every
 //! supervisor and service with its strategy, restart intensity, restart type and shutdown, and
-//! which Rust component plays it — or which roadmap item will build it. `elixirscope runtime`
-//! prints it; [`super::host`] builds the supervisors that a subcommand needs from it.
+//! which Rust component plays it, whether its work is folded into another component, or which
+//! roadmap item will build it. `elixirscope runtime` prints it; [`super::root`] starts the
+//! supervisors a subcommand needs from it. A node is shown built only when a started,
+//! supervised component does its job in some command's run.
 
 use std::time::Duration;
 
 use crate::otp::{RestartIntensity, RestartType, Strategy};
 
-/// Whether a node of the design exists in this build.
+/// Whether, and how, a node of the design exists in this build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Built {
-    /// Played by the named Rust component.
+    /// A started, supervised child does this node's job; the named component.
     Yes(&'static str),
+    /// A child is started and supervised as the design asks, but the node's work runs inside
+    /// another component (named), for speed.
+    Folded(&'static str),
+    /// No child of its own: the node's job is done inside another component (named).
+    Inside(&'static str),
     /// Not built yet; the roadmap item that builds it.
     Planned(&'static str),
 }
@@ -94,8 +101,9 @@ const fn pool(id: &'static str, design_name: &'static str, built: Built) -> Desi
 use RestartType::{Permanent, Transient};
 use Strategy::{OneForOne, RestForOne};
 
-const PLANNED_MEMORY: Built = Built::Planned("[5] persistent cache and memory manager");
-const PLANNED_ANALYSIS: Built = Built::Planned("[4a] analyze: rule engine");
+const PLANNED_MEMORY: Built = Built::Planned("[5b] memory manager");
+const PLANNED_OPTIMIZER: Built =
+    Built::Planned("[5] index (lazy loading) and [5b] (scheduling under memory pressure)");
 const PLANNED_QUERY: Built = Built::Planned("[6] query");
 const PLANNED_WATCH: Built = Built::Planned("[7] watch");
 
@@ -106,21 +114,24 @@ pub(crate) const ROOT: DesignNode = DesignNode {
     kind: NodeKind::Supervisor(OneForOne, RestartIntensity::ROOT),
     restart: Permanent,
     shutdown: None,
-    built: Built::Yes("runtime::host::Host"),
+    built: Built::Yes("subsystems::root::Host"),
     children: &[
         supervisor(
             "repository",
             "ElixirScope.AST.Repository.Supervisor",
             OneForOne,
             ms(10_000),
-            Built::Yes("runtime::host (subsystem)"),
+            Built::Yes("subsystems::repository"),
             &[
                 worker(
                     "core",
                     "ElixirScope.AST.Repository.Core",
                     Permanent,
                     ms(5_000),
-                    Built::Yes("repository::Repository behind runtime::store::SnapshotStore"),
+                    Built::Yes(
+                        "subsystems::repository::core::RepositoryCore (the project phase's \
+                         project::Repository, a snapshot that outlives restarts)",
+                    ),
                 ),
                 worker(
                     "enhanced",
@@ -129,8 +140,8 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     ms(5_000),
                     // Its data (the call graph of [3a], the metrics of [3b]) is computed in the
                     // project phase of every batch run; a long-lived service that keeps it up
-                    // to date is [7]'s.
-                    Built::Planned("[7] watch (graph and metrics are computed per run today)"),
+                    // to date is [5]'s and [7]'s.
+                    Built::Planned("[5] index and [7] watch (the graph and metrics are computed per run today)"),
                 ),
                 DesignNode {
                     id: "memory_manager",
@@ -155,14 +166,17 @@ pub(crate) const ROOT: DesignNode = DesignNode {
             "ElixirScope.AST.Parsing.Supervisor",
             OneForOne,
             ms(3_000),
-            Built::Yes("runtime::host (subsystem)"),
+            Built::Yes("subsystems::parsing"),
             &[
                 worker(
                     "parser",
                     "ElixirScope.AST.Parsing.Parser",
                     Permanent,
                     ms(5_000),
-                    Built::Yes("runtime::pools::Bulkheads (batch pool) + syntax::parse"),
+                    Built::Folded(
+                        "each file is parsed by subsystems::parsing::parser::process on the \
+                         batch pool, fed by the batch_processor",
+                    ),
                 ),
                 worker(
                     "instrumentation_mapper",
@@ -176,7 +190,7 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     "ElixirScope.AST.Parsing.BatchProcessor",
                     Transient,
                     ms(5_000),
-                    Built::Yes("runtime::batch::BatchJob"),
+                    Built::Yes("subsystems::parsing::batch_processor::BatchJob"),
                 ),
             ],
         ),
@@ -185,19 +199,47 @@ pub(crate) const ROOT: DesignNode = DesignNode {
             "ElixirScope.AST.Analysis.Supervisor",
             OneForOne,
             ms(5_000),
-            PLANNED_ANALYSIS,
+            Built::Yes("subsystems::analysis (started by analyze)"),
             &[
                 supervisor(
                     "pattern_matcher",
                     "PatternMatcher.Supervisor",
                     OneForOne,
                     None,
-                    PLANNED_ANALYSIS,
+                    Built::Yes("subsystems::analysis::pattern_matcher"),
                     &[
-                        worker("core", "PatternMatcher.Core", Permanent, ms(5_000), PLANNED_ANALYSIS),
-                        worker("pattern_library", "PatternMatcher.PatternLibrary", Permanent, ms(5_000), PLANNED_ANALYSIS),
-                        worker("cache", "PatternMatcher.Cache", Permanent, ms(5_000), PLANNED_ANALYSIS),
-                        pool("worker_pool", "PatternMatcher.WorkerPool", PLANNED_ANALYSIS),
+                        worker(
+                            "core",
+                            "PatternMatcher.Core",
+                            Permanent,
+                            ms(5_000),
+                            Built::Inside(
+                                "subsystems::analysis::pattern_matcher::core evaluates the rules \
+                                 inside the parser's walk of each file, on the batch pool",
+                            ),
+                        ),
+                        worker(
+                            "pattern_library",
+                            "PatternMatcher.PatternLibrary",
+                            Permanent,
+                            ms(5_000),
+                            Built::Yes(
+                                "subsystems::analysis::pattern_matcher::pattern_library::\
+                                 PatternLibrary (compiles the selected rules when it starts)",
+                            ),
+                        ),
+                        worker(
+                            "cache",
+                            "PatternMatcher.Cache",
+                            Permanent,
+                            ms(5_000),
+                            Built::Planned("[5] index (findings stored per file) and [6] query cache"),
+                        ),
+                        pool(
+                            "worker_pool",
+                            "PatternMatcher.WorkerPool",
+                            Built::Inside("the batch pool (subsystems::pools::Bulkheads) runs the walk"),
+                        ),
                     ],
                 ),
                 supervisor(
@@ -205,17 +247,26 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     "PerformanceOptimizer.Supervisor",
                     OneForOne,
                     None,
-                    PLANNED_ANALYSIS,
+                    PLANNED_OPTIMIZER,
                     &[
-                        worker("batch_processor", "PerformanceOptimizer.BatchProcessor", Permanent, ms(5_000), PLANNED_ANALYSIS),
-                        worker("lazy_loader", "PerformanceOptimizer.LazyLoader", Permanent, ms(5_000), PLANNED_MEMORY),
-                        worker("optimization_scheduler", "PerformanceOptimizer.OptimizationScheduler", Permanent, ms(5_000), PLANNED_ANALYSIS),
+                        worker(
+                            "batch_processor",
+                            "PerformanceOptimizer.BatchProcessor",
+                            Permanent,
+                            ms(5_000),
+                            Built::Inside("the parsing subsystem's batch_processor"),
+                        ),
+                        worker("lazy_loader", "PerformanceOptimizer.LazyLoader", Permanent, ms(5_000), Built::Planned("[5] index")),
+                        worker("optimization_scheduler", "PerformanceOptimizer.OptimizationScheduler", Permanent, ms(5_000), PLANNED_OPTIMIZER),
                         worker(
                             "statistics_collector",
                             "PerformanceOptimizer.StatisticsCollector",
                             Permanent,
                             ms(5_000),
-                            Built::Yes("report::RuntimeInfo (phase timings, pools, breakers), not a thread"),
+                            Built::Inside(
+                                "the report's runtime section (phase, rule and pool figures, \
+                                 breakers), collected by the commands",
+                            ),
                         ),
                     ],
                 ),
@@ -249,7 +300,7 @@ pub(crate) const ROOT: DesignNode = DesignNode {
         pool(
             "task_supervisor",
             "ElixirScope.AST.TaskSupervisor",
-            Built::Yes("runtime::host (dynamic pool for one-off project-phase tasks)"),
+            Built::Yes("subsystems::root (dynamic pool for one-off project-phase tasks)"),
         ),
     ],
 };
@@ -261,8 +312,9 @@ impl DesignNode {
         self.children.iter().find(|c| c.id == id)
     }
 
-    pub(crate) fn is_built(&self) -> bool {
-        matches!(self.built, Built::Yes(_))
+    /// Whether the running tree starts a child for this node.
+    pub(crate) fn is_started(&self) -> bool {
+        matches!(self.built, Built::Yes(_) | Built::Folded(_))
     }
 }
 

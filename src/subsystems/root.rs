@@ -13,10 +13,11 @@ use std::time::Duration;
 
 use crossbeam_channel::{select, Receiver, Sender};
 
+use super::analysis::pattern_matcher::pattern_library::{PatternLibrary, Selection};
 use super::design::{self, DesignNode, NodeKind};
 use super::parsing::batch_processor::BatchJob;
 use super::pools::Bulkheads;
-use super::repository::core::SnapshotStore;
+use super::repository::core::RepositoryCore;
 use super::run_breakers::RunBreakers;
 use crate::faults;
 use crate::model::{ChildRuntime, FileRecord, PoolRuntime};
@@ -28,6 +29,9 @@ use crate::project::Repository;
 
 /// The subsystems a batch command over files needs, in start order.
 pub(crate) const BATCH_SUBSYSTEMS: &[&str] = &["repository", "parsing", "task_supervisor"];
+/// `analyze` adds the Analysis subsystem.
+pub(crate) const ANALYSIS_SUBSYSTEMS: &[&str] =
+    &["repository", "parsing", "analysis", "task_supervisor"];
 
 /// How often the host re-checks, while waiting for a batch, that the tree is still alive: a
 /// safety net for a tree that gave up, not a readiness poll.
@@ -47,7 +51,9 @@ pub(crate) enum HostError {
 
 /// State shared by the services; it outlives any of them.
 pub(crate) struct Shared {
-    pub(crate) repository: SnapshotStore<Repository>,
+    pub(crate) repository: RepositoryCore,
+    /// The Analysis subsystem's compiled patterns; `None` when the command runs no rules.
+    pub(crate) patterns: Option<PatternLibrary>,
     pub(crate) bulkheads: Bulkheads,
     pub(crate) breakers: RunBreakers,
     batch_jobs: Mutex<VecDeque<Arc<BatchJob>>>,
@@ -73,9 +79,15 @@ pub(crate) struct ShutdownReport {
 impl Host {
     /// Starts the root with the given subsystems (ids of the design's root children), in the
     /// design's order whatever the order given.
-    pub(crate) fn start(subsystems: &[&str], batch_threads: usize) -> Result<Host, HostError> {
+    /// `selection`: the patterns the Analysis subsystem compiles, when it is started.
+    pub(crate) fn start(
+        subsystems: &[&str],
+        batch_threads: usize,
+        selection: Option<Selection>,
+    ) -> Result<Host, HostError> {
         let shared = Arc::new(Shared {
-            repository: SnapshotStore::new(Repository::default()),
+            repository: RepositoryCore::new(Repository::default()),
+            patterns: selection.map(PatternLibrary::new),
             bulkheads: Bulkheads::new(batch_threads)?,
             breakers: RunBreakers::default(),
             batch_jobs: Mutex::new(VecDeque::new()),
@@ -88,7 +100,7 @@ impl Host {
         let children = root
             .children
             .iter()
-            .filter(|node| node.is_built() && subsystems.contains(&node.id))
+            .filter(|node| node.is_started() && subsystems.contains(&node.id))
             .map(|node| child_spec(node, &shared));
         let spec = SupervisorSpec::new(root.id, strategy)
             .restart_intensity(intensity)
@@ -305,6 +317,20 @@ fn child_spec(node: &'static DesignNode, shared: &Arc<Shared>) -> ChildSpec {
                 .restart(node.restart)
                 .shutdown(shutdown_of(node))
         }
+        NodeKind::Worker if node.id == "pattern_library" => {
+            // OTP's init/1: the supervisor waits for the compile, so the patterns are
+            // published before any batch starts, and a bad selection fails the start-up.
+            let shared = Arc::clone(shared);
+            ChildSpec::worker(node.id, move |_context| {
+                if let Some(patterns) = &shared.patterns {
+                    patterns.start()?;
+                }
+                let shared = Arc::clone(&shared);
+                Ok(move |context: ChildContext| service_body("pattern_library", &shared, context))
+            })
+            .restart(node.restart)
+            .shutdown(shutdown_of(node))
+        }
         NodeKind::Worker => {
             let shared = Arc::clone(shared);
             let id = node.id;
@@ -322,7 +348,7 @@ fn supervisor_spec(node: &'static DesignNode, shared: &Arc<Shared>) -> Superviso
             .children(
                 node.children
                     .iter()
-                    .filter(|child| child.is_built())
+                    .filter(|child| child.is_started())
                     .map(|child| child_spec(child, shared)),
             ),
         NodeKind::Pool(intensity) => SupervisorSpec::dynamic(node.id).restart_intensity(intensity),

@@ -10,6 +10,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::flag;
 
 use crate::exit;
+use crate::otp::cancel::CancelToken;
 
 struct Flags {
     any: Arc<AtomicBool>,
@@ -40,6 +41,15 @@ pub(crate) fn install() -> std::io::Result<()> {
     }
     let _ = FLAGS.set(flags);
     Ok(())
+}
+
+/// The run's cancellation token: cancelled by the first SIGINT or SIGTERM. Handed to the work
+/// that must stop early (a parse in progress), which never imports this module. Before
+/// [`install`] it is a token nothing cancels.
+pub(crate) fn run_token() -> CancelToken {
+    FLAGS.get().map_or_else(CancelToken::new, |flags| {
+        CancelToken::from_flag(Arc::clone(&flags.any))
+    })
 }
 
 /// Whether a stop was requested; cheap enough to ask before every file and in parse callbacks.

@@ -6,7 +6,10 @@ pub(crate) mod kinds;
 mod tree;
 
 use std::cell::RefCell;
-use std::time::{Duration, Instant};
+#[cfg(test)]
+use std::time::Duration;
+
+use crate::otp::cancel::Deadline;
 
 use tree_sitter::{ParseOptions, ParseState, Parser, Point};
 
@@ -31,14 +34,20 @@ pub(crate) enum ParseInput<'a> {
     Endless,
 }
 
+/// A deadline `timeout` from now that nothing else cancels (tests and tools).
+#[cfg(test)]
+pub(crate) fn within(timeout: Duration) -> Deadline {
+    Deadline::after(timeout, crate::otp::cancel::CancelToken::new())
+}
+
 pub(crate) fn language() -> tree_sitter::Language {
     tree_sitter_elixir::LANGUAGE.into()
 }
 
-/// Parses with this thread's parser, giving up after `timeout`, and copies the tree into the
-/// flat [`Tree`] everything else reads.
-pub(crate) fn parse(input: ParseInput<'_>, timeout: Duration) -> ParseOutcome {
-    match parse_tree_sitter(input, timeout) {
+/// Parses with this thread's parser, giving up when `deadline` expires (its time, or its run's
+/// cancellation), and copies the tree into the flat [`Tree`] everything else reads.
+pub(crate) fn parse(input: ParseInput<'_>, deadline: &Deadline) -> ParseOutcome {
+    match parse_tree_sitter(input, deadline) {
         Some(tree) => ParseOutcome::Parsed(Tree::from_tree_sitter(tree)),
         None => ParseOutcome::TimedOut,
     }
@@ -47,7 +56,7 @@ pub(crate) fn parse(input: ParseInput<'_>, timeout: Duration) -> ParseOutcome {
 /// tree-sitter's own tree, `None` if the deadline passed (the parser has then been reset).
 pub(crate) fn parse_tree_sitter(
     input: ParseInput<'_>,
-    timeout: Duration,
+    deadline: &Deadline,
 ) -> Option<tree_sitter::Tree> {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
@@ -58,12 +67,9 @@ pub(crate) fn parse_tree_sitter(
                 .expect("the bundled tree-sitter-elixir grammar matches the tree-sitter ABI");
             parser
         });
-        let deadline = Instant::now() + timeout;
         // The progress callback runs inside tree-sitter's C code: it must not panic, and it
         // does nothing that could.
-        let mut past_deadline = |_: &ParseState| {
-            Instant::now() >= deadline || crate::subsystems::signals::stop_requested()
-        };
+        let mut past_deadline = |_: &ParseState| deadline.expired();
         let options = ParseOptions::new().progress_callback(&mut past_deadline);
         let tree = match input {
             ParseInput::Bytes(bytes) => {
@@ -272,7 +278,7 @@ mod tests {
     fn parse_str(source: &str) -> Tree {
         match parse(
             ParseInput::Bytes(source.as_bytes()),
-            Duration::from_secs(10),
+            &within(Duration::from_secs(10)),
         ) {
             ParseOutcome::Parsed(tree) => tree,
             ParseOutcome::TimedOut => panic!("timed out"),
@@ -330,7 +336,7 @@ mod tests {
 
     #[test]
     fn endless_input_times_out() {
-        let outcome = parse(ParseInput::Endless, Duration::from_millis(50));
+        let outcome = parse(ParseInput::Endless, &within(Duration::from_millis(50)));
         assert!(matches!(outcome, ParseOutcome::TimedOut));
         // The parser is usable again after the reset.
         let tree = parse_str("defmodule A do\nend\n");

@@ -427,8 +427,10 @@ mod tests {
     /// Compares every node with tree-sitter's public API: kind, flags, range, points, field,
     /// parent, children, named children, and every field lookup.
     fn assert_same(source: &[u8], origin: &str) {
-        let Some(ts_tree) = parse_tree_sitter(ParseInput::Bytes(source), Duration::from_secs(30))
-        else {
+        let Some(ts_tree) = parse_tree_sitter(
+            ParseInput::Bytes(source),
+            &crate::syntax::within(Duration::from_secs(30)),
+        ) else {
             panic!("{origin}: parse timed out");
         };
         let flat = Tree::from_tree_sitter(ts_tree.clone());
@@ -476,6 +478,17 @@ mod tests {
             for field in 1..=field_count {
                 let ts_child = ts.child_by_field_id(field);
                 let child = node.child_by_field_id(field);
+                // tree-sitter's `ts_node_child_by_field_id` follows a production's *inherited*
+                // field entry into the structural child even when that child is visible in this
+                // parse (seen for `unquote(c).unquote(:"a#{b}")` inside a `def` in a `quote`:
+                // the inner call "has" the `left` of its `dot` target). Its own cursor gives no
+                // child that field, and neither does the flat tree (the per-child field is
+                // checked against the cursor above): only a grandchild answer is tolerated.
+                if child.is_none()
+                    && ts_child.is_some_and(|c| c.parent().is_some_and(|p| p.id() != ts.id()))
+                {
+                    continue;
+                }
                 assert_eq!(
                     child.map(|c| (c.byte_range(), c.kind_id())),
                     ts_child.map(|c| (c.byte_range(), c.kind_id())),
@@ -567,17 +580,21 @@ mod tests {
             assert_same(calls.as_bytes(), &format!("calls {depth} deep"));
         }
         let deep = format!("{}1{}", "[".repeat(20_000), "]".repeat(20_000));
-        let tree =
-            crate::syntax::parse(ParseInput::Bytes(deep.as_bytes()), Duration::from_secs(30));
+        let tree = crate::syntax::parse(
+            ParseInput::Bytes(deep.as_bytes()),
+            &crate::syntax::within(Duration::from_secs(30)),
+        );
         assert!(matches!(tree, crate::syntax::ParseOutcome::Parsed(_)));
     }
 
     #[test]
     fn descendant_for_byte_range_finds_the_smallest_node() {
         let source = "x = [1, # note\n 2]\n";
-        let ts_tree =
-            parse_tree_sitter(ParseInput::Bytes(source.as_bytes()), Duration::from_secs(5))
-                .expect("parsed");
+        let ts_tree = parse_tree_sitter(
+            ParseInput::Bytes(source.as_bytes()),
+            &crate::syntax::within(Duration::from_secs(5)),
+        )
+        .expect("parsed");
         let flat = Tree::from_tree_sitter(ts_tree.clone());
         for byte in 0..source.len() {
             let ours = flat.root_node().descendant_for_byte_range(byte, byte + 1);

@@ -177,9 +177,10 @@ pub(crate) mod harness {
     ) -> Vec<(u32, u32, u32, String)> {
         let engine = Engine::new(vec![rule]);
         let bytes = source.as_bytes();
-        let ParseOutcome::Parsed(tree) =
-            syntax::parse(ParseInput::Bytes(bytes), Duration::from_secs(20))
-        else {
+        let ParseOutcome::Parsed(tree) = syntax::parse(
+            ParseInput::Bytes(bytes),
+            &crate::syntax::within(Duration::from_secs(20)),
+        ) else {
             panic!("parse timed out");
         };
         let role = FileRole::for_path(path);

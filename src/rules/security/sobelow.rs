@@ -509,7 +509,7 @@ mod tests {
     fn parse(source: &str) -> syntax::Tree {
         match syntax::parse(
             syntax::ParseInput::Bytes(source.as_bytes()),
-            std::time::Duration::from_secs(10),
+            &crate::syntax::within(std::time::Duration::from_secs(10)),
         ) {
             syntax::ParseOutcome::Parsed(tree) => tree,
             syntax::ParseOutcome::TimedOut => panic!("timed out"),

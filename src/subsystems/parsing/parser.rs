@@ -12,9 +12,10 @@ use crate::extract;
 use crate::extract::observe::WalkObserver;
 use crate::faults::Fault;
 use crate::model::{FileRecord, FileRole, Reason, Status};
+use crate::otp::cancel::Deadline;
 use crate::otp::panic_capture;
 use crate::project::mix;
-use crate::rules::observe::Observer;
+use crate::subsystems::analysis::pattern_matcher;
 use crate::subsystems::signals;
 use crate::syntax::{self, ParseInput, ParseOutcome};
 
@@ -140,7 +141,8 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
     } else {
         ParseInput::Bytes(&source)
     };
-    let tree = match syntax::parse(input, options.parse_timeout) {
+    let deadline = Deadline::after(options.parse_timeout, signals::run_token());
+    let tree = match syntax::parse(input, &deadline) {
         ParseOutcome::Parsed(tree) => tree,
         ParseOutcome::TimedOut if signals::stop_requested() => return interrupted(entry),
         ParseOutcome::TimedOut => {
@@ -161,12 +163,10 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         }
         record.errors = errors;
     }
-    let mut observer = options.analysis.as_ref().map(|analysis| {
-        Observer::new(
-            analysis.engine.start_file(path, record.role, &source),
-            &source,
-        )
-    });
+    let mut observer = options
+        .analysis
+        .as_deref()
+        .map(|analysis| pattern_matcher::core::observe(analysis, path, record.role, &source));
     let facts = extract::facts_observed(
         &tree,
         &source,
@@ -181,7 +181,9 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         extract::ids::assign(module, None);
     }
     if let (Some(analysis), Some(observer)) = (&options.analysis, observer) {
-        record.analysis = Some(Box::new(analysis.finish_file(observer.into_run(), &record)));
+        record.analysis = Some(Box::new(pattern_matcher::core::finish(
+            analysis, observer, &record,
+        )));
     }
     if record.role == FileRole::MixProject {
         record.mix_project = Some(mix::from_mix_file(path, &tree, &source));

@@ -1,0 +1,5 @@
+//! PatternMatcher (`PatternMatcher.Supervisor`): [`pattern_library`] holds the compiled
+//! patterns of the run, [`core`] evaluates them over one file inside the Parser's walk.
+
+pub(crate) mod core;
+pub(crate) mod pattern_library;
