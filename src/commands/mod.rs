@@ -1,5 +1,5 @@
-//! One module per subcommand: each wires discovery, the pipeline, the repository and a report
-//! together and holds no analysis logic of its own.
+//! One module per subcommand: each starts the subsystems it needs (`crate::subsystems`), runs
+//! its input through them and hands the result to a report format; no analysis logic of its own.
 
 pub(crate) mod analyze;
 pub(crate) mod batch;

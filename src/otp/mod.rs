@@ -1,9 +1,10 @@
-// The API is consumed by the runtime tree of issue [2b]; until that lands, only this
-// module's own tests use it.
+// A library: not every part of its API has a caller in the crate yet (the half-open breaker
+// and the dynamic pools' inspection calls serve `watch` and `query`).
 #![cfg_attr(not(test), allow(dead_code))]
-//! The supervision engine: OTP's `supervisor` semantics on std threads and crossbeam channels.
+//! The OTP library: `supervisor` semantics on std threads and crossbeam channels.
 //!
-//! This module knows nothing about Elixir. It gives the rest of the crate what
+//! This module knows nothing about Elixir and imports nothing from the rest of the crate
+//! (`tests/architecture.rs`), so it could become a crate of its own. It gives the rest of the crate what
 //! `../shared/design/SUPERVISION_TREE.md` asks of Erlang/OTP:
 //!
 //! - [`Supervisor`] / [`SupervisorRef`]: a supervisor runs on its own thread with a message loop
