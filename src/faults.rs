@@ -6,6 +6,8 @@
 //!   a user's editor or build tool can cause), so that path is testable deterministically;
 //! - `rule:<rule-id>:panic`: the rule panics on every file it checks; the deterministic breaker
 //!   disables it after 5 files and drops its findings;
+//! - `rule:<rule-id>:slow`: the rule burns 10 ms on every node it visits without checking any
+//!   deadline itself, so only the engine's cancellation checks can end the file's work;
 //! - `service:<child-id>:crash`: the named child of the supervision tree panics once, right
 //!   after it starts; its supervisor restarts it (or not) by its restart type.
 //!
@@ -27,6 +29,7 @@ enum Injection {
     Parse(ParseFault),
     ServiceCrash(String),
     RulePanic(String),
+    RuleSlow(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +58,9 @@ fn parse_spec(spec: &str) -> Result<Vec<Injection>, String> {
             }
             (Some("rule"), Some(rule), Some("panic")) if !rule.is_empty() => {
                 faults.push(Injection::RulePanic(rule.to_string()));
+            }
+            (Some("rule"), Some(rule), Some("slow")) if !rule.is_empty() => {
+                faults.push(Injection::RuleSlow(rule.to_string()));
             }
             (Some("service"), Some(child), Some("crash")) if !child.is_empty() => {
                 faults.push(Injection::ServiceCrash(child.to_string()));
@@ -103,6 +109,21 @@ pub(crate) fn panic_in_rule(rule: &str, path: &str) {
         .any(|f| matches!(f, Injection::RulePanic(name) if name == rule))
     {
         panic!("injected fault: rule:{rule}:panic on {path}");
+    }
+}
+
+/// How long `rule:<id>:slow` makes that rule take on every node it visits.
+pub(crate) const SLOW_RULE_BURN: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Burns [`SLOW_RULE_BURN`] if `rule:<id>:slow` is injected for this rule, checking nothing
+/// while it does: only the engine's own deadline checks can end the file's work.
+pub(crate) fn slow_rule(rule: &str) {
+    let Some(faults) = FAULTS.get() else { return };
+    if faults
+        .iter()
+        .any(|f| matches!(f, Injection::RuleSlow(name) if name == rule))
+    {
+        std::thread::sleep(SLOW_RULE_BURN);
     }
 }
 

@@ -226,6 +226,9 @@ fn runtime_check_starts_checks_and_stops_in_reverse_order() {
         order,
         vec![
             "root/task_supervisor",
+            "root/analysis/pattern_matcher/pattern_library",
+            "root/analysis/pattern_matcher",
+            "root/analysis",
             "root/parsing/batch_processor",
             "root/parsing/parser",
             "root/parsing",
@@ -235,4 +238,45 @@ fn runtime_check_starts_checks_and_stops_in_reverse_order() {
     );
     let text = common::run(&["runtime", "--check", "--format", "text"]).stdout();
     assert!(text.contains("healthy"));
+}
+
+/// `analyze` runs through the Analysis subsystem: its PatternLibrary is a supervised child
+/// (`parse` does not start it), and a crash of that child is restarted — the restart compiles
+/// the rules again — with the findings unchanged.
+#[test]
+fn analyze_runs_through_the_analysis_subsystem() {
+    let analyze = |faults: Option<&str>| {
+        let mut command = bin();
+        if let Some(faults) = faults {
+            command.env("ELIXIRSCOPE_FAULTS", faults);
+        }
+        let run = run_with(
+            command
+                .args([
+                    "analyze",
+                    "--format",
+                    "json",
+                    "--select",
+                    "all",
+                    "--fail-on",
+                    "never",
+                ])
+                .arg(sample()),
+        );
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        serde_json::from_str::<serde_json::Value>(&run.stdout()).unwrap()
+    };
+    let clean = analyze(None);
+    let path = "root/analysis/pattern_matcher/pattern_library";
+    assert_eq!(child(&clean["runtime"], path)["restarts"], 0);
+    assert!(!clean["findings"].as_array().unwrap().is_empty());
+    let crashed = analyze(Some("service:pattern_library:crash"));
+    assert_eq!(crashed["findings"], clean["findings"]);
+    assert_eq!(child(&crashed["runtime"], path)["restarts"], 1);
+    let parse = with_faults("", &[]).report();
+    assert!(parse.runtime["supervision"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| !c["path"].as_str().unwrap().starts_with("root/analysis")));
 }

@@ -107,12 +107,17 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         for failure in &failures {
             eprintln!("elixirscope: {}: {}", failure.path, failure.message);
         }
-        for rule in &disabled {
-            eprintln!(
-                "elixirscope: rule {} failed on {} files and was disabled for this run",
+    }
+    let mut warnings = batch.warnings.clone();
+    for rule in &disabled {
+        output::warn(
+            &mut warnings,
+            args.output.quiet,
+            format!(
+                "rule {} failed on {} files and was disabled for this run",
                 rule.rule, rule.failures
-            );
-        }
+            ),
+        );
     }
 
     let rules = all_meta
@@ -138,6 +143,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
                 elapsed_us: nanos / 1_000,
             })
             .collect(),
+        warnings,
     };
     let batch::Batch {
         root,

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::InputArgs;
+use crate::commands::output;
 use crate::discover::{self, DiscoverOptions, Discovery};
 use crate::model::PhaseTiming;
 use crate::project::Repository;
@@ -16,6 +17,7 @@ use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
 use crate::subsystems::parsing::batch_processor::BatchJob;
 use crate::subsystems::parsing::parser::FileOptions;
 use crate::subsystems::root::{Host, ANALYSIS_SUBSYSTEMS, BATCH_SUBSYSTEMS};
+use crate::subsystems::signals;
 
 /// A progress bar appears only when a run lasts longer than this, and only on a terminal.
 const PROGRESS_DELAY: Duration = Duration::from_millis(400);
@@ -28,6 +30,8 @@ pub(crate) struct Batch {
     pub(crate) repository: Arc<Repository>,
     pub(crate) jobs: usize,
     pub(crate) phases: Vec<PhaseTiming>,
+    /// Warnings of the run so far (already printed unless `-q`).
+    pub(crate) warnings: Vec<String>,
 }
 
 pub(crate) struct BatchOptions {
@@ -101,18 +105,34 @@ pub(crate) fn run(
             .iter()
             .filter_map(|record| record.mix_project.clone())
             .collect();
-        shared
-            .repository
-            .publish(Repository::build(records, projects, calls));
+        shared.repository.publish(Repository::build(
+            records,
+            projects,
+            calls,
+            &signals::run_token(),
+        ));
     })?;
     let repository = host.shared().repository.take();
     phases.push(phase("project", project_started));
+    let mut warnings = Vec::new();
+    if repository.unresolved_files() > 0 {
+        output::warn(
+            &mut warnings,
+            options.quiet,
+            format!(
+                "interrupted during the project phase: the calls of {} files are unresolved \
+                 and the graph is incomplete",
+                repository.unresolved_files()
+            ),
+        );
+    }
     Ok(Batch {
         root: discovery.root,
         host,
         repository,
         jobs,
         phases,
+        warnings,
     })
 }
 

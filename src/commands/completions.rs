@@ -7,7 +7,7 @@ use crate::exit;
 
 pub(crate) fn run(args: &CompletionsArgs) -> anyhow::Result<u8> {
     let mut command = Cli::command();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::commands::output::stdout();
     clap_complete::generate(args.shell, &mut command, "elixirscope", &mut out);
     out.flush()?;
     Ok(exit::SUCCESS)

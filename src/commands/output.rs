@@ -11,6 +11,15 @@ use crate::cli::{ColorChoice, Format, OutputArgs};
 use crate::model::Report;
 use crate::report;
 
+/// A non-fatal warning: one line on stderr (`elixirscope: warning: ...`) unless `quiet`, and
+/// always a line of the report's `runtime.warnings`.
+pub(crate) fn warn(warnings: &mut Vec<String>, quiet: bool, message: String) {
+    if !quiet {
+        eprintln!("elixirscope: warning: {message}");
+    }
+    warnings.push(message);
+}
+
 pub(crate) fn resolved_format(args: &OutputArgs) -> Format {
     match args.format {
         Format::Auto if args.output.is_none() && std::io::stdout().is_terminal() => Format::Text,
@@ -44,6 +53,54 @@ pub(crate) fn write_report(report: &Report, args: &OutputArgs) -> anyhow::Result
     emit_to(args.output.as_deref(), emit)
 }
 
+/// Standard output as every subcommand writes it: a reader that goes away early (`| head`) is
+/// the reader's choice, not an error (ripgrep, ruff and git end quietly too). After the first
+/// broken pipe every write is accepted and dropped, so the emitter finishes as if it had
+/// written everything and the command exits with the code its results call for.
+pub(crate) struct QuietStdout {
+    inner: std::io::StdoutLock<'static>,
+    closed: bool,
+}
+
+impl Write for QuietStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        match self.inner.write(buf) {
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.inner.flush() {
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+/// Buffered, quiet standard output (see [`QuietStdout`]).
+pub(crate) fn stdout() -> BufWriter<QuietStdout> {
+    BufWriter::with_capacity(
+        1 << 16,
+        QuietStdout {
+            inner: std::io::stdout().lock(),
+            closed: false,
+        },
+    )
+}
+
 /// Writes through `emit` to standard output (buffered) or to `path` (atomically).
 pub(crate) fn emit_to(
     path: Option<&Path>,
@@ -51,8 +108,7 @@ pub(crate) fn emit_to(
 ) -> anyhow::Result<()> {
     match path {
         None => {
-            let stdout = std::io::stdout();
-            let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+            let mut out = stdout();
             emit(&mut out)?;
             out.flush()?;
         }

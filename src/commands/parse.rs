@@ -1,5 +1,6 @@
 //! `elixirscope parse`: discover → parse every file in parallel → repository → report.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,6 +23,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         repository,
         jobs,
         phases,
+        warnings,
     } = batch::run(
         discovery,
         &args.input,
@@ -85,6 +87,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         breakers: host.shared().breakers.verdicts(),
         pools: host.pools(),
         rules: Vec::new(),
+        warnings,
     };
     let shutdown_started = Instant::now();
     host.shutdown();
@@ -121,14 +124,17 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
 fn locate(repository: &Repository, id: &str) -> anyhow::Result<u8> {
     match repository.locate(id) {
         Some(location) => {
-            println!(
+            let mut out = output::stdout();
+            writeln!(
+                out,
                 "{}:{}-{}\t{}\t{}",
                 location.path,
                 location.line,
                 location.end_line,
                 location.entity,
                 location.description
-            );
+            )?;
+            out.flush()?;
             Ok(exit::SUCCESS)
         }
         None => anyhow::bail!("no module, function or clause has the ID {id:?} under these paths"),

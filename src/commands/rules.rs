@@ -13,7 +13,7 @@ pub(crate) fn run(args: &RulesArgs) -> anyhow::Result<u8> {
         SimpleFormat::Auto => !std::io::stdout().is_terminal(),
     };
     let metas = rule_metas();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::commands::output::stdout();
     match &args.rule {
         None if json => {
             let list: Vec<_> = metas.values().collect();

@@ -19,7 +19,7 @@ pub(crate) fn run(args: &RuntimeArgs) -> anyhow::Result<u8> {
         SimpleFormat::Text => false,
         SimpleFormat::Auto => !std::io::stdout().is_terminal(),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::commands::output::stdout();
     if !args.check {
         if json {
             serde_json::to_writer_pretty(&mut out, &node_json(&design::ROOT))?;

@@ -36,6 +36,7 @@ use crate::model::{Call, CallTarget, DirectiveKind, Reference, ReferenceKind};
 use crate::model::{
     CallTargetCounts, Cycle, DependencyLabel, DependencyReason, Edge, EdgeEnds, Graph, GraphModule,
 };
+use crate::otp::cancel::CancelToken;
 use resolve::ProjectIndex;
 
 impl CallTargetCounts {
@@ -182,8 +183,12 @@ fn directive_label(kind: DirectiveKind) -> Option<(DependencyLabel, DependencyRe
 /// still in cache; the files' edges are then merged in path order. The merge keeps, for each
 /// pair of modules, the first evidence of the strongest label, as one pass over the files in
 /// order would (each file's builder does the same within the file).
-pub(crate) fn project_phase(files: &mut [FileRecord]) -> Graph {
+/// Resolves every file's calls against the project and builds the module graph. A cancelled
+/// `cancel` (a signal) is seen between files: the files not yet resolved keep the calls as
+/// extracted and add no edges; their number is returned with the graph.
+pub(crate) fn project_phase(files: &mut [FileRecord], cancel: &CancelToken) -> (Graph, usize) {
     use rayon::prelude::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     let index = ProjectIndex::build(files);
     let mut names: Vec<String> = files
@@ -206,10 +211,18 @@ pub(crate) fn project_phase(files: &mut [FileRecord]) -> Graph {
         }
     }
 
+    let unresolved = AtomicUsize::new(0);
     let per_file: Vec<FileEdges> = files
         .par_iter_mut()
         .enumerate()
         .map(|(file_index, file)| {
+            if cancel.is_cancelled() {
+                unresolved.fetch_add(1, Ordering::Relaxed);
+                return FileEdges {
+                    edges: HashMap::new(),
+                    call_targets: CallTargetCounts::default(),
+                };
+            }
             resolve::resolve_file(file, &index);
             file_edges(file_index, file, &nodes, &first_definition, &index)
         })
@@ -223,7 +236,8 @@ pub(crate) fn project_phase(files: &mut [FileRecord]) -> Graph {
             keep_strongest(&mut edges, ends, evidence);
         }
     }
-    assemble(files, &names, edges, call_targets)
+    let graph = assemble(files, &names, edges, call_targets);
+    (graph, unresolved.into_inner())
 }
 
 /// One file's edges (the first evidence of the strongest label per pair) and call targets.

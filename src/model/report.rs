@@ -122,6 +122,9 @@ pub(crate) struct RuntimeInfo {
     /// `analyze`: the time each rule took over the run, summed over the worker threads.
     #[serde(default, skip_serializing_if = "crate::model::stored::empty")]
     pub(crate) rules: Vec<RuleTiming>,
+    /// Non-fatal warnings, in the order they arose: each is also printed to stderr as
+    /// `elixirscope: warning: ...` unless `-q`, so a quiet CI run still has them here.
+    pub(crate) warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

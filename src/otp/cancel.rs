@@ -22,7 +22,6 @@ impl CancelToken {
         CancelToken(flag)
     }
 
-    #[cfg_attr(not(test), allow(dead_code))] // reason: signals set their flag directly today
     pub(crate) fn cancel(&self) {
         self.0.store(true, Ordering::Relaxed);
     }
@@ -49,11 +48,30 @@ impl Deadline {
         }
     }
 
+    /// A deadline nothing ends but `token`.
+    pub(crate) fn never(token: CancelToken) -> Deadline {
+        Deadline { at: None, token }
+    }
+
     /// Whether the work should stop now.
     pub(crate) fn expired(&self) -> bool {
         self.token.is_cancelled() || self.at.is_some_and(|at| Instant::now() >= at)
     }
+
+    /// [`Deadline::expired`] with a clock reading the caller already has.
+    pub(crate) fn expired_at(&self, now: Instant) -> bool {
+        self.token.is_cancelled() || self.at.is_some_and(|at| now >= at)
+    }
+
+    /// Whether it was the token, not the time, that ended the work.
+    pub(crate) fn cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
 }
+
+/// The work stopped because its [`Deadline`] expired; what it produced is incomplete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Expired;
 
 #[cfg(test)]
 mod tests {

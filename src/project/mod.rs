@@ -18,6 +18,7 @@ use crate::model::Project;
 use crate::model::{Call, Module};
 use crate::model::{DuplicateModule, FileRecord, Location};
 use crate::model::{Edge, Graph};
+use crate::otp::cancel::CancelToken;
 
 /// Where a module lives: file index and module index within the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +55,8 @@ pub(crate) struct Repository {
     graph: Graph,
     /// Callers of functions, dependencies and dependents of modules; built on first lookup.
     call_indexes: OnceLock<CallIndexes>,
+    /// Files left unresolved by an interrupt (see [`Repository::build`]).
+    unresolved_files: usize,
 }
 
 /// Where an ID points: a module, a function or a clause.
@@ -121,10 +124,13 @@ impl Repository {
     /// Builds the repository from per-file records (sorted by path) and runs the project phase.
     /// Without `calls` (`--no-calls`) there is nothing to resolve and no graph to report: the
     /// graph stays empty.
+    /// `cancel`: a signal seen between files of the call resolution (see
+    /// [`Repository::unresolved_files`]).
     pub(crate) fn build(
         mut files: Vec<FileRecord>,
         mix_projects: Vec<Project>,
         calls: bool,
+        cancel: &CancelToken,
     ) -> Repository {
         let projects = mix_projects;
         for file in &mut files {
@@ -176,10 +182,10 @@ impl Repository {
         }
 
         // Calls resolved against every file, then the module graph.
-        let graph = if calls {
-            graph::project_phase(&mut files)
+        let (graph, unresolved_files) = if calls {
+            graph::project_phase(&mut files, cancel)
         } else {
-            Graph::default()
+            (Graph::default(), 0)
         };
 
         Repository {
@@ -189,7 +195,13 @@ impl Repository {
             indexes: OnceLock::new(),
             graph,
             call_indexes: OnceLock::new(),
+            unresolved_files,
         }
+    }
+
+    /// Files whose calls the project phase did not resolve because the run was interrupted.
+    pub(crate) fn unresolved_files(&self) -> usize {
+        self.unresolved_files
     }
 
     fn call_indexes(&self) -> &CallIndexes {
@@ -398,7 +410,7 @@ mod tests {
                 "defmodule A do\n  def f(x), do: x\nend\ndefmodule B do\nend\n",
             ),
         ];
-        let repository = Repository::build(files, Vec::new(), true);
+        let repository = Repository::build(files, Vec::new(), true, &CancelToken::new());
         assert_eq!(repository.modules_named("A").len(), 2);
         assert_eq!(repository.modules_named("B").len(), 1);
         assert_eq!(repository.functions("A", "f", 1).len(), 2);
@@ -451,7 +463,7 @@ mod tests {
             ),
             record_with_calls("priv/seeds.exs", "A.f(1)\nB.g(2)\n"),
         ];
-        let repository = Repository::build(files, Vec::new(), true);
+        let repository = Repository::build(files, Vec::new(), true, &CancelToken::new());
         // Callers of A.f/2 include calls that leave the default out: A.h (local), the seeds
         // script, and B.g through `import A`.
         let callers: Vec<(String, u32)> = repository

@@ -442,7 +442,13 @@ mod tests {
             .iter()
             .filter_map(|r| r.mix_project.clone())
             .collect();
-        let (files, graph) = Repository::build(records, projects, true).into_files_and_graph();
+        let (files, graph) = Repository::build(
+            records,
+            projects,
+            true,
+            &crate::otp::cancel::CancelToken::new(),
+        )
+        .into_files_and_graph();
         Report {
             schema_version: crate::model::SCHEMA_VERSION,
             tool: Tool::current(),

@@ -6,7 +6,7 @@
 //! [`FileRun::node`] and [`FileRun::call`]; a table lookup sends each event only to the rules
 //! that asked for it, so no central dispatch grows with the rule count. A panic in a rule is
 //! caught: that rule's findings for the file are dropped and the failure recorded; the
-//! deterministic breaker of the run (`runtime::run_breakers`) disables a rule that fails on 5
+//! deterministic breaker of the run (`subsystems::run_breakers`) disables a rule that fails on 5
 //! files.
 
 use foldhash::{HashMap, HashMapExt, HashSet};
@@ -18,6 +18,7 @@ use crate::extract::compact_spaces;
 use crate::faults;
 use crate::model::{FileRecord, FileRole};
 use crate::model::{Finding, Severity};
+use crate::otp::cancel::{Deadline, Expired};
 use crate::otp::panic_capture;
 use crate::rules::model::RuleMeta;
 use crate::syntax::{self, Positions};
@@ -184,6 +185,7 @@ impl Engine {
         path: &'e str,
         role: FileRole,
         source: &'e [u8],
+        deadline: &'e Deadline,
     ) -> FileRun<'e> {
         let active = self
             .rules
@@ -200,6 +202,8 @@ impl Engine {
             comments: Vec::new(),
             nanos: vec![0; self.rules.len()],
             ancestors: AncestorMemo::default(),
+            deadline,
+            expired: false,
         }
     }
 }
@@ -349,11 +353,16 @@ pub(crate) struct FileRun<'e> {
     /// Time spent in each rule on this file, for the report's `runtime.rules`.
     nanos: Vec<u64>,
     ancestors: AncestorMemo,
+    /// The file's deadline, looked at after every rule's check (the engine reads the clock
+    /// there anyway, for the rule timings).
+    deadline: &'e Deadline,
+    /// The deadline passed: no rule runs any more on this file and its findings are dropped.
+    expired: bool,
 }
 
 impl<'e> FileRun<'e> {
     fn run(&mut self, rule: usize, check: impl FnOnce(&dyn Rule, &mut Reporter<'_>)) {
-        if !self.active[rule] {
+        if !self.active[rule] || self.expired {
             return;
         }
         let engine = self.engine;
@@ -363,6 +372,7 @@ impl<'e> FileRun<'e> {
             catch_unwind(AssertUnwindSafe(|| {
                 let rule_ref = engine.rules[rule].as_ref();
                 faults::panic_in_rule(rule_ref.meta().id, self.path);
+                faults::slow_rule(rule_ref.meta().id);
                 let mut reporter = Reporter {
                     rule,
                     source: self.source,
@@ -374,7 +384,12 @@ impl<'e> FileRun<'e> {
                 check(rule_ref, &mut reporter);
             }))
         });
-        self.nanos[rule] += u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let now = std::time::Instant::now();
+        self.nanos[rule] +=
+            u64::try_from(now.duration_since(started).as_nanos()).unwrap_or(u64::MAX);
+        if self.deadline.expired_at(now) {
+            self.expired = true;
+        }
         match outcome {
             Ok(()) => self.raw.extend(found),
             Err(payload) => {
@@ -419,17 +434,21 @@ impl<'e> FileRun<'e> {
         }
     }
 
-    /// Runs the file-level rules and returns what the file produced.
-    pub(crate) fn finish(mut self, record: &FileRecord) -> FileAnalysis {
+    /// Runs the file-level rules and returns what the file produced, or [`Expired`] when the
+    /// file's deadline passed while a rule ran (here or during the walk).
+    pub(crate) fn finish(mut self, record: &FileRecord) -> Result<FileAnalysis, Expired> {
         for rule in self.engine.file_rules.clone() {
             self.run(rule, |r, out| r.check_file(record, out));
         }
-        FileAnalysis {
+        if self.expired {
+            return Err(Expired);
+        }
+        Ok(FileAnalysis {
             findings: self.raw,
             failures: self.failures,
             comments: self.comments,
             nanos: self.nanos,
-        }
+        })
     }
 
     pub(crate) fn path(&self) -> &str {

@@ -17,6 +17,7 @@ use engine::{Engine, FileRun, RawFinding};
 
 use crate::model::FileFindings;
 use crate::model::FileRecord;
+use crate::otp::cancel::Expired;
 
 /// Everything `analyze` runs on each file.
 pub(crate) struct Analysis {
@@ -40,9 +41,14 @@ impl std::fmt::Debug for Analysis {
 
 impl Analysis {
     /// Runs the file-level rules, applies suppressions and fingerprints the findings.
-    pub(crate) fn finish_file(&self, run: FileRun<'_>, record: &FileRecord) -> FileFindings {
+    /// [`Expired`] when the file's deadline passed while its rules ran.
+    pub(crate) fn finish_file(
+        &self,
+        run: FileRun<'_>,
+        record: &FileRecord,
+    ) -> Result<FileFindings, Expired> {
         let path = run.path().to_string();
-        let analysis = run.finish(record);
+        let analysis = run.finish(record)?;
         let applied = suppress::apply(
             &self.engine,
             &analysis.comments,
@@ -68,7 +74,7 @@ impl Analysis {
                 });
             }
         }
-        FileFindings {
+        Ok(FileFindings {
             findings: engine::finalize(&self.engine, &path, kept),
             failures: analysis
                 .failures
@@ -82,6 +88,6 @@ impl Analysis {
                 .enumerate()
                 .map(|(rule, nanos)| (self.engine.rule(rule).meta().id, *nanos))
                 .collect(),
-        }
+        })
     }
 }

@@ -172,7 +172,11 @@ pub(crate) fn walk_enter_leave<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut
     let mut stack: smallvec::SmallVec<[(Node<'t>, Kind, Children<'t>); 64]> =
         smallvec::SmallVec::new();
     let root_kind = kind_of(root);
-    if !visitor.enter(root, root_kind) {
+    let descend = visitor.enter(root, root_kind);
+    if visitor.stopped() {
+        return;
+    }
+    if !descend {
         visitor.leave(root, root_kind);
         return;
     }
@@ -181,7 +185,11 @@ pub(crate) fn walk_enter_leave<'t, V: Visitor<'t>>(root: Node<'t>, visitor: &mut
         match next.next() {
             Some(child) => {
                 let kind = kind_of(child);
-                if visitor.enter(child, kind) {
+                let descend = visitor.enter(child, kind);
+                if visitor.stopped() {
+                    return;
+                }
+                if descend {
                     stack.push((child, kind, children(child)));
                 } else {
                     visitor.leave(child, kind);
@@ -269,6 +277,11 @@ pub(crate) trait Visitor<'t> {
     /// Returns whether to visit the node's children.
     fn enter(&mut self, node: Node<'t>, kind: Kind) -> bool;
     fn leave(&mut self, node: Node<'t>, kind: Kind);
+    /// Whether the walk ends now (a deadline passed): asked after every `enter`; no further
+    /// node is entered or left.
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

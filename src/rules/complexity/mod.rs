@@ -184,13 +184,25 @@ pub(crate) mod harness {
             panic!("parse timed out");
         };
         let role = FileRole::for_path(path);
-        let mut observer = Observer::new(engine.start_file(path, role, bytes), bytes);
-        let facts = crate::extract::facts_observed(&tree, bytes, true, true, Some(&mut observer));
+        let deadline = crate::syntax::within(Duration::from_secs(60));
+        let mut observer = Observer::new(engine.start_file(path, role, bytes, &deadline), bytes);
+        let facts = crate::extract::facts_observed(
+            &tree,
+            bytes,
+            true,
+            true,
+            Some(&mut observer),
+            &deadline,
+        )
+        .expect("within the deadline");
         let mut record = FileRecord::unparsed(path.to_string(), Status::Ok, Reason::Template, None);
         record.reason = None;
         record.modules = facts.modules;
         record.calls = facts.calls;
-        let analysis = observer.into_run().finish(&record);
+        let analysis = observer
+            .into_run()
+            .finish(&record)
+            .expect("within the deadline");
         assert!(analysis.failures.is_empty(), "{:?}", analysis.failures);
         let mut found: Vec<(u32, u32, u32, String)> = analysis
             .findings

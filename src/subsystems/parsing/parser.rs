@@ -12,7 +12,7 @@ use crate::extract;
 use crate::extract::observe::WalkObserver;
 use crate::faults::Fault;
 use crate::model::{FileRecord, FileRole, Reason, Status};
-use crate::otp::cancel::Deadline;
+use crate::otp::cancel::{Deadline, Expired};
 use crate::otp::panic_capture;
 use crate::project::mix;
 use crate::subsystems::analysis::pattern_matcher;
@@ -141,6 +141,8 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
     } else {
         ParseInput::Bytes(&source)
     };
+    // One deadline for the file's whole work: the parse, the walk that extracts the facts and
+    // feeds the rules, and the file-level rules. The run's signal token ends it too.
     let deadline = Deadline::after(options.parse_timeout, signals::run_token());
     let tree = match syntax::parse(input, &deadline) {
         ParseOutcome::Parsed(tree) => tree,
@@ -163,17 +165,25 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         }
         record.errors = errors;
     }
-    let mut observer = options
-        .analysis
-        .as_deref()
-        .map(|analysis| pattern_matcher::core::observe(analysis, path, record.role, &source));
+    let mut observer = options.analysis.as_deref().map(|analysis| {
+        pattern_matcher::core::observe(analysis, path, record.role, &source, &deadline)
+    });
     let facts = extract::facts_observed(
         &tree,
         &source,
         options.calls,
         options.metrics,
         observer.as_mut().map(|o| o as &mut dyn WalkObserver<'_>),
+        &deadline,
     );
+    let Ok(facts) = facts else {
+        let stage = if options.analysis.is_some() {
+            "extraction and rules"
+        } else {
+            "extraction"
+        };
+        return past_deadline(entry, record, &deadline, options, stage);
+    };
     record.modules = facts.modules;
     record.calls = facts.calls;
     // IDs here, on the worker threads; the project phase redoes only duplicated names.
@@ -181,15 +191,45 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         extract::ids::assign(module, None);
     }
     if let (Some(analysis), Some(observer)) = (&options.analysis, observer) {
-        record.analysis = Some(Box::new(pattern_matcher::core::finish(
-            analysis, observer, &record,
-        )));
+        match pattern_matcher::core::finish(analysis, observer, &record) {
+            Ok(found) => record.analysis = Some(Box::new(found)),
+            Err(Expired) => return past_deadline(entry, record, &deadline, options, "the rules"),
+        }
     }
     if record.role == FileRole::MixProject {
         record.mix_project = Some(mix::from_mix_file(path, &tree, &source));
     }
     drop(tree);
     record
+}
+
+/// The record of a file whose work passed its deadline after the parse: what it produced is
+/// dropped, as for a parse timeout; a signal makes it `interrupted` instead.
+fn past_deadline(
+    entry: &Entry,
+    record: FileRecord,
+    deadline: &Deadline,
+    options: &FileOptions,
+    stage: &str,
+) -> FileRecord {
+    if deadline.cancelled() {
+        return interrupted(entry);
+    }
+    FileRecord {
+        status: Status::Timeout,
+        reason: Some(Reason::Deadline),
+        message: Some(format!(
+            "{stage} exceeded the file's {} ms",
+            options.parse_timeout.as_millis()
+        )),
+        errors: Vec::new(),
+        errors_truncated: None,
+        modules: Vec::new(),
+        calls: Vec::new(),
+        analysis: None,
+        mix_project: None,
+        ..record
+    }
 }
 
 enum Read_ {

@@ -55,7 +55,13 @@ mod tests {
             .iter()
             .filter_map(|r| r.mix_project.clone())
             .collect();
-        Repository::build(records, projects, true).into_files_and_graph()
+        Repository::build(
+            records,
+            projects,
+            true,
+            &crate::otp::cancel::CancelToken::new(),
+        )
+        .into_files_and_graph()
     }
 
     /// The stored form loses nothing: every record (facts, calls with their import candidates,
@@ -79,8 +85,8 @@ mod tests {
             let mut with_findings = 0;
             for file in &files {
                 let bytes = stored::encode(file).expect("a record encodes");
-                let decoded: FileRecord = stored::decode(&bytes)
-                    .unwrap_or_else(|err| panic!("{}: {err}", file.path));
+                let decoded: FileRecord =
+                    stored::decode(&bytes).unwrap_or_else(|err| panic!("{}: {err}", file.path));
                 assert!(decoded == *file, "{} changed in the stored form", file.path);
                 with_findings += usize::from(file.analysis.is_some());
             }

@@ -4,6 +4,7 @@
 //! itself is the rule engine's (`crate::rules::engine`).
 
 use crate::model::{FileFindings, FileRecord, FileRole};
+use crate::otp::cancel::{Deadline, Expired};
 use crate::rules::observe::Observer;
 use crate::rules::Analysis;
 
@@ -13,15 +14,20 @@ pub(crate) fn observe<'e>(
     path: &'e str,
     role: FileRole,
     source: &'e [u8],
+    deadline: &'e Deadline,
 ) -> Observer<'e> {
-    Observer::new(analysis.engine.start_file(path, role, source), source)
+    Observer::new(
+        analysis.engine.start_file(path, role, source, deadline),
+        source,
+    )
 }
 
-/// The file's findings, once the walk is over and `record` holds its facts.
+/// The file's findings, once the walk is over and `record` holds its facts; [`Expired`] when
+/// the file's deadline passed while the rules ran.
 pub(crate) fn finish(
     analysis: &Analysis,
     observer: Observer<'_>,
     record: &FileRecord,
-) -> FileFindings {
+) -> Result<FileFindings, Expired> {
     analysis.finish_file(observer.into_run(), record)
 }
