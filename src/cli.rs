@@ -180,7 +180,8 @@ pub(crate) struct InputArgs {
     #[arg(long)]
     pub(crate) follow: bool,
 
-    /// Give up parsing a file after this many milliseconds (status `timeout`).
+    /// Give up on a file after this many milliseconds of work on it: parse, extraction and
+    /// rules (status `timeout`, what it produced dropped).
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub(crate) parse_timeout_ms: u64,
 }
