@@ -333,8 +333,9 @@ struct Placement<'t> {
 }
 
 /// `None` when `node` runs at compile time, fed only by the source: in a module attribute's
-/// value, inside `unquote`, in a macro's body outside `quote`, or in a module body outside any
-/// function. Otherwise the innermost clause around it (none at a script's top level).
+/// value, inside `unquote` (local or remote, see [`unquotes_child`]), in a macro's body outside
+/// `quote`, or in a module body outside any function. Otherwise the innermost clause around it
+/// (none at a script's top level).
 fn runtime_placement<'t>(node: Node<'t>, site: &Site<'_>, source: &[u8]) -> Option<Placement<'t>> {
     if site.attribute.is_some() {
         return None;
@@ -346,8 +347,13 @@ fn runtime_placement<'t>(node: Node<'t>, site: &Site<'_>, source: &[u8]) -> Opti
     let mut current = node;
     while let Some(parent) = current.parent() {
         if parent.kind() == syntax::kinds::CALL {
+            if unquotes_child(parent, current, source) {
+                runtime.get_or_insert(false);
+                current = parent;
+                continue;
+            }
             match local_name(parent, source).as_deref() {
-                Some("unquote" | "unquote_splicing" | "defmodule") => {
+                Some("defmodule") => {
                     runtime.get_or_insert(false);
                 }
                 Some("quote") => {
@@ -370,6 +376,42 @@ fn runtime_placement<'t>(node: Node<'t>, site: &Site<'_>, source: &[u8]) -> Opti
         clause,
         root: current,
     })
+}
+
+/// Whether the call `call` unquotes its child `child`: `child` is compiled like an argument of
+/// `unquote`, fed by the source alone, wherever the surrounding `quote` puts the code.
+///
+/// - A local `unquote(expr)` or `unquote_splicing(expr)`: its argument (its target is the
+///   identifier itself, so any child holding code is the argument).
+/// - A remote `unquote`, `Mod.unquote(expr)` or `unquote(m).unquote(expr)(args)`: Elixir's
+///   AST has `{{:., _, [Mod, :unquote]}, _, [expr]}`, which `elixir_quote` unquotes as
+///   `unquote(expr)` when the call has exactly one argument (a `do` block counting as one).
+///   tree-sitter reads it as a remote call whose target is the dot `Mod.unquote`. Only that
+///   one argument (the `arguments` node, or the `do` block that stands for it) is unquoted:
+///   the dot's left side (`Mod`, `unquote(m)`) is quoted code, and so are the arguments of an
+///   outer call that takes the remote `unquote` as its target. With two arguments
+///   (`Mod.unquote(a, b)`), it is a call to a function named `unquote`, quoted as any other.
+fn unquotes_child(call: Node<'_>, child: Node<'_>, source: &[u8]) -> bool {
+    let Some(target) = call.field(Field::Target) else {
+        return false;
+    };
+    match target.kind() {
+        syntax::kinds::IDENTIFIER => {
+            matches!(
+                syntax::text(target, source).as_ref(),
+                "unquote" | "unquote_splicing"
+            ) && child != target
+        }
+        syntax::kinds::DOT => {
+            matches!(child.kind(), "arguments" | "do_block")
+                && target.field(Field::Right).is_some_and(|right| {
+                    right.kind() == syntax::kinds::IDENTIFIER
+                        && syntax::text(right, source) == "unquote"
+                })
+                && syntax::ast_argument_count(call) == 1
+        }
+        _ => false,
+    }
 }
 
 /// Every variable name in a clause's parameters (§S.3), guard aside. As in Sobelow's
@@ -550,6 +592,58 @@ mod tests {
         assert_eq!(names_of("sink([a, {b, c}, %{k: d}])"), ["a", "b", "c", "d"]);
         assert!(names_of("sink(~w(a b))").is_empty());
         assert_eq!(names_of("sink(~s(a#{b}))"), ["b"]);
+    }
+
+    /// Whether the first call to `sink` in `body`, written inside `quote` in a `def` in a
+    /// macro, runs at run time.
+    fn sink_runs_at_run_time(body: &str) -> bool {
+        let source = format!(
+            "defmacro m(a, n) do\n  quote do\n    def f(x) do\n      {body}\n    end\n  end\nend\n"
+        );
+        let tree = parse(&source);
+        let mut sink = None;
+        syntax::walk_preorder(tree.root_node(), |node| {
+            if sink.is_none()
+                && node.kind() == "call"
+                && local_name(node, source.as_bytes()).as_deref() == Some("sink")
+            {
+                sink = Some(node);
+            }
+            sink.is_none()
+        });
+        let site = Site {
+            module: None,
+            function: None,
+            attribute: None,
+        };
+        runtime_placement(sink.expect("a call to sink"), &site, source.as_bytes()).is_some()
+    }
+
+    #[test]
+    fn remote_unquote_unquotes_its_one_argument() {
+        assert!(sink_runs_at_run_time("sink(x)"));
+        assert!(!sink_runs_at_run_time("unquote(sink(a))"));
+        assert!(!sink_runs_at_run_time("unquote_splicing(sink(a))"));
+        // The one argument of `Mod.unquote(expr)`, as elixir_quote reads it.
+        assert!(!sink_runs_at_run_time("Mod.unquote(sink(a))"));
+        assert!(!sink_runs_at_run_time("Mod.unquote(sink(a))(x)"));
+        assert!(!sink_runs_at_run_time("unquote(a).unquote(sink(a))(x)"));
+        assert!(!sink_runs_at_run_time("x |> Mod.unquote(sink(a))()"));
+        assert!(!sink_runs_at_run_time("Mod.unquote(elem(sink(a), 0))"));
+        // A `do` block is the one argument.
+        assert!(!sink_runs_at_run_time("Mod.unquote do\n sink(a)\n end"));
+        // The dot's left side and the outer call's arguments are quoted code.
+        assert!(sink_runs_at_run_time("sink(x).unquote(n)()"));
+        assert!(sink_runs_at_run_time("unquote(a).unquote(n)(sink(x))"));
+        assert!(sink_runs_at_run_time("x |> unquote(a).unquote(n)(sink(x))"));
+        // Two arguments, a `do` block counting as one: a call to a function named `unquote`.
+        assert!(sink_runs_at_run_time("Mod.unquote(sink(x), x)"));
+        assert!(sink_runs_at_run_time("Mod.unquote(x) do\n sink(x)\n end"));
+        // Only `unquote` has a remote form.
+        assert!(sink_runs_at_run_time("Mod.unquote_splicing(sink(x))"));
+        // A closer `quote` decides, as inside a local `unquote`.
+        assert!(sink_runs_at_run_time("Mod.unquote(quote(do: sink(x)))"));
+        assert!(sink_runs_at_run_time("unquote(quote(do: sink(x)))"));
     }
 
     #[test]

@@ -137,54 +137,6 @@ fn decodes_keys_to_atoms(call: Node<'_>, source: &[u8]) -> bool {
         })
 }
 
-/// Whether `node` sits in the one argument of a remote `unquote`, `Mod.unquote(name)` or
-/// `unquote(m).unquote(name)(args)`, with nothing closer deciding when it runs.
-///
-/// In Elixir's AST the dot's right side there is the call `unquote(name)` (`elixir_quote`
-/// unquotes it as `{{:., _, [Mod, :unquote]}, _, [name]}`), so `name` is compiled like any
-/// other `unquote`'s argument and fed by the source alone. tree-sitter reads it as a remote
-/// call whose target is the dot `Mod.unquote`, which [`sobelow::judge`] does not take for
-/// `unquote`. Only the argument is unquoted: the dot's left side (`Mod`, `unquote(m)`) and
-/// the outer call's arguments are quoted code as usual. A closer `unquote`, `quote` or
-/// definition decides instead, in `sobelow::judge`, as for any other code.
-fn in_remote_unquote(node: Node<'_>, source: &[u8]) -> bool {
-    let mut current = node;
-    while let Some(parent) = current.parent() {
-        if parent.kind() == syntax::kinds::CALL {
-            if let Some(name) = sobelow::local_name(parent, source) {
-                if DECIDING_CALLS.contains(&name.as_ref()) {
-                    return false;
-                }
-            } else if let Some(target) = parent.field(Field::Target) {
-                // `elixir_quote` unquotes `{{:., _, [Mod, :unquote]}, _, [expr]}`: exactly
-                // one argument, a `do` block counting as a second.
-                let unquote = target.kind() == syntax::kinds::DOT
-                    && target
-                        .field(Field::Right)
-                        .is_some_and(|right| syntax::text(right, source) == "unquote")
-                    && syntax::ast_argument_count(parent) == 1;
-                if unquote && current.kind() == "arguments" {
-                    return true;
-                }
-            }
-        }
-        current = parent;
-    }
-    false
-}
-
-/// The local calls whose body or argument [`sobelow::judge`] places at compile or run time.
-const DECIDING_CALLS: &[&str] = &[
-    "unquote",
-    "unquote_splicing",
-    "quote",
-    "def",
-    "defp",
-    "defmacro",
-    "defmacrop",
-    "defmodule",
-];
-
 impl Rule for UnsafeToAtom {
     fn meta(&self) -> &RuleMeta {
         &self.meta
@@ -261,9 +213,6 @@ impl Rule for UnsafeToAtom {
             }
             _ => return,
         };
-        if in_remote_unquote(call.node, source) {
-            return;
-        }
         if let Some(judgement) = sobelow::judge(call.node, site, source, names) {
             self.report(
                 call.node,
@@ -286,9 +235,6 @@ impl Rule for UnsafeToAtom {
             return;
         }
         let source = out.source();
-        if in_remote_unquote(node, source) {
-            return;
-        }
         let names = sobelow::interpolated_names(node, source);
         if let Some(judgement) = sobelow::judge(node, site, source, names) {
             self.report(
