@@ -548,8 +548,13 @@ fn tool_command(
     output: &str,
     extra: &[String],
 ) -> Command {
+    // Every tool run is a cold run that fills the index ([5]): the harness owns the index
+    // folder and empties it first, so no run is served by the one before.
+    let cache = bench_cache_dir();
+    let _ = fs::remove_dir_all(&cache);
     let mut cmd = Command::new(bin);
-    cmd.arg(command)
+    cmd.env("ELIXIRSCOPE_CACHE_DIR", &cache)
+        .arg(command)
         .arg(dir)
         .args([
             "--jobs",
@@ -563,6 +568,11 @@ fn tool_command(
         .args(extra)
         .stdout(std::process::Stdio::null());
     cmd
+}
+
+/// The index folder of the tool's runs, outside the corpus.
+fn bench_cache_dir() -> PathBuf {
+    env::temp_dir().join(format!("elixirscope-bench-index-{}", std::process::id()))
 }
 
 /// The parts of elixirscope's JSON report the harness checks (unknown fields are skipped).

@@ -37,6 +37,17 @@ macro_rules! parse_examples {
     };
 }
 
+macro_rules! cache_examples {
+    () => {
+        "Examples:
+  Where the index of this project is, how big, and how the last run used it:
+    elixirscope cache info
+
+  Delete it (the next run parses every file and fills it again):
+    elixirscope cache clear"
+    };
+}
+
 macro_rules! runtime_examples {
     () => {
         "Examples:
@@ -127,6 +138,13 @@ pub(crate) enum Command {
     /// component plays each service or which roadmap item will build it.
     #[command(after_help = runtime_examples!(), after_long_help = concat!(runtime_examples!(), "\n\n", exit_codes_help!(), "\n  (runtime --check exits 3 when the tree is degraded or a child had to be killed)"))]
     Runtime(RuntimeArgs),
+    /// Show or clear the index: the cache of parsed files that makes later runs fast.
+    ///
+    /// `parse` and `analyze` keep what they learn about each file in an SQLite database,
+    /// `.elixirscope/index.db` under the root unless `--cache-dir` or ELIXIRSCOPE_CACHE_DIR
+    /// moves it; a later run parses only the files that changed.
+    #[command(after_help = cache_examples!(), after_long_help = concat!(cache_examples!(), "\n\n", exit_codes_help!()))]
+    Cache(CacheArgs),
     /// Print a shell completion script to standard output.
     #[command(after_help = completions_examples!(), after_long_help = concat!(completions_examples!(), "\n\n", exit_codes_help!()))]
     Completions(CompletionsArgs),
@@ -179,6 +197,20 @@ pub(crate) struct InputArgs {
     /// `skipped` with reason `symlink`.
     #[arg(long)]
     pub(crate) follow: bool,
+
+    /// Use no index: parse every file, and read or write nothing in the cache folder.
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+
+    /// Keep the index in DIR instead of `.elixirscope/` under the root; one folder may serve
+    /// several roots.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "ELIXIRSCOPE_CACHE_DIR",
+        conflicts_with = "no_cache"
+    )]
+    pub(crate) cache_dir: Option<PathBuf>,
 
     /// Give up on a file after this many milliseconds of work on it: parse, extraction and
     /// rules (status `timeout`, what it produced dropped).
@@ -335,6 +367,36 @@ pub(crate) enum SimpleFormat {
     Auto,
     Json,
     Text,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CacheArgs {
+    #[command(subcommand)]
+    pub(crate) action: CacheAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CacheAction {
+    /// Where the index is, its size, schema version, and per root its entries and the last
+    /// run's hits and misses.
+    Info(CacheTarget),
+    /// Delete the index (the database and its journal files).
+    Clear(CacheTarget),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CacheTarget {
+    /// A path inside the project (its root is found as for `parse`).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub(crate) path: PathBuf,
+
+    /// The cache folder, when it is not `.elixirscope/` under the root.
+    #[arg(long, value_name = "DIR", env = "ELIXIRSCOPE_CACHE_DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+
+    /// Output format: `auto` is text on a terminal and JSON otherwise.
+    #[arg(long, value_enum, default_value_t = SimpleFormat::Auto)]
+    pub(crate) format: SimpleFormat,
 }
 
 #[derive(Debug, Args)]

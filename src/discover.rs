@@ -306,6 +306,12 @@ pub(crate) fn stdin_entry(path: &Path, content: Vec<u8>) -> Discovery {
     }
 }
 
+/// The root `discover` would choose for `path` alone (for `cache info` and `cache clear`).
+pub(crate) fn root_of(path: &Path) -> std::io::Result<PathBuf> {
+    let absolute = path.canonicalize()?;
+    Ok(find_root(&[absolute]))
+}
+
 /// The git top level that contains every path, else their deepest common ancestor.
 fn find_root(paths: &[PathBuf]) -> PathBuf {
     let dirs: Vec<PathBuf> = paths

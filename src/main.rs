@@ -12,6 +12,7 @@ mod exit;
 mod extract;
 mod faults;
 mod graph;
+mod index;
 mod model;
 mod otp;
 mod project;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
             Command::Analyze(args) => commands::analyze::run(args),
             Command::Rules(args) => commands::rules::run(args),
             Command::Runtime(args) => commands::runtime::run(args),
+            Command::Cache(args) => commands::cache::run(args),
             Command::Completions(args) => commands::completions::run(args),
         })
     })

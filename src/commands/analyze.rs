@@ -57,6 +57,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             calls: true,
             quiet: args.output.quiet,
             analysis: Some(selection),
+            cache: args.stdin_filename.is_none(),
         },
         started,
     )?;
@@ -143,6 +144,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
                 elapsed_us: nanos / 1_000,
             })
             .collect(),
+        cache: batch.cache.clone(),
         warnings,
     };
     let batch::Batch {

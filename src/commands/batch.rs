@@ -8,11 +8,16 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use std::path::Path;
+
 use crate::cli::InputArgs;
 use crate::commands::output;
 use crate::discover::{self, DiscoverOptions, Discovery};
+use crate::index::{self, Cache, CacheSetting};
+use crate::model::CacheRuntime;
 use crate::model::PhaseTiming;
 use crate::project::Repository;
+use crate::rules::Analysis;
 use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
 use crate::subsystems::parsing::batch_processor::BatchJob;
 use crate::subsystems::parsing::parser::FileOptions;
@@ -32,6 +37,8 @@ pub(crate) struct Batch {
     pub(crate) phases: Vec<PhaseTiming>,
     /// Warnings of the run so far (already printed unless `-q`).
     pub(crate) warnings: Vec<String>,
+    /// What the index did; `None` without one.
+    pub(crate) cache: Option<CacheRuntime>,
 }
 
 pub(crate) struct BatchOptions {
@@ -40,6 +47,8 @@ pub(crate) struct BatchOptions {
     pub(crate) quiet: bool,
     /// For `analyze`: the rules the Analysis subsystem compiles and the walk evaluates.
     pub(crate) analysis: Option<Selection>,
+    /// Whether the index may be used (never for `--stdin-filename` input).
+    pub(crate) cache: bool,
 }
 
 pub(crate) fn discover(paths: &[PathBuf], input: &InputArgs) -> anyhow::Result<Discovery> {
@@ -69,7 +78,7 @@ pub(crate) fn run(
     } else {
         BATCH_SUBSYSTEMS
     };
-    let host = Host::start(subsystems, jobs, options.analysis)?;
+    let host = Host::start(subsystems, jobs, options.analysis.clone())?;
     let analysis = host
         .shared()
         .patterns
@@ -77,6 +86,14 @@ pub(crate) fn run(
         .and_then(|patterns| patterns.analysis());
     phases.push(phase("runtime_start", startup));
 
+    let mut warnings = Vec::new();
+    let cache = open_cache(
+        &discovery.root,
+        input,
+        &options,
+        analysis.as_deref(),
+        &mut warnings,
+    );
     let parse_started = Instant::now();
     let progress = Arc::new(Progress::new(discovery.entries.len() as u64, options.quiet));
     let ticker = Arc::clone(&progress);
@@ -88,11 +105,16 @@ pub(crate) fn run(
             calls: options.calls,
             metrics: options.metrics,
             analysis,
+            cache: cache.clone(),
         },
         Box::new(move || ticker.tick()),
     );
     let records = host.run_batch(job)?;
     progress.finish();
+    if let Some(cache) = &cache {
+        let seen = records.iter().map(|r| r.path.as_str()).collect();
+        cache.forget_vanished(&discovery.root, &seen);
+    }
     phases.push(phase("parse", parse_started));
 
     // The project-wide phase runs as a task of the TaskSupervisor; its result is published
@@ -114,7 +136,21 @@ pub(crate) fn run(
     })?;
     let repository = host.shared().repository.take();
     phases.push(phase("project", project_started));
-    let mut warnings = Vec::new();
+    let cache = cache.map(|cache| {
+        let outcome = cache.finish();
+        for warning in &outcome.warnings {
+            output::warn(&mut warnings, options.quiet, warning.clone());
+        }
+        CacheRuntime {
+            database: outcome.database.display().to_string(),
+            unchanged: outcome.unchanged,
+            rehashed: outcome.rehashed,
+            parsed: outcome.parsed,
+            stored: outcome.stored,
+            removed: outcome.removed,
+            bad_entries: outcome.bad_entries,
+        }
+    });
     if repository.unresolved_files() > 0 {
         output::warn(
             &mut warnings,
@@ -133,7 +169,60 @@ pub(crate) fn run(
         jobs,
         phases,
         warnings,
+        cache,
     })
+}
+
+/// Opens the index for this run, or says in a warning why it cannot be used. Off for
+/// `--no-cache`, standard input, and runs with injected faults (their results are not the
+/// files').
+fn open_cache(
+    root: &Path,
+    input: &InputArgs,
+    options: &BatchOptions,
+    analysis: Option<&Analysis>,
+    warnings: &mut Vec<String>,
+) -> Option<Arc<Cache>> {
+    let faults = std::env::var_os(crate::faults::ENV_VAR).is_some_and(|v| !v.is_empty());
+    let setting = match &input.cache_dir {
+        _ if input.no_cache || !options.cache || faults => CacheSetting::Off,
+        Some(folder) => CacheSetting::Folder(folder.clone()),
+        None => CacheSetting::UnderRoot,
+    };
+    let location = index::Location::of(&setting, root)?;
+    let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let config = index::facts_config(options.calls, options.metrics);
+    match Cache::open(
+        location,
+        &canonical,
+        config,
+        analysis.map(rules_fingerprint),
+    ) {
+        Ok(cache) => Some(Arc::new(cache)),
+        Err(err) => {
+            output::warn(
+                warnings,
+                options.quiet,
+                format!("{err}; running without the index"),
+            );
+            None
+        }
+    }
+}
+
+/// What makes stored findings valid: the rules that ran, their parameters and the
+/// suppression options.
+fn rules_fingerprint(analysis: &Analysis) -> String {
+    let mut text = format!("foreign_suppressions={};", analysis.foreign_suppressions);
+    for rule in analysis.engine.rules() {
+        let meta = rule.meta();
+        text.push_str(meta.id);
+        for parameter in &meta.parameters {
+            text.push_str(&format!(",{}={}", parameter.name, parameter.default));
+        }
+        text.push(';');
+    }
+    blake3::hash(text.as_bytes()).to_hex()[..32].to_string()
 }
 
 /// Leaves a one-shot command's records to the operating system instead of freeing them: the

@@ -3,6 +3,7 @@
 
 pub(crate) mod analyze;
 pub(crate) mod batch;
+pub(crate) mod cache;
 pub(crate) mod completions;
 pub(crate) mod output;
 pub(crate) mod parse;

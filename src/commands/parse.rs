@@ -24,6 +24,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         jobs,
         phases,
         warnings,
+        cache,
     } = batch::run(
         discovery,
         &args.input,
@@ -32,6 +33,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
             metrics: !args.no_metrics,
             quiet: args.output.quiet,
             analysis: None,
+            cache: true,
         },
         started,
     )?;
@@ -87,6 +89,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         breakers: host.shared().breakers.verdicts(),
         pools: host.pools(),
         rules: Vec::new(),
+        cache,
         warnings,
     };
     let shutdown_started = Instant::now();

@@ -122,9 +122,31 @@ pub(crate) struct RuntimeInfo {
     /// `analyze`: the time each rule took over the run, summed over the worker threads.
     #[serde(default, skip_serializing_if = "crate::model::stored::empty")]
     pub(crate) rules: Vec<RuleTiming>,
+    /// The index ([5], `docs/index.md`): how it served this run; absent with `--no-cache`.
+    #[serde(default, skip_serializing_if = "crate::model::stored::none")]
+    pub(crate) cache: Option<CacheRuntime>,
     /// Non-fatal warnings, in the order they arose: each is also printed to stderr as
     /// `elixirscope: warning: ...` unless `-q`, so a quiet CI run still has them here.
     pub(crate) warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CacheRuntime {
+    /// The database file.
+    pub(crate) database: String,
+    /// Files served from the index because their size, mtime and inode were unchanged.
+    pub(crate) unchanged: u64,
+    /// Files whose stat changed but whose content hash did not: served from the index.
+    pub(crate) rehashed: u64,
+    /// Files parsed: new, changed, or without stored findings for this rule selection.
+    pub(crate) parsed: u64,
+    /// Entries written by this run.
+    pub(crate) stored: u64,
+    /// Entries of files that no longer exist, removed.
+    pub(crate) removed: u64,
+    /// Stored entries that could not be read or decoded, and were parsed again.
+    pub(crate) bad_entries: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

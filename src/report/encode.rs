@@ -431,6 +431,7 @@ mod tests {
             calls: true,
             metrics: true,
             analysis: None,
+            cache: None,
         };
         let records: Vec<FileRecord> = discovery
             .entries

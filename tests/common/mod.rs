@@ -9,12 +9,29 @@ use std::sync::OnceLock;
 
 pub use report::Report;
 
+/// The binary, with an index folder of its own: tests never share an index (nor write one
+/// into the fixtures' tree).
 pub fn bin() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_elixirscope"));
     command
         .env_remove("ELIXIRSCOPE_FAULTS")
-        .env_remove("NO_COLOR");
+        .env_remove("NO_COLOR")
+        .env("ELIXIRSCOPE_CACHE_DIR", fresh_cache_dir());
     command
+}
+
+/// A folder no other command of any test uses, under cargo's scratch folder for tests.
+pub fn fresh_cache_dir() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "index-{}-{}-{n}",
+        std::process::id(),
+        std::thread::current()
+            .name()
+            .unwrap_or("main")
+            .replace("::", "-")
+    ))
 }
 
 pub fn fixtures() -> PathBuf {

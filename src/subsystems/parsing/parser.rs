@@ -11,6 +11,7 @@ use crate::discover::{Entry, EntryKind};
 use crate::extract;
 use crate::extract::observe::WalkObserver;
 use crate::faults::Fault;
+use crate::index::{self, Cache, Stat};
 use crate::model::{FileRecord, FileRole, Reason, Status};
 use crate::otp::cancel::{Deadline, Expired};
 use crate::otp::panic_capture;
@@ -29,6 +30,8 @@ pub(crate) struct FileOptions {
     pub(crate) metrics: bool,
     /// For `analyze`: the rules to run on each file.
     pub(crate) analysis: Option<Arc<crate::rules::Analysis>>,
+    /// The index ([5]): unchanged files are served from it, parsed ones stored in it.
+    pub(crate) cache: Option<Arc<Cache>>,
 }
 
 /// Processes one discovered entry; never panics.
@@ -83,6 +86,20 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
     if fault == Some(Fault::Vanish) {
         let _ = std::fs::remove_file(&entry.absolute);
     }
+    // The index's fast path: the stat is taken before the file is read, so a file that changes
+    // while it is read is stored with an older stat and hashed again next time.
+    let cache = options.cache.as_deref();
+    let checked_ns = index::now_ns();
+    let stat = cache
+        .and_then(|_| std::fs::metadata(&entry.absolute).ok())
+        .map(|metadata| Stat::of(&metadata));
+    if let (Some(cache), Some(stat)) = (cache, stat) {
+        if stat.size <= options.max_file_size {
+            if let Some(record) = cache.by_stat(path, stat) {
+                return record;
+            }
+        }
+    }
     let bytes = match read_limited(entry, options.max_file_size) {
         Ok(Read_::Bytes(bytes)) => bytes,
         Ok(Read_::TooLarge(size)) => {
@@ -108,6 +125,11 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         }
     };
     let hash = blake3::hash(&bytes).to_hex().to_string();
+    if let (Some(cache), Some(stat)) = (cache, stat) {
+        if let Some(record) = cache.by_hash(path, stat, &hash, checked_ns) {
+            return record;
+        }
+    }
     let mut record = FileRecord {
         path: path.clone(),
         status: Status::Ok,
@@ -200,6 +222,9 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         record.mix_project = Some(mix::from_mix_file(path, &tree, &source));
     }
     drop(tree);
+    if let (Some(cache), Some(stat)) = (cache, stat) {
+        cache.store(stat, checked_ns, &mut record);
+    }
     record
 }
 

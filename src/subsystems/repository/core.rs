@@ -45,6 +45,7 @@ mod tests {
             calls: true,
             metrics: true,
             analysis: Some(Arc::new(analysis)),
+            cache: None,
         };
         let records: Vec<FileRecord> = discovery
             .entries

@@ -1,0 +1,93 @@
+//! `elixirscope cache info|clear`: the index of a project, shown or deleted.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Context;
+
+use crate::cli::{CacheAction, CacheArgs, CacheTarget, SimpleFormat};
+use crate::commands::output;
+use crate::discover;
+use crate::exit;
+use crate::index::{self, CacheSetting, Location};
+
+pub(crate) fn run(args: &CacheArgs) -> anyhow::Result<u8> {
+    match &args.action {
+        CacheAction::Info(target) => info(target),
+        CacheAction::Clear(target) => clear(target),
+    }
+}
+
+fn location(target: &CacheTarget) -> anyhow::Result<Location> {
+    let root = discover::root_of(&target.path)
+        .with_context(|| format!("cannot find the root of {}", target.path.display()))?;
+    let setting = match &target.cache_dir {
+        Some(folder) => CacheSetting::Folder(folder.clone()),
+        None => CacheSetting::UnderRoot,
+    };
+    Ok(Location::of(&setting, &root).expect("a folder setting has a location"))
+}
+
+fn info(target: &CacheTarget) -> anyhow::Result<u8> {
+    let location = location(target)?;
+    let info = index::info(&location.database).with_context(|| {
+        format!(
+            "cannot read the index {}; `elixirscope cache clear` deletes it",
+            location.database.display()
+        )
+    })?;
+    let json = match target.format {
+        SimpleFormat::Json => true,
+        SimpleFormat::Text => false,
+        SimpleFormat::Auto => !std::io::stdout().is_terminal(),
+    };
+    let mut out = output::stdout();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &info)?;
+        writeln!(out)?;
+    } else if !info.exists {
+        writeln!(out, "no index at {}", info.database)?;
+    } else {
+        writeln!(out, "index:          {}", info.database)?;
+        writeln!(out, "size:           {} bytes", info.bytes)?;
+        match info.schema_version {
+            Some(version) => writeln!(out, "schema version: {version}")?,
+            None => writeln!(out, "schema version: none (not an elixirscope index)")?,
+        }
+        for root in &info.roots {
+            writeln!(out, "root:           {}", root.root)?;
+            writeln!(
+                out,
+                "  entries:      {} files, {} findings",
+                root.files, root.findings
+            )?;
+            if let (Some(hits), Some(misses)) = (root.last_run_hits, root.last_run_misses) {
+                let total = hits + misses;
+                let rate = if total == 0 {
+                    0.0
+                } else {
+                    100.0 * hits as f64 / total as f64
+                };
+                writeln!(
+                    out,
+                    "  last run:     {hits} from the index, {misses} parsed ({rate:.1}% hits)"
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(exit::SUCCESS)
+}
+
+fn clear(target: &CacheTarget) -> anyhow::Result<u8> {
+    let location = location(target)?;
+    let existed = location.database.exists();
+    index::remove_database(&location.database);
+    let mut out = output::stdout();
+    if existed {
+        writeln!(out, "removed {}", location.database.display())?;
+    } else {
+        writeln!(out, "no index at {}", location.database.display())?;
+    }
+    out.flush()?;
+    Ok(exit::SUCCESS)
+}

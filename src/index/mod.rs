@@ -1,0 +1,726 @@
+//! The index (issue [5]): a persistent store of what elixirscope learnt about each file, in an
+//! embedded SQLite database, so that a run on a tree where few files changed parses only those.
+//! `docs/index.md` documents the schema: it is a contract, like the JSON.
+//!
+//! The store keeps, per root, per facts configuration (`--no-calls`, `--no-metrics`) and per
+//! file: the file's size, mtime, inode and blake3 hash, when it was last checked, its status and
+//! its record as parsed (before the project phase, which every run redoes over all records) in
+//! the stored form of `crate::model::stored`; and, per rule selection, its findings.
+//!
+//! Validity: an entry is reused only when the tool, grammar and schema versions match (else
+//! the tables are recreated) and the file is unchanged: (size, mtime, inode) equal and the mtime
+//! older than the entry's check by more than [`RACY_MARGIN`] (git's "racily clean" rule: a file
+//! written in the same clock tick as it was read is hashed again), or else its content hash
+//! equal. Only `ok` and `syntax_error` records are stored: failures and timeouts are run
+//! conditions, not facts of the file.
+//!
+//! Hostility: the database comes from the working tree, which a checkout controls. It is opened
+//! with `trusted_schema=OFF` and SQLite's defensive flag, blobs are length-checked before they
+//! are decoded, paths read from it are only ever compared with discovered paths (nothing is
+//! opened by a path the index names), and any error — a corrupt or foreign database, a blob that
+//! fails to decode, a full disk — becomes one warning and a run without the bad entries.
+
+mod schema;
+mod writer;
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+use crate::model::{stored, FileFindings, FileRecord, Status};
+
+pub(crate) use writer::Writer;
+
+/// Bumped when the tables or the stored form change incompatibly.
+pub(crate) const SCHEMA_VERSION: u32 = 1;
+/// The name of the database file inside the cache folder.
+pub(crate) const DATABASE: &str = "index.db";
+/// The default cache folder under the root.
+pub(crate) const DEFAULT_FOLDER: &str = ".elixirscope";
+/// A file whose mtime is this close to (or after) its last check is hashed, whatever its stat
+/// says: file systems with coarse timestamps can give a same-size edit made just after the
+/// check the same mtime.
+pub(crate) const RACY_MARGIN: Duration = Duration::from_secs(2);
+/// No stored blob larger than this is read: a hostile index cannot make a run allocate more.
+pub(crate) const MAX_BLOB: usize = 256 << 20;
+/// How long a run waits for another run's write lock before giving up on the index.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the run's own cache folder setting says.
+#[derive(Debug, Clone)]
+pub(crate) enum CacheSetting {
+    /// `--no-cache`.
+    Off,
+    /// `--cache-dir DIR` or `ELIXIRSCOPE_CACHE_DIR`: one folder may serve several roots.
+    Folder(PathBuf),
+    /// `.elixirscope/` under the root.
+    UnderRoot,
+}
+
+/// Where the index of a root lives.
+#[derive(Debug, Clone)]
+pub(crate) struct Location {
+    pub(crate) folder: PathBuf,
+    pub(crate) database: PathBuf,
+    /// The folder is the default one inside the analysed tree: a symlink there is refused.
+    pub(crate) inside_root: bool,
+}
+
+impl Location {
+    pub(crate) fn of(setting: &CacheSetting, root: &Path) -> Option<Location> {
+        let (folder, inside_root) = match setting {
+            CacheSetting::Off => return None,
+            CacheSetting::Folder(folder) => (folder.clone(), false),
+            CacheSetting::UnderRoot => (root.join(DEFAULT_FOLDER), true),
+        };
+        Some(Location {
+            database: folder.join(DATABASE),
+            folder,
+            inside_root,
+        })
+    }
+}
+
+/// The facts configuration an entry was made under (`--no-calls`, `--no-metrics`).
+pub(crate) fn facts_config(calls: bool, metrics: bool) -> String {
+    format!("calls={calls};metrics={metrics}")
+}
+
+/// The identity of everything that shapes an entry besides the file and the configuration.
+pub(crate) fn versions() -> [(&'static str, String); 3] {
+    let language = crate::syntax::language();
+    [
+        ("schema_version", SCHEMA_VERSION.to_string()),
+        ("tool_version", env!("CARGO_PKG_VERSION").to_string()),
+        (
+            "grammar",
+            format!(
+                "tree-sitter-elixir abi {} kinds {} fields {}",
+                language.abi_version(),
+                language.node_kind_count(),
+                language.field_count()
+            ),
+        ),
+    ]
+}
+
+/// A file's stat, as the index compares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stat {
+    pub(crate) size: u64,
+    pub(crate) mtime_ns: i64,
+    pub(crate) inode: u64,
+}
+
+impl Stat {
+    pub(crate) fn of(metadata: &fs::Metadata) -> Stat {
+        use std::os::unix::fs::MetadataExt;
+        Stat {
+            size: metadata.len(),
+            mtime_ns: metadata
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(metadata.mtime_nsec()),
+            inode: metadata.ino(),
+        }
+    }
+}
+
+/// Nanoseconds since the epoch, now.
+pub(crate) fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// One stored file, as loaded at the start of a run (the blobs stay in the database).
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) stat: Stat,
+    pub(crate) hash: String,
+    pub(crate) checked_ns: i64,
+    pub(crate) status: Status,
+    pub(crate) lines: u32,
+}
+
+impl Entry {
+    /// Whether the stat alone proves the file unchanged (no hash needed).
+    pub(crate) fn clean_by_stat(&self, stat: Stat) -> bool {
+        let margin = i64::try_from(RACY_MARGIN.as_nanos()).unwrap_or(i64::MAX);
+        self.stat == stat && stat.mtime_ns.saturating_add(margin) < self.checked_ns
+    }
+}
+
+/// How the index answered over a run, for `runtime.cache`.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) hits: std::sync::atomic::AtomicU64,
+    pub(crate) hashed: std::sync::atomic::AtomicU64,
+    pub(crate) misses: std::sync::atomic::AtomicU64,
+    pub(crate) removed: std::sync::atomic::AtomicU64,
+    pub(crate) bad_entries: std::sync::atomic::AtomicU64,
+}
+
+/// An open index for one run over one root: the entries loaded, connections for reading
+/// blobs, and the run's warnings about it.
+pub(crate) struct Session {
+    location: Location,
+    root_id: i64,
+    config: String,
+    /// The rule selection's fingerprint, for `analyze`.
+    rules: Option<String>,
+    entries: HashMap<String, Entry>,
+    /// Paths with findings stored for `rules`.
+    with_findings: HashSet<String>,
+    readers: Mutex<Vec<Connection>>,
+    pub(crate) counters: Counters,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("database", &self.location.database)
+            .field("entries", &self.entries.len())
+            .finish()
+    }
+}
+
+/// A reason the index cannot be used this run; becomes one warning.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum IndexError {
+    #[error("the cache folder {0} is not a directory")]
+    NotAFolder(PathBuf),
+    #[error("the cache folder {0} is a symbolic link")]
+    Symlink(PathBuf),
+    #[error("cannot prepare the cache folder {0}: {1}")]
+    Folder(PathBuf, std::io::Error),
+    #[error("the index {0} is unusable ({1})")]
+    Database(PathBuf, rusqlite::Error),
+}
+
+impl Session {
+    /// Opens (creating or recreating as needed) the index at `location` for `root`. `Err` is a
+    /// warning for the run, which then goes on without the index.
+    pub(crate) fn open(
+        location: Location,
+        root: &Path,
+        config: String,
+        rules: Option<String>,
+    ) -> Result<Session, IndexError> {
+        prepare_folder(&location)?;
+        let mut warnings = Vec::new();
+        let root_key = root.to_string_lossy().into_owned();
+        let loaded = match load(&location.database, &root_key, &config, rules.as_deref()) {
+            Ok(loaded) => loaded,
+            Err(Failure::Rebuild(why)) => {
+                // Corrupt, zeroed, truncated, not SQLite at all, or another schema (design
+                // §8.1: recreate and reload): remove it and its journals, start afresh once.
+                warnings.push(format!(
+                    "the index {} {why}; it was rebuilt",
+                    location.database.display()
+                ));
+                remove_database(&location.database);
+                load(&location.database, &root_key, &config, rules.as_deref()).map_err(
+                    |failure| IndexError::Database(location.database.clone(), failure.into()),
+                )?
+            }
+            Err(Failure::Other(err)) => {
+                return Err(IndexError::Database(location.database.clone(), err))
+            }
+        };
+        let (connection, root_id, entries, with_findings) = loaded;
+        Ok(Session {
+            location,
+            root_id,
+            config,
+            rules,
+            entries,
+            with_findings,
+            readers: Mutex::new(vec![connection]),
+            counters: Counters::default(),
+            warnings: Mutex::new(warnings),
+        })
+    }
+
+    pub(crate) fn location(&self) -> &Location {
+        &self.location
+    }
+
+    pub(crate) fn root_id(&self) -> i64 {
+        self.root_id
+    }
+
+    pub(crate) fn config(&self) -> &str {
+        &self.config
+    }
+
+    pub(crate) fn rules(&self) -> Option<&str> {
+        self.rules.as_deref()
+    }
+
+    pub(crate) fn entry(&self, path: &str) -> Option<&Entry> {
+        self.entries.get(path)
+    }
+
+    /// Paths stored for this root and configuration.
+    pub(crate) fn stored_paths(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
+
+    pub(crate) fn has_findings(&self, path: &str) -> bool {
+        self.with_findings.contains(path)
+    }
+
+    /// Records a warning about the index (reported once per kind by the command).
+    pub(crate) fn warn(&self, message: String) {
+        let mut warnings = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+        if !warnings.contains(&message) {
+            warnings.push(message);
+        }
+    }
+
+    pub(crate) fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The stored record of `path`, decoded; `None` (and a warning) when it is missing or does
+    /// not decode.
+    pub(crate) fn record(&self, path: &str) -> Option<FileRecord> {
+        let blob = self.blob(
+            "SELECT record FROM files WHERE root = ?1 AND config = ?2 AND path = ?3",
+            path,
+        )?;
+        self.decode(path, &blob)
+    }
+
+    /// The stored findings of `path` for this run's rules.
+    pub(crate) fn findings(&self, path: &str) -> Option<FileFindings> {
+        let rules = self.rules.as_deref()?;
+        let blob = self.with_reader(|connection| {
+            connection
+                .query_row(
+                    "SELECT findings FROM findings WHERE root = ?1 AND config = ?2 AND path = ?3 \
+                     AND rules = ?4 AND length(findings) <= ?5",
+                    params![self.root_id, self.config, path, rules, MAX_BLOB as i64],
+                    |row| row.get::<_, Vec<u8>>(0),
+                )
+                .optional()
+        })?;
+        self.decode(path, &blob)
+    }
+
+    fn blob(&self, sql: &str, path: &str) -> Option<Vec<u8>> {
+        let sql = format!("{sql} AND length(record) <= ?4");
+        self.with_reader(|connection| {
+            connection
+                .query_row(
+                    &sql,
+                    params![self.root_id, self.config, path, MAX_BLOB as i64],
+                    |row| row.get::<_, Vec<u8>>(0),
+                )
+                .optional()
+        })
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(&self, path: &str, blob: &[u8]) -> Option<T> {
+        match stored::decode(blob) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.counters
+                    .bad_entries
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.warn(format!(
+                    "the index {} holds entries that do not decode (first: {path}: {err}); they \
+                     were ignored",
+                    self.location.database.display()
+                ));
+                None
+            }
+        }
+    }
+
+    /// Runs `read` on a pooled connection; an error is a warning and `None`.
+    fn with_reader<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<Option<T>>,
+    ) -> Option<T> {
+        let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let connection = match pooled {
+            Some(connection) => connection,
+            None => match schema::open_reader(&self.location.database) {
+                Ok(connection) => connection,
+                Err(err) => {
+                    self.warn(format!(
+                        "cannot read the index {}: {err}",
+                        self.location.database.display()
+                    ));
+                    return None;
+                }
+            },
+        };
+        let result = read(&connection);
+        self.readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(connection);
+        match result {
+            Ok(value) => value,
+            Err(err) => {
+                self.counters
+                    .bad_entries
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.warn(format!(
+                    "cannot read the index {}: {err}",
+                    self.location.database.display()
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// Why loading an index failed.
+enum Failure {
+    /// The database is not a usable index: rebuild it.
+    Rebuild(String),
+    /// Anything else (a lock held too long, a read-only file system): leave it alone.
+    Other(rusqlite::Error),
+}
+
+impl From<Failure> for rusqlite::Error {
+    fn from(failure: Failure) -> rusqlite::Error {
+        match failure {
+            Failure::Rebuild(why) => rusqlite::Error::InvalidParameterName(why),
+            Failure::Other(err) => err,
+        }
+    }
+}
+
+type Loaded = (Connection, i64, HashMap<String, Entry>, HashSet<String>);
+
+/// Opens the database and loads a run's entries (without blobs).
+fn load(database: &Path, root: &str, config: &str, rules: Option<&str>) -> Result<Loaded, Failure> {
+    let classify = |err: rusqlite::Error| {
+        if schema::is_corruption(&err) {
+            Failure::Rebuild(format!("was unreadable ({err})"))
+        } else {
+            Failure::Other(err)
+        }
+    };
+    let connection = match schema::open(database) {
+        Ok(connection) => connection,
+        Err(schema::OpenError::Unreadable(err)) => return Err(classify(err)),
+        Err(schema::OpenError::Foreign(version)) => {
+            return Err(Failure::Rebuild(format!(
+                "has schema version {version}, not {SCHEMA_VERSION}"
+            )))
+        }
+    };
+    let root_id = schema::root_id(&connection, root).map_err(classify)?;
+    let entries = schema::load_entries(&connection, root_id, config).map_err(classify)?;
+    let with_findings = match rules {
+        Some(rules) => {
+            schema::load_findings_paths(&connection, root_id, config, rules).map_err(classify)?
+        }
+        None => HashSet::new(),
+    };
+    Ok((connection, root_id, entries, with_findings))
+}
+
+/// Creates the cache folder with its `CACHEDIR.TAG` and `.gitignore` (so it is never
+/// committed and backup tools skip it); refuses a folder inside the tree that is a file or a
+/// symbolic link.
+fn prepare_folder(location: &Location) -> Result<(), IndexError> {
+    let folder = &location.folder;
+    match fs::symlink_metadata(folder) {
+        Ok(metadata) if metadata.file_type().is_symlink() && location.inside_root => {
+            return Err(IndexError::Symlink(folder.clone()));
+        }
+        Ok(_) if !folder.is_dir() => return Err(IndexError::NotAFolder(folder.clone())),
+        Ok(_) => {}
+        Err(_) => {
+            fs::create_dir_all(folder).map_err(|err| IndexError::Folder(folder.clone(), err))?
+        }
+    }
+    let tag = folder.join("CACHEDIR.TAG");
+    if !tag.exists() {
+        fs::write(
+            &tag,
+            "Signature: 8a477f597d28d172789f06886806bc55\n\
+             # This file is a cache directory tag created by elixirscope.\n\
+             # For information about cache directory tags, see https://bford.info/cachedir/\n",
+        )
+        .map_err(|err| IndexError::Folder(folder.clone(), err))?;
+    }
+    let ignore = folder.join(".gitignore");
+    if !ignore.exists() {
+        fs::write(
+            &ignore,
+            "# Created by elixirscope: never commit the index.\n*\n",
+        )
+        .map_err(|err| IndexError::Folder(folder.clone(), err))?;
+    }
+    Ok(())
+}
+
+/// Removes a database and its journal files.
+pub(crate) fn remove_database(database: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut path = database.as_os_str().to_owned();
+        path.push(suffix);
+        let _ = fs::remove_file(PathBuf::from(path));
+    }
+}
+
+/// What `elixirscope cache info` shows.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct Info {
+    pub(crate) database: String,
+    pub(crate) exists: bool,
+    pub(crate) bytes: u64,
+    pub(crate) schema_version: Option<u32>,
+    pub(crate) roots: Vec<RootInfo>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct RootInfo {
+    pub(crate) root: String,
+    pub(crate) files: u64,
+    pub(crate) findings: u64,
+    pub(crate) last_run_hits: Option<u64>,
+    pub(crate) last_run_misses: Option<u64>,
+}
+
+/// Reads what is stored without changing anything (read-only connection).
+pub(crate) fn info(database: &Path) -> Result<Info, rusqlite::Error> {
+    let bytes = ["", "-wal"]
+        .iter()
+        .map(|suffix| {
+            let mut path = database.as_os_str().to_owned();
+            path.push(suffix);
+            fs::metadata(PathBuf::from(path)).map_or(0, |m| m.len())
+        })
+        .sum();
+    if !database.exists() {
+        return Ok(Info {
+            database: database.display().to_string(),
+            exists: false,
+            bytes: 0,
+            schema_version: None,
+            roots: Vec::new(),
+        });
+    }
+    let connection = Connection::open_with_flags(
+        database,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    schema::harden(&connection)?;
+    let (schema_version, roots) = schema::describe(&connection)?;
+    Ok(Info {
+        database: database.display().to_string(),
+        exists: true,
+        bytes,
+        schema_version,
+        roots,
+    })
+}
+
+/// The index as a run uses it: the entries loaded at the start, the writer that stores what
+/// the run parses, and the counters of `runtime.cache`. Shared by the parse workers.
+pub(crate) struct Cache {
+    session: Session,
+    writer: Writer,
+    analyze: bool,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.session.fmt(f)
+    }
+}
+
+/// What the index did over a run.
+#[derive(Debug, Clone)]
+pub(crate) struct CacheOutcome {
+    pub(crate) database: PathBuf,
+    /// Files served from the index because their stat was unchanged.
+    pub(crate) unchanged: u64,
+    /// Files whose stat changed but whose content hash did not: served, and their row updated.
+    pub(crate) rehashed: u64,
+    /// Files parsed because they were new, changed, or had no entry for this run's rules.
+    pub(crate) parsed: u64,
+    pub(crate) stored: u64,
+    pub(crate) removed: u64,
+    pub(crate) bad_entries: u64,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl Cache {
+    /// Opens the index for a run; `analyze` with the fingerprint of its rule selection.
+    pub(crate) fn open(
+        location: Location,
+        root: &Path,
+        config: String,
+        rules: Option<String>,
+    ) -> Result<Cache, IndexError> {
+        let analyze = rules.is_some();
+        let session = Session::open(location, root, config, rules)?;
+        let writer = Writer::start(writer::Target {
+            database: session.location().database.clone(),
+            root: session.root_id(),
+            config: session.config().to_string(),
+            rules: session.rules().map(str::to_string),
+        });
+        Ok(Cache {
+            session,
+            writer,
+            analyze,
+        })
+    }
+
+    fn count(&self, counter: &std::sync::atomic::AtomicU64) {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The stored result of `path` when its stat proves it unchanged.
+    pub(crate) fn by_stat(&self, path: &str, stat: Stat) -> Option<FileRecord> {
+        let entry = self.session.entry(path)?;
+        if !entry.clean_by_stat(stat) {
+            return None;
+        }
+        let record = self.stored(path, entry)?;
+        self.count(&self.session.counters.hits);
+        Some(record)
+    }
+
+    /// The stored result of `path` when its content hash is the stored one; the row is
+    /// refreshed with the new stat so the next run needs no hash.
+    pub(crate) fn by_hash(
+        &self,
+        path: &str,
+        stat: Stat,
+        hash: &str,
+        checked_ns: i64,
+    ) -> Option<FileRecord> {
+        let entry = self.session.entry(path)?;
+        if entry.hash != hash {
+            return None;
+        }
+        let record = self.stored(path, entry)?;
+        self.count(&self.session.counters.hashed);
+        self.writer.send(writer::Message::Touch {
+            path: path.to_string(),
+            stat,
+            checked_ns,
+        });
+        Some(record)
+    }
+
+    /// The LazyLoader: `parse` decodes the whole record; `analyze` needs only the findings and
+    /// the status, so it decodes the findings and nothing else.
+    fn stored(&self, path: &str, entry: &Entry) -> Option<FileRecord> {
+        if !self.analyze {
+            return self
+                .session
+                .record(path)
+                .filter(|record| record.path == path);
+        }
+        if !self.session.has_findings(path) {
+            return None;
+        }
+        let mut findings = self.session.findings(path)?;
+        // Rule timings are what this run spent: nothing, for a stored file.
+        findings.rule_nanos.clear();
+        Some(FileRecord {
+            path: path.to_string(),
+            status: entry.status,
+            reason: None,
+            message: None,
+            bytes: entry.stat.size,
+            lines: entry.lines,
+            hash: Some(entry.hash.clone()),
+            role: crate::model::FileRole::for_path(path),
+            project: None,
+            errors: Vec::new(),
+            errors_truncated: None,
+            modules: Vec::new(),
+            calls: Vec::new(),
+            analysis: Some(Box::new(findings)),
+            mix_project: None,
+        })
+    }
+
+    /// Stores what a run parsed (only `ok` and `syntax_error` records: failures and timeouts
+    /// are conditions of the run, not facts of the file).
+    pub(crate) fn store(&self, stat: Stat, checked_ns: i64, record: &mut FileRecord) {
+        self.count(&self.session.counters.misses);
+        if !matches!(record.status, Status::Ok | Status::SyntaxError) {
+            return;
+        }
+        let Some(hash) = record.hash.clone() else {
+            return;
+        };
+        let analysis = record.analysis.take();
+        let encoded = stored::encode(&*record);
+        let findings = analysis.as_deref().map(stored::encode).transpose();
+        record.analysis = analysis;
+        let (Ok(encoded), Ok(findings)) = (encoded, findings) else {
+            return;
+        };
+        self.writer.send(writer::Message::Entry {
+            path: record.path.clone(),
+            stat,
+            hash,
+            checked_ns,
+            status: record.status,
+            lines: record.lines,
+            record: encoded,
+            findings,
+        });
+    }
+
+    /// Drops the rows of stored files this run did not see and that no longer exist (files
+    /// outside this run's paths keep theirs).
+    pub(crate) fn forget_vanished(&self, root: &Path, seen: &HashSet<&str>) {
+        for path in self.session.stored_paths() {
+            if !seen.contains(path) && fs::symlink_metadata(root.join(path)).is_err() {
+                self.count(&self.session.counters.removed);
+                self.writer.send(writer::Message::Forget {
+                    path: path.to_string(),
+                });
+            }
+        }
+    }
+
+    /// Waits for the writer and reports what the index did.
+    pub(crate) fn finish(&self) -> CacheOutcome {
+        use std::sync::atomic::Ordering::Relaxed;
+        let counters = &self.session.counters;
+        let unchanged = counters.hits.load(Relaxed);
+        let rehashed = counters.hashed.load(Relaxed);
+        let parsed = counters.misses.load(Relaxed);
+        let stats = self.writer.finish(unchanged + rehashed, parsed);
+        let mut warnings = self.session.take_warnings();
+        if let Some(error) = stats.error {
+            warnings.push(format!(
+                "cannot write the index {} ({error}); this run's results were not stored",
+                self.session.location().database.display()
+            ));
+        }
+        CacheOutcome {
+            database: self.session.location().database.clone(),
+            unchanged,
+            rehashed,
+            parsed,
+            stored: stats.stored,
+            removed: counters.removed.load(Relaxed),
+            bad_entries: counters.bad_entries.load(Relaxed),
+            warnings,
+        }
+    }
+}
