@@ -198,18 +198,14 @@ pub(crate) struct InputArgs {
     #[arg(long)]
     pub(crate) follow: bool,
 
-    /// Use no index: parse every file, and read or write nothing in the cache folder.
+    /// Use no index: parse every file, and read or write nothing in the cache folder (wins
+    /// over `--cache-dir` and ELIXIRSCOPE_CACHE_DIR).
     #[arg(long)]
     pub(crate) no_cache: bool,
 
     /// Keep the index in DIR instead of `.elixirscope/` under the root; one folder may serve
     /// several roots.
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "ELIXIRSCOPE_CACHE_DIR",
-        conflicts_with = "no_cache"
-    )]
+    #[arg(long, value_name = "DIR", env = "ELIXIRSCOPE_CACHE_DIR")]
     pub(crate) cache_dir: Option<PathBuf>,
 
     /// Give up on a file after this many milliseconds of work on it: parse, extraction and

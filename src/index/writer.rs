@@ -192,16 +192,23 @@ fn commit(
                     Status::SyntaxError => "syntax_error",
                     _ => "ok",
                 };
-                // Replacing the row removes the findings of every rule selection: they were
-                // made from the old content.
+                // Findings made from other content are stale for every rule selection; those
+                // of the same content (another selection's) stay.
                 transaction.execute(
-                    "DELETE FROM files WHERE root = ?1 AND config = ?2 AND path = ?3",
-                    params![target.root, target.config, path],
+                    "DELETE FROM findings WHERE root = ?1 AND config = ?2 AND path = ?3
+                     AND NOT EXISTS (SELECT 1 FROM files f WHERE f.root = ?1 AND f.config = ?2
+                                     AND f.path = ?3 AND f.hash = ?4)",
+                    params![target.root, target.config, path, hash],
                 )?;
                 transaction.execute(
                     "INSERT INTO files (root, config, path, size, mtime_ns, inode, hash,
                                         checked_ns, status, lines, record)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                     ON CONFLICT (root, config, path) DO UPDATE SET
+                        size = excluded.size, mtime_ns = excluded.mtime_ns,
+                        inode = excluded.inode, hash = excluded.hash,
+                        checked_ns = excluded.checked_ns, status = excluded.status,
+                        lines = excluded.lines, record = excluded.record",
                     params![
                         target.root,
                         target.config,
@@ -219,7 +226,9 @@ fn commit(
                 if let (Some(rules), Some(findings)) = (&target.rules, findings) {
                     transaction.execute(
                         "INSERT INTO findings (root, config, path, rules, findings)
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                         VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (root, config, path, rules) DO UPDATE
+                         SET findings = excluded.findings",
                         params![target.root, target.config, path, rules, findings],
                     )?;
                 }
