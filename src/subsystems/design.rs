@@ -130,7 +130,9 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     ms(5_000),
                     Built::Yes(
                         "subsystems::repository::core::RepositoryCore (the project phase's \
-                         project::Repository, a snapshot that outlives restarts)",
+                         project::Repository, a snapshot that outlives restarts), backed by \
+                         the persistent index (index::Cache: unchanged files are served from \
+                         it, parsed ones stored by its writer thread)",
                     ),
                 ),
                 worker(
@@ -256,7 +258,16 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                             ms(5_000),
                             Built::Inside("the parsing subsystem's batch_processor"),
                         ),
-                        worker("lazy_loader", "PerformanceOptimizer.LazyLoader", Permanent, ms(5_000), Built::Planned("[5] index")),
+                        worker(
+                            "lazy_loader",
+                            "PerformanceOptimizer.LazyLoader",
+                            Permanent,
+                            ms(5_000),
+                            Built::Inside(
+                                "index::Cache decodes from the index only what the command \
+                                 needs (analyze: findings, not records), in the parse workers",
+                            ),
+                        ),
                         worker("optimization_scheduler", "PerformanceOptimizer.OptimizationScheduler", Permanent, ms(5_000), PLANNED_OPTIMIZER),
                         worker(
                             "statistics_collector",
