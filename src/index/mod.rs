@@ -688,7 +688,12 @@ impl Cache {
     /// outside this run's paths keep theirs).
     pub(crate) fn forget_vanished(&self, root: &Path, seen: &HashSet<&str>) {
         for path in self.session.stored_paths() {
-            if !seen.contains(path) && fs::symlink_metadata(root.join(path)).is_err() {
+            // A path from the index is looked at only when it is a plain relative path: a
+            // hostile index cannot make the run touch anything outside the root.
+            let plain = Path::new(path)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if plain && !seen.contains(path) && fs::symlink_metadata(root.join(path)).is_err() {
                 self.count(&self.session.counters.removed);
                 self.writer.send(writer::Message::Forget {
                     path: path.to_string(),

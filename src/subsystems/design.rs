@@ -103,7 +103,7 @@ use Strategy::{OneForOne, RestForOne};
 
 const PLANNED_MEMORY: Built = Built::Planned("[5b] memory manager");
 const PLANNED_OPTIMIZER: Built =
-    Built::Planned("[5] index (lazy loading) and [5b] (scheduling under memory pressure)");
+    Built::Planned("[5b] memory manager (scheduling under memory pressure)");
 const PLANNED_QUERY: Built = Built::Planned("[6] query");
 const PLANNED_WATCH: Built = Built::Planned("[7] watch");
 
@@ -143,7 +143,10 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     // Its data (the call graph of [3a], the metrics of [3b]) is computed in the
                     // project phase of every batch run; a long-lived service that keeps it up
                     // to date is [5]'s and [7]'s.
-                    Built::Planned("[5] index and [7] watch (the graph and metrics are computed per run today)"),
+                    Built::Planned(
+                        "[5] item 3 and [7] watch (the graph and metrics are recomputed per \
+                         run, over records served from the index)",
+                    ),
                 ),
                 DesignNode {
                     id: "memory_manager",
@@ -153,12 +156,36 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     shutdown: None,
                     built: PLANNED_MEMORY,
                     children: &[
-                        worker("monitor", "MemoryManager.Monitor", Permanent, ms(5_000), PLANNED_MEMORY),
-                        worker("cache_manager", "MemoryManager.CacheManager", Permanent, ms(5_000), PLANNED_MEMORY),
+                        worker(
+                            "monitor",
+                            "MemoryManager.Monitor",
+                            Permanent,
+                            ms(5_000),
+                            PLANNED_MEMORY,
+                        ),
+                        worker(
+                            "cache_manager",
+                            "MemoryManager.CacheManager",
+                            Permanent,
+                            ms(5_000),
+                            PLANNED_MEMORY,
+                        ),
                         // The design says temporary, which rest_for_one would never restart as
                         // a bystander: transient (docs/runtime.md).
-                        worker("cleaner", "MemoryManager.Cleaner", Transient, ms(1_000), PLANNED_MEMORY),
-                        worker("pressure_handler", "MemoryManager.PressureHandler", Permanent, ms(5_000), PLANNED_MEMORY),
+                        worker(
+                            "cleaner",
+                            "MemoryManager.Cleaner",
+                            Transient,
+                            ms(1_000),
+                            PLANNED_MEMORY,
+                        ),
+                        worker(
+                            "pressure_handler",
+                            "MemoryManager.PressureHandler",
+                            Permanent,
+                            ms(5_000),
+                            PLANNED_MEMORY,
+                        ),
                     ],
                 },
             ],
@@ -235,12 +262,17 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                             "PatternMatcher.Cache",
                             Permanent,
                             ms(5_000),
-                            Built::Planned("[5] index (findings stored per file) and [6] query cache"),
+                            Built::Inside(
+                                "index::Cache keeps each file's findings per rule selection; \
+                                 the query cache is [6]'s",
+                            ),
                         ),
                         pool(
                             "worker_pool",
                             "PatternMatcher.WorkerPool",
-                            Built::Inside("the batch pool (subsystems::pools::Bulkheads) runs the walk"),
+                            Built::Inside(
+                                "the batch pool (subsystems::pools::Bulkheads) runs the walk",
+                            ),
                         ),
                     ],
                 ),
@@ -268,7 +300,13 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                                  needs (analyze: findings, not records), in the parse workers",
                             ),
                         ),
-                        worker("optimization_scheduler", "PerformanceOptimizer.OptimizationScheduler", Permanent, ms(5_000), PLANNED_OPTIMIZER),
+                        worker(
+                            "optimization_scheduler",
+                            "PerformanceOptimizer.OptimizationScheduler",
+                            Permanent,
+                            ms(5_000),
+                            PLANNED_OPTIMIZER,
+                        ),
                         worker(
                             "statistics_collector",
                             "PerformanceOptimizer.StatisticsCollector",
@@ -290,8 +328,20 @@ pub(crate) const ROOT: DesignNode = DesignNode {
             ms(3_000),
             PLANNED_QUERY,
             &[
-                worker("executor", "Querying.Executor", Permanent, ms(5_000), PLANNED_QUERY),
-                worker("cache", "Querying.Cache", Permanent, ms(5_000), PLANNED_QUERY),
+                worker(
+                    "executor",
+                    "Querying.Executor",
+                    Permanent,
+                    ms(5_000),
+                    PLANNED_QUERY,
+                ),
+                worker(
+                    "cache",
+                    "Querying.Cache",
+                    Permanent,
+                    ms(5_000),
+                    PLANNED_QUERY,
+                ),
                 pool("worker_pool", "Querying.WorkerPool", PLANNED_QUERY),
             ],
         ),
@@ -302,10 +352,28 @@ pub(crate) const ROOT: DesignNode = DesignNode {
             ms(5_000),
             PLANNED_WATCH,
             &[
-                worker("file_watcher", "Synchronization.FileWatcher", Permanent, ms(2_000), PLANNED_WATCH),
-                worker("synchronizer", "Synchronization.Synchronizer", Permanent, ms(5_000), PLANNED_WATCH),
+                worker(
+                    "file_watcher",
+                    "Synchronization.FileWatcher",
+                    Permanent,
+                    ms(2_000),
+                    PLANNED_WATCH,
+                ),
+                worker(
+                    "synchronizer",
+                    "Synchronization.Synchronizer",
+                    Permanent,
+                    ms(5_000),
+                    PLANNED_WATCH,
+                ),
                 // §1 says permanent, §5.3 transient: transient wins (docs/runtime.md).
-                worker("incremental_updater", "Synchronization.IncrementalUpdater", Transient, ms(5_000), PLANNED_WATCH),
+                worker(
+                    "incremental_updater",
+                    "Synchronization.IncrementalUpdater",
+                    Transient,
+                    ms(5_000),
+                    PLANNED_WATCH,
+                ),
             ],
         ),
         pool(
