@@ -596,3 +596,55 @@ fn standard_input_is_never_cached() {
     assert!(report["runtime"].get("cache").is_none());
     assert!(!cache.path().join("index.db").exists());
 }
+
+/// A full disk: the index's folder is a 256 KiB tmpfs, far too small for the index of 300
+/// files. Needs root to mount; elsewhere the test says it could not run and passes (CI runs it:
+/// `.ci/run` runs as root).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_costs_one_warning_and_nothing_else() {
+    struct Mounted(PathBuf);
+    impl Drop for Mounted {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let folder = scratch();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(folder.path())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !mounted {
+        eprintln!("a_full_disk_costs_one_warning_and_nothing_else: cannot mount a tmpfs here (not root); not run");
+        return;
+    }
+    let _unmount = Mounted(folder.path().to_path_buf());
+    let project = scratch();
+    for i in 0..300 {
+        let mut text = format!("defmodule Full{i} do\n");
+        for f in 0..20 {
+            text.push_str(&format!(
+                "  def f{f}(x), do: IO.inspect(Enum.map(x, &(&1 + {f})))\n"
+            ));
+        }
+        text.push_str("end\n");
+        write(project.path(), &format!("lib/full_{i:03}.ex"), text);
+    }
+    let run = run_with(&mut with_cache(folder.path(), ANALYZE, project.path()));
+    let (code, expected) = no_cache(ANALYZE, project.path());
+    assert_eq!(run.code(), code, "{}", run.stderr());
+    let report = json(&run);
+    let warnings = report["runtime"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].as_str().unwrap().contains("index"),
+        "{warnings:?}"
+    );
+    assert_eq!(stable(report), expected);
+    // The next run on the full disk fares the same.
+    let again = run_with(&mut with_cache(folder.path(), ANALYZE, project.path()));
+    assert_eq!(again.code(), code);
+    assert_eq!(stable(json(&again)), expected);
+}

@@ -713,7 +713,7 @@ impl Cache {
         let mut warnings = self.session.take_warnings();
         if let Some(error) = stats.error {
             warnings.push(format!(
-                "cannot write the index {} ({error}); this run's results were not stored",
+                "cannot write the index {} ({error}); the rest of this run's results were not stored",
                 self.session.location().database.display()
             ));
         }
