@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::Stdio;
 
 use common::{bin, run_with, scratch, write};
 
@@ -258,9 +256,8 @@ fn stdin_filename_reports_the_buffer_as_that_path() {
     let dir = scratch();
     std::fs::create_dir_all(dir.path().join(".git")).unwrap();
     write(dir.path(), "lib/on_disk.ex", CLEAN);
-    let mut child = bin()
-        .current_dir(dir.path())
-        .args([
+    let run = common::run_with_input(
+        bin().current_dir(dir.path()).args([
             "analyze",
             "--format",
             "json",
@@ -268,20 +265,9 @@ fn stdin_filename_reports_the_buffer_as_that_path() {
             "io-inspect",
             "--stdin-filename",
             "lib/on_disk.ex",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(INSPECTING.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let run = common::Run { output };
+        ]),
+        INSPECTING.as_bytes(),
+    );
     assert_eq!(run.code(), 1, "{}", run.stderr());
     let report = json(&run);
     assert_eq!(

@@ -93,26 +93,6 @@ fn a_timed_out_file_is_3() {
     assert_eq!(report.file("lib/a.ex").status, "ok");
 }
 
-/// Waits until the process has a handler for `signal` (Linux: SigCgt in /proc), so the test
-/// sends it neither too early nor after a fixed sleep.
-#[cfg(target_os = "linux")]
-fn wait_for_handler(pid: u32, signal: i32) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let caught = status
-            .lines()
-            .find_map(|l| l.strip_prefix("SigCgt:"))
-            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-            .unwrap_or(0);
-        if caught & (1 << (signal - 1)) != 0 {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "no handler installed");
-        std::thread::yield_now();
-    }
-}
-
 #[cfg(target_os = "linux")]
 fn interrupted_run(signal: i32) -> (i32, common::Report) {
     let dir = scratch();
@@ -140,7 +120,7 @@ fn interrupted_run(signal: i32) -> (i32, common::Report) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_handler(child.id(), signal);
+    common::wait_for_handler(child.id(), signal);
     unsafe {
         libc::kill(child.id() as i32, signal);
     }

@@ -12,21 +12,8 @@ fn snapshot_project() -> (tempfile::TempDir, PathBuf) {
     let dir = scratch();
     let root = dir.path().canonicalize().unwrap();
     std::fs::create_dir_all(root.join(".git")).unwrap();
-    copy_tree(&common::fixtures().join("snapshot"), &root);
+    common::copy_tree(&common::fixtures().join("snapshot"), &root);
     (dir, root)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// Replaces what varies between machines and runs: the root and the timings.

@@ -101,21 +101,8 @@ fn warm_runs_report_exactly_what_cold_runs_do_on_every_fixture_tree() {
 /// A copy of the sample app, to edit.
 fn sample_copy() -> tempfile::TempDir {
     let dir = scratch();
-    copy_tree(&fixtures().join("sample_app"), dir.path());
+    common::copy_tree(&fixtures().join("sample_app"), dir.path());
     dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn first_ex_file(root: &Path) -> PathBuf {
@@ -571,28 +558,17 @@ fn cache_info_and_clear() {
 #[test]
 fn standard_input_is_never_cached() {
     let cache = scratch();
-    let mut child = bin()
-        .env("ELIXIRSCOPE_CACHE_DIR", cache.path())
-        .args([
+    let run = common::run_with_input(
+        bin().env("ELIXIRSCOPE_CACHE_DIR", cache.path()).args([
             "analyze",
             "--format",
             "json",
             "--stdin-filename",
             "lib/x.ex",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"defmodule X do\n  def f(x), do: IO.inspect(x)\nend\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        ]),
+        b"defmodule X do\n  def f(x), do: IO.inspect(x)\nend\n",
+    );
+    let report = json(&run);
     assert!(report["runtime"].get("cache").is_none());
     assert!(!cache.path().join("index.db").exists());
 }

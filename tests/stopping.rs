@@ -98,24 +98,6 @@ fn a_rule_that_overruns_the_deadline_times_out_its_file_and_no_other() {
     assert_eq!(parse.report().file("lib/slow.ex").status, "ok");
 }
 
-#[cfg(target_os = "linux")]
-fn wait_for_handler(pid: u32, signal: i32) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let caught = status
-            .lines()
-            .find_map(|l| l.strip_prefix("SigCgt:"))
-            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-            .unwrap_or(0);
-        if caught & (1 << (signal - 1)) != 0 {
-            return;
-        }
-        assert!(Instant::now() < deadline, "no handler installed");
-        std::thread::yield_now();
-    }
-}
-
 /// SIGTERM while a rule is slow: the rule's own loop never checks anything, yet the run ends
 /// with 143 and a valid partial report, long before the 20 s the rule would take.
 #[cfg(target_os = "linux")]
@@ -127,7 +109,7 @@ fn sigterm_during_a_slow_rule_ends_the_run_with_143() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_handler(child.id(), libc::SIGTERM);
+    common::wait_for_handler(child.id(), libc::SIGTERM);
     // Let the slow rule start on its file.
     std::thread::sleep(Duration::from_millis(300));
     let signalled = Instant::now();

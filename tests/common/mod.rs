@@ -134,3 +134,53 @@ impl Report {
         self.files.iter().map(|f| f.path.as_str()).collect()
     }
 }
+
+/// Copies a directory tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Waits until the process has a handler for `signal` (Linux: SigCgt in /proc), so the test
+/// sends it neither too early nor after a fixed sleep.
+#[cfg(target_os = "linux")]
+pub fn wait_for_handler(pid: u32, signal: i32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let caught = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .unwrap_or(0);
+        if caught & (1 << (signal - 1)) != 0 {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "no handler installed");
+        std::thread::yield_now();
+    }
+}
+
+/// Runs `command` with `input` on its standard input.
+pub fn run_with_input(command: &mut Command, input: &[u8]) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    Run {
+        output: child.wait_with_output().unwrap(),
+    }
+}
