@@ -89,6 +89,11 @@ pub(crate) fn init() -> Result<(), String> {
     Ok(())
 }
 
+/// Whether any fault is injected in this run (results then depend on more than the files).
+pub(crate) fn active() -> bool {
+    FAULTS.get().is_some_and(|faults| !faults.is_empty())
+}
+
 /// The fault to inject while parsing `path`, if any.
 pub(crate) fn for_parse(path: &str) -> Option<Fault> {
     let faults = FAULTS.get()?;

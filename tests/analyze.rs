@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use common::{bin, run_with, scratch, write};
 
 fn analyze(dir: &std::path::Path, extra: &[&str]) -> common::Run {

@@ -137,19 +137,11 @@ pub(crate) fn run(
     let repository = host.shared().repository.take();
     phases.push(phase("project", project_started));
     let cache = cache.map(|cache| {
-        let outcome = cache.finish();
-        for warning in &outcome.warnings {
-            output::warn(&mut warnings, options.quiet, warning.clone());
+        let (runtime, cache_warnings) = cache.finish();
+        for warning in cache_warnings {
+            output::warn(&mut warnings, options.quiet, warning);
         }
-        CacheRuntime {
-            database: outcome.database.display().to_string(),
-            unchanged: outcome.unchanged,
-            rehashed: outcome.rehashed,
-            parsed: outcome.parsed,
-            stored: outcome.stored,
-            removed: outcome.removed,
-            bad_entries: outcome.bad_entries,
-        }
+        runtime
     });
     if repository.unresolved_files() > 0 {
         output::warn(
@@ -183,9 +175,8 @@ fn open_cache(
     analysis: Option<&Analysis>,
     warnings: &mut Vec<String>,
 ) -> Option<Arc<Cache>> {
-    let faults = std::env::var_os(crate::faults::ENV_VAR).is_some_and(|v| !v.is_empty());
     let setting = match &input.cache_dir {
-        _ if input.no_cache || !options.cache || faults => CacheSetting::Off,
+        _ if input.no_cache || !options.cache || crate::faults::active() => CacheSetting::Off,
         Some(folder) => CacheSetting::Folder(folder.clone()),
         None => CacheSetting::UnderRoot,
     };
@@ -196,7 +187,7 @@ fn open_cache(
         location,
         &canonical,
         config,
-        analysis.map(rules_fingerprint),
+        analysis.map(Analysis::fingerprint),
     ) {
         Ok(cache) => Some(Arc::new(cache)),
         Err(err) => {
@@ -208,21 +199,6 @@ fn open_cache(
             None
         }
     }
-}
-
-/// What makes stored findings valid: the rules that ran, their parameters and the
-/// suppression options.
-fn rules_fingerprint(analysis: &Analysis) -> String {
-    let mut text = format!("foreign_suppressions={};", analysis.foreign_suppressions);
-    for rule in analysis.engine.rules() {
-        let meta = rule.meta();
-        text.push_str(meta.id);
-        for parameter in &meta.parameters {
-            text.push_str(&format!(",{}={}", parameter.name, parameter.default));
-        }
-        text.push(';');
-    }
-    blake3::hash(text.as_bytes()).to_hex()[..32].to_string()
 }
 
 /// Leaves a one-shot command's records to the operating system instead of freeing them: the

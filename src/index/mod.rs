@@ -31,7 +31,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use crate::model::{stored, FileFindings, FileRecord, Status};
+use crate::model::{stored, CacheRuntime, FileFindings, FileRecord, Status};
 
 pub(crate) use writer::Writer;
 
@@ -155,12 +155,12 @@ impl Entry {
     }
 }
 
-/// How the index answered over a run, for `runtime.cache`.
+/// How the index answered over a run: the fields of `runtime.cache` (`CacheRuntime`).
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub(crate) hits: std::sync::atomic::AtomicU64,
-    pub(crate) hashed: std::sync::atomic::AtomicU64,
-    pub(crate) misses: std::sync::atomic::AtomicU64,
+    pub(crate) unchanged: std::sync::atomic::AtomicU64,
+    pub(crate) rehashed: std::sync::atomic::AtomicU64,
+    pub(crate) parsed: std::sync::atomic::AtomicU64,
     pub(crate) removed: std::sync::atomic::AtomicU64,
     pub(crate) bad_entries: std::sync::atomic::AtomicU64,
 }
@@ -291,10 +291,16 @@ impl Session {
     /// The stored record of `path`, decoded; `None` (and a warning) when it is missing or does
     /// not decode.
     pub(crate) fn record(&self, path: &str) -> Option<FileRecord> {
-        let blob = self.blob(
-            "SELECT record FROM files WHERE root = ?1 AND config = ?2 AND path = ?3",
-            path,
-        )?;
+        let blob = self.with_reader(|connection| {
+            connection
+                .query_row(
+                    "SELECT record FROM files WHERE root = ?1 AND config = ?2 AND path = ?3 \
+                     AND length(record) <= ?4",
+                    params![self.root_id, self.config, path, MAX_BLOB as i64],
+                    |row| row.get::<_, Vec<u8>>(0),
+                )
+                .optional()
+        })?;
         self.decode(path, &blob)
     }
 
@@ -312,19 +318,6 @@ impl Session {
                 .optional()
         })?;
         self.decode(path, &blob)
-    }
-
-    fn blob(&self, sql: &str, path: &str) -> Option<Vec<u8>> {
-        let sql = format!("{sql} AND length(record) <= ?4");
-        self.with_reader(|connection| {
-            connection
-                .query_row(
-                    &sql,
-                    params![self.root_id, self.config, path, MAX_BLOB as i64],
-                    |row| row.get::<_, Vec<u8>>(0),
-                )
-                .optional()
-        })
     }
 
     fn decode<T: serde::de::DeserializeOwned>(&self, path: &str, blob: &[u8]) -> Option<T> {
@@ -352,7 +345,7 @@ impl Session {
         let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let connection = match pooled {
             Some(connection) => connection,
-            None => match schema::open_reader(&self.location.database) {
+            None => match schema::open_connection(&self.location.database) {
                 Ok(connection) => connection,
                 Err(err) => {
                     self.warn(format!(
@@ -544,20 +537,14 @@ impl std::fmt::Debug for Cache {
     }
 }
 
-/// What the index did over a run.
-#[derive(Debug, Clone)]
-pub(crate) struct CacheOutcome {
-    pub(crate) database: PathBuf,
-    /// Files served from the index because their stat was unchanged.
-    pub(crate) unchanged: u64,
-    /// Files whose stat changed but whose content hash did not: served, and their row updated.
-    pub(crate) rehashed: u64,
-    /// Files parsed because they were new, changed, or had no entry for this run's rules.
-    pub(crate) parsed: u64,
-    pub(crate) stored: u64,
-    pub(crate) removed: u64,
-    pub(crate) bad_entries: u64,
-    pub(crate) warnings: Vec<String>,
+/// What a look at the index decided for one file, from its stat alone.
+pub(crate) enum Lookup {
+    /// Unchanged: here is its stored result.
+    Served(Box<FileRecord>),
+    /// Its stat changed: serve it only if its content hash is the stored one ([`Cache::by_hash`]).
+    CompareHash,
+    /// New, without an entry for this run, or its entry does not decode: parse it.
+    Parse,
 }
 
 impl Cache {
@@ -587,15 +574,21 @@ impl Cache {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// The stored result of `path` when its stat proves it unchanged.
-    pub(crate) fn by_stat(&self, path: &str, stat: Stat) -> Option<FileRecord> {
-        let entry = self.session.entry(path)?;
+    /// What the index holds for `path`, judged by its stat.
+    pub(crate) fn lookup(&self, path: &str, stat: Stat) -> Lookup {
+        let Some(entry) = self.session.entry(path) else {
+            return Lookup::Parse;
+        };
         if !entry.clean_by_stat(stat) {
-            return None;
+            return Lookup::CompareHash;
         }
-        let record = self.stored(path, entry)?;
-        self.count(&self.session.counters.hits);
-        Some(record)
+        match self.stored(path, entry) {
+            Some(record) => {
+                self.count(&self.session.counters.unchanged);
+                Lookup::Served(Box::new(record))
+            }
+            None => Lookup::Parse,
+        }
     }
 
     /// The stored result of `path` when its content hash is the stored one; the row is
@@ -612,7 +605,7 @@ impl Cache {
             return None;
         }
         let record = self.stored(path, entry)?;
-        self.count(&self.session.counters.hashed);
+        self.count(&self.session.counters.rehashed);
         self.writer.send(writer::Message::Touch {
             path: path.to_string(),
             stat,
@@ -658,7 +651,7 @@ impl Cache {
     /// Stores what a run parsed (only `ok` and `syntax_error` records: failures and timeouts
     /// are conditions of the run, not facts of the file).
     pub(crate) fn store(&self, stat: Stat, checked_ns: i64, record: &mut FileRecord) {
-        self.count(&self.session.counters.misses);
+        self.count(&self.session.counters.parsed);
         if !matches!(record.status, Status::Ok | Status::SyntaxError) {
             return;
         }
@@ -702,13 +695,13 @@ impl Cache {
         }
     }
 
-    /// Waits for the writer and reports what the index did.
-    pub(crate) fn finish(&self) -> CacheOutcome {
+    /// Waits for the writer and reports what the index did, with the run's warnings about it.
+    pub(crate) fn finish(&self) -> (CacheRuntime, Vec<String>) {
         use std::sync::atomic::Ordering::Relaxed;
         let counters = &self.session.counters;
-        let unchanged = counters.hits.load(Relaxed);
-        let rehashed = counters.hashed.load(Relaxed);
-        let parsed = counters.misses.load(Relaxed);
+        let unchanged = counters.unchanged.load(Relaxed);
+        let rehashed = counters.rehashed.load(Relaxed);
+        let parsed = counters.parsed.load(Relaxed);
         let stats = self.writer.finish(unchanged + rehashed, parsed);
         let mut warnings = self.session.take_warnings();
         if let Some(error) = stats.error {
@@ -717,15 +710,15 @@ impl Cache {
                 self.session.location().database.display()
             ));
         }
-        CacheOutcome {
-            database: self.session.location().database.clone(),
+        let runtime = CacheRuntime {
+            database: self.session.location().database.display().to_string(),
             unchanged,
             rehashed,
             parsed,
             stored: stats.stored,
             removed: counters.removed.load(Relaxed),
             bad_entries: counters.bad_entries.load(Relaxed),
-            warnings,
-        }
+        };
+        (runtime, warnings)
     }
 }

@@ -164,8 +164,8 @@ fn setup(connection: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// A further connection for reading blobs.
-pub(super) fn open_reader(database: &Path) -> rusqlite::Result<Connection> {
+/// A further connection to an index [`open`] prepared: the readers' pool and the writer.
+pub(super) fn open_connection(database: &Path) -> rusqlite::Result<Connection> {
     let connection = Connection::open_with_flags(
         database,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -116,7 +116,7 @@ impl Writer {
 
 fn write_all(target: &Target, receiver: &Receiver<Message>) -> WriterStats {
     let mut stats = WriterStats::default();
-    let connection = match schema::open_reader(&target.database) {
+    let connection = match schema::open_connection(&target.database) {
         Ok(connection) => connection,
         Err(err) => {
             stats.error = Some(err.to_string());

@@ -434,7 +434,7 @@ fn serialize_candidates<S: Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeSeq;
-    if crate::model::stored::is_storing() {
+    if crate::model::stored::storing() {
         return candidates.serialize(serializer);
     }
     let candidates = candidates.as_deref().unwrap_or(&[]);

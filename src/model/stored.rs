@@ -18,7 +18,9 @@ thread_local! {
     static STORING: Cell<bool> = const { Cell::new(false) };
 }
 
-fn storing() -> bool {
+/// Whether the value is being written in the stored form (for `serialize_with` functions whose
+/// JSON shape drops information).
+pub(crate) fn storing() -> bool {
     STORING.with(Cell::get)
 }
 
@@ -71,12 +73,6 @@ pub(crate) fn falsy(value: &bool) -> bool {
 /// `skip_serializing_if` of a field that only the stored form carries.
 pub(crate) fn json_only<T>(_value: &T) -> bool {
     !storing()
-}
-
-/// Whether the value is being written in the stored form (for `serialize_with` functions whose
-/// JSON shape drops information).
-pub(crate) fn is_storing() -> bool {
-    storing()
 }
 
 #[cfg(test)]

@@ -40,6 +40,21 @@ impl std::fmt::Debug for Analysis {
 }
 
 impl Analysis {
+    /// What makes findings reusable between runs (the index's key for them): the rules that
+    /// run, their parameters and the suppression options.
+    pub(crate) fn fingerprint(&self) -> String {
+        let mut text = format!("foreign_suppressions={};", self.foreign_suppressions);
+        for rule in self.engine.rules() {
+            let meta = rule.meta();
+            text.push_str(meta.id);
+            for parameter in &meta.parameters {
+                text.push_str(&format!(",{}={}", parameter.name, parameter.default));
+            }
+            text.push(';');
+        }
+        blake3::hash(text.as_bytes()).to_hex()[..32].to_string()
+    }
+
     /// Runs the file-level rules, applies suppressions and fingerprints the findings.
     /// [`Expired`] when the file's deadline passed while its rules ran.
     pub(crate) fn finish_file(

@@ -11,7 +11,7 @@ use crate::discover::{Entry, EntryKind};
 use crate::extract;
 use crate::extract::observe::WalkObserver;
 use crate::faults::Fault;
-use crate::index::{self, Cache, Stat};
+use crate::index::{self, Cache, Lookup, Stat};
 use crate::model::{FileRecord, FileRole, Reason, Status};
 use crate::otp::cancel::{Deadline, Expired};
 use crate::otp::panic_capture;
@@ -93,10 +93,13 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
     let stat = cache
         .and_then(|_| std::fs::metadata(&entry.absolute).ok())
         .map(|metadata| Stat::of(&metadata));
+    let mut compare_hash = false;
     if let (Some(cache), Some(stat)) = (cache, stat) {
         if stat.size <= options.max_file_size {
-            if let Some(record) = cache.by_stat(path, stat) {
-                return record;
+            match cache.lookup(path, stat) {
+                Lookup::Served(record) => return *record,
+                Lookup::CompareHash => compare_hash = true,
+                Lookup::Parse => {}
             }
         }
     }
@@ -125,7 +128,7 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
         }
     };
     let hash = blake3::hash(&bytes).to_hex().to_string();
-    if let (Some(cache), Some(stat)) = (cache, stat) {
+    if let (Some(cache), Some(stat), true) = (cache, stat, compare_hash) {
         if let Some(record) = cache.by_hash(path, stat, &hash, checked_ns) {
             return record;
         }
@@ -168,7 +171,7 @@ fn process_source(entry: &Entry, options: &FileOptions) -> FileRecord {
     let deadline = Deadline::after(options.parse_timeout, signals::run_token());
     let tree = match syntax::parse(input, &deadline) {
         ParseOutcome::Parsed(tree) => tree,
-        ParseOutcome::TimedOut if signals::stop_requested() => return interrupted(entry),
+        ParseOutcome::TimedOut if deadline.cancelled() => return interrupted(entry),
         ParseOutcome::TimedOut => {
             record.status = Status::Timeout;
             record.reason = Some(Reason::Deadline);
