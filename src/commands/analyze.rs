@@ -58,6 +58,8 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             quiet: args.output.quiet,
             analysis: Some(selection),
             cache: args.stdin_filename.is_none(),
+            project_phase: false,
+            scope: None,
         },
         started,
     )?;

@@ -16,7 +16,7 @@ use crate::discover::{self, DiscoverOptions, Discovery};
 use crate::index::{self, Cache, CacheSetting};
 use crate::model::CacheRuntime;
 use crate::model::PhaseTiming;
-use crate::project::Repository;
+use crate::project::{enhanced, Repository};
 use crate::rules::Analysis;
 use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
 use crate::subsystems::parsing::batch_processor::BatchJob;
@@ -49,6 +49,33 @@ pub(crate) struct BatchOptions {
     pub(crate) analysis: Option<Selection>,
     /// Whether the index may be used (never for `--stdin-filename` input).
     pub(crate) cache: bool,
+    /// Whether the project phase runs (not for `analyze`, whose rules read each file alone).
+    pub(crate) project_phase: bool,
+    /// The run scope the index keeps the project phase under ([`scope`]).
+    pub(crate) scope: Option<String>,
+}
+
+/// The key of a run scope: the paths given and the discovery options. Two runs with the same
+/// scope see the same files, so the second resolves only what changed since the first.
+pub(crate) fn scope(paths: &[PathBuf], input: &InputArgs) -> String {
+    let mut paths: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.clone())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    let key = serde_json::json!({
+        "paths": paths,
+        "exclude": input.exclude,
+        "follow": input.follow,
+        "max_file_size": input.max_file_size,
+    });
+    blake3::hash(key.to_string().as_bytes()).to_hex()[..32].to_string()
 }
 
 pub(crate) fn discover(paths: &[PathBuf], input: &InputArgs) -> anyhow::Result<Discovery> {
@@ -122,17 +149,34 @@ pub(crate) fn run(
     let project_started = Instant::now();
     let shared = Arc::clone(host.shared());
     let calls = options.calls;
+    let project_phase = options.project_phase;
+    let scope = options.scope.clone().filter(|_| cache.is_some());
+    let index = cache.clone();
     host.run_task("project_phase", move || {
         let projects = records
             .iter()
             .filter_map(|record| record.mix_project.clone())
             .collect();
-        shared.repository.publish(Repository::build(
+        if !project_phase {
+            shared
+                .repository
+                .publish(Repository::without_phase(records, projects));
+            return;
+        }
+        // Repository.Enhanced: only what changed since the scope's last run is resolved.
+        let stored = index.as_ref().zip(scope.as_deref());
+        let previous = stored.and_then(|(index, scope)| index.previous(scope));
+        let outcome = enhanced::phase(
             records,
             projects,
             calls,
             &signals::run_token(),
-        ));
+            previous.as_ref(),
+        );
+        if let Some((index, scope)) = stored {
+            index.store_scope(scope, &outcome, previous.as_ref());
+        }
+        shared.repository.publish(outcome.repository);
     })?;
     let repository = host.shared().repository.take();
     phases.push(phase("project", project_started));

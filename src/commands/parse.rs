@@ -34,6 +34,8 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
             quiet: args.output.quiet,
             analysis: None,
             cache: true,
+            project_phase: true,
+            scope: Some(batch::scope(&args.paths, &args.input)),
         },
         started,
     )?;

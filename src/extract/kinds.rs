@@ -121,44 +121,57 @@ fn set_kinds(module: &mut Module, mut kinds: BTreeSet<ModuleKind>) {
 
 /// What `use Target, ...` brings, when `Target` is a module of the project: the kinds its
 /// quoted templates `use`, and `exunit_case` for a project `ExUnit.CaseTemplate`.
-pub(crate) fn classify_through_project(modules: &mut [&mut Module]) {
-    // Snapshot of each project module's injected `use`s by origin, and its own kinds.
-    struct Template {
-        kinds: Vec<ModuleKind>,
-        /// (origin, used module)
-        uses: Vec<(Option<String>, String)>,
-        dispatches_on_atom: bool,
-    }
-    let mut templates: HashMap<String, Template> = HashMap::new();
-    // Only modules some module `use`s can be templates.
-    let used: HashSet<&str> = modules
-        .iter()
-        .flat_map(|module| &module.directives)
-        .filter(|directive| directive.kind == DirectiveKind::Use)
-        .map(|directive| directive.target.as_str())
-        .collect();
-    for module in modules.iter() {
-        if !used.contains(module.name.as_str()) {
-            continue;
+pub(crate) struct Templates(HashMap<String, Template>);
+
+/// A project module some module `use`s, as the file-local extraction saw it.
+struct Template {
+    kinds: Vec<ModuleKind>,
+    /// (origin, used module)
+    uses: Vec<(Option<String>, String)>,
+    dispatches_on_atom: bool,
+}
+
+impl Templates {
+    /// The templates among `modules` (every project module, in path order, before any
+    /// classification through the project): the first definition of each name some module
+    /// `use`s.
+    pub(crate) fn of(modules: &[&Module]) -> Templates {
+        let mut templates: HashMap<String, Template> = HashMap::new();
+        // Only modules some module `use`s can be templates.
+        let used: HashSet<&str> = modules
+            .iter()
+            .flat_map(|module| &module.directives)
+            .filter(|directive| directive.kind == DirectiveKind::Use)
+            .map(|directive| directive.target.as_str())
+            .collect();
+        for module in modules {
+            if !used.contains(module.name.as_str()) {
+                continue;
+            }
+            templates
+                .entry(module.name.clone())
+                .or_insert_with(|| Template {
+                    kinds: module.kinds.clone(),
+                    uses: module
+                        .injected
+                        .iter()
+                        .filter(|i| i.kind == InjectedKind::Use)
+                        .map(|i| (i.origin.clone(), i.name.clone()))
+                        .collect(),
+                    dispatches_on_atom: module
+                        .functions
+                        .iter()
+                        .any(|f| f.name == "__using__" && f.kind == FunctionKind::Defmacro),
+                });
         }
-        templates
-            .entry(module.name.clone())
-            .or_insert_with(|| Template {
-                kinds: module.kinds.clone(),
-                uses: module
-                    .injected
-                    .iter()
-                    .filter(|i| i.kind == InjectedKind::Use)
-                    .map(|i| (i.origin.clone(), i.name.clone()))
-                    .collect(),
-                dispatches_on_atom: module
-                    .functions
-                    .iter()
-                    .any(|f| f.name == "__using__" && f.kind == FunctionKind::Defmacro),
-            });
+        Templates(templates)
     }
-    drop(used);
-    for module in modules.iter_mut() {
+}
+
+/// Adds to `module` the kinds its `use` of project templates brings.
+pub(crate) fn classify_through_project(module: &mut Module, templates: &Templates) {
+    let templates = &templates.0;
+    {
         let mut added: BTreeSet<ModuleKind> = BTreeSet::new();
         for directive in module
             .directives

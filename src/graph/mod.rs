@@ -29,14 +29,14 @@ pub(crate) mod index;
 pub(crate) mod resolve;
 mod scc;
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet};
+use serde::{Deserialize, Serialize};
 
 use crate::model::FileRecord;
 use crate::model::{Call, CallTarget, DirectiveKind, Reference, ReferenceKind};
 use crate::model::{
     CallTargetCounts, Cycle, DependencyLabel, DependencyReason, Edge, EdgeEnds, Graph, GraphModule,
 };
-use crate::otp::cancel::CancelToken;
 use resolve::ProjectIndex;
 
 impl CallTargetCounts {
@@ -70,9 +70,9 @@ impl CallTargetCounts {
 
 /// Records `evidence` for the edge `ends` unless the edge already has evidence at least as
 /// strong: between two modules the strongest label wins, and among equals the first met.
-fn keep_strongest(
-    edges: &mut HashMap<(usize, usize), Evidence>,
-    ends: (usize, usize),
+fn keep_strongest<K: std::hash::Hash + Eq>(
+    edges: &mut HashMap<K, Evidence>,
+    ends: K,
     evidence: Evidence,
 ) {
     match edges.get_mut(&ends) {
@@ -93,20 +93,21 @@ struct Evidence {
     via: Option<String>,
 }
 
+/// Collects one file's edges, keyed by (from, to) module names.
 struct Builder<'a> {
-    /// Module name → index in the sorted names (looked up for every call and reference).
-    nodes: &'a HashMap<&'a str, usize>,
-    edges: HashMap<(usize, usize), Evidence>,
+    /// The project's module names: an edge goes only to one of them.
+    nodes: &'a HashSet<&'a str>,
+    edges: HashMap<(&'a str, &'a str), Evidence>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     fn add(
         &mut self,
-        from: usize,
+        from: &'a str,
         to: &str,
         label: DependencyLabel,
         reason: DependencyReason,
-        (file, line): (usize, u32),
+        line: u32,
         via: Option<&str>,
     ) {
         let Some(&to) = self.nodes.get(to) else {
@@ -118,7 +119,7 @@ impl Builder<'_> {
         let evidence = Evidence {
             label,
             reason,
-            file,
+            file: 0,
             line,
             via: via.map(str::to_string),
         };
@@ -127,7 +128,7 @@ impl Builder<'_> {
 
     /// A call's edge: in the module body (`compile_time`) every call is compile; in a
     /// definition a macro call is compile and a function call runtime.
-    fn add_call(&mut self, from: usize, call: &Call, file: usize, compile_time: bool) {
+    fn add_call(&mut self, from: &'a str, call: &Call, compile_time: bool) {
         if call.quoted || call.target != CallTarget::Project {
             return;
         }
@@ -139,17 +140,10 @@ impl Builder<'_> {
             (false, true) => (DependencyLabel::Compile, DependencyReason::Call),
             (false, false) => (DependencyLabel::Runtime, DependencyReason::Call),
         };
-        self.add(
-            from,
-            module.as_str(),
-            label,
-            reason,
-            (file, call.line),
-            None,
-        );
+        self.add(from, module.as_str(), label, reason, call.line, None);
     }
 
-    fn add_reference(&mut self, from: usize, reference: &Reference, file: usize, body: bool) {
+    fn add_reference(&mut self, from: &'a str, reference: &Reference, body: bool) {
         let (label, reason) = match (reference.kind, body && !reference.runtime) {
             (ReferenceKind::Struct, true) => (DependencyLabel::Compile, DependencyReason::Struct),
             (ReferenceKind::Struct, false) => (DependencyLabel::Export, DependencyReason::Struct),
@@ -161,7 +155,7 @@ impl Builder<'_> {
             reference.module.as_str(),
             label,
             reason,
-            (file, reference.line),
+            reference.line,
             None,
         );
     }
@@ -177,80 +171,35 @@ fn directive_label(kind: DirectiveKind) -> Option<(DependencyLabel, DependencyRe
     }
 }
 
-/// The project phase of calls: resolves every call against every file, then builds the graph.
-///
-/// Each file is resolved and its edges collected in one parallel pass, while its calls are
-/// still in cache; the files' edges are then merged in path order. The merge keeps, for each
-/// pair of modules, the first evidence of the strongest label, as one pass over the files in
-/// order would (each file's builder does the same within the file).
-/// Resolves every file's calls against the project and builds the module graph. A cancelled
-/// `cancel` (a signal) is seen between files: the files not yet resolved keep the calls as
-/// extracted and add no edges; their number is returned with the graph.
-pub(crate) fn project_phase(files: &mut [FileRecord], cancel: &CancelToken) -> (Graph, usize) {
-    use rayon::prelude::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    let index = ProjectIndex::build(files);
-    let mut names: Vec<String> = files
-        .iter()
-        .flat_map(|f| f.modules.iter().map(|m| m.name.clone()))
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    let nodes: HashMap<&str, usize> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i))
-        .collect();
-    // The dependencies a module's `use`s inject are added once per name: at its first
-    // definition in path order.
-    let mut first_definition: Vec<Option<(usize, usize)>> = vec![None; names.len()];
-    for (file_index, file) in files.iter().enumerate() {
-        for (module_index, module) in file.modules.iter().enumerate() {
-            first_definition[nodes[module.name.as_str()]].get_or_insert((file_index, module_index));
-        }
-    }
-
-    let unresolved = AtomicUsize::new(0);
-    let per_file: Vec<FileEdges> = files
-        .par_iter_mut()
-        .enumerate()
-        .map(|(file_index, file)| {
-            if cancel.is_cancelled() {
-                unresolved.fetch_add(1, Ordering::Relaxed);
-                return FileEdges {
-                    edges: HashMap::new(),
-                    call_targets: CallTargetCounts::default(),
-                };
-            }
-            resolve::resolve_file(file, &index);
-            file_edges(file_index, file, &nodes, &first_definition, &index)
-        })
-        .collect();
-
-    let mut edges: HashMap<(usize, usize), Evidence> = HashMap::new();
-    let mut call_targets = CallTargetCounts::default();
-    for file in per_file {
-        call_targets.merge(&file.call_targets);
-        for (ends, evidence) in file.edges {
-            keep_strongest(&mut edges, ends, evidence);
-        }
-    }
-    let graph = assemble(files, &names, edges, call_targets);
-    (graph, unresolved.into_inner())
+/// One file's part of the module graph: for each pair of modules the first evidence of the
+/// strongest label the file holds, and how its calls resolved. The project phase keeps it per
+/// file (and the index stores it), so that a run re-resolving a few files recomputes only
+/// theirs and merges the rest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct FileEdges {
+    /// Sorted by (from, to).
+    pub(crate) edges: Vec<FileEdge>,
+    pub(crate) call_targets: CallTargetCounts,
 }
 
-/// One file's edges (the first evidence of the strongest label per pair) and call targets.
-struct FileEdges {
-    edges: HashMap<(usize, usize), Evidence>,
-    call_targets: CallTargetCounts,
+/// An edge's evidence in one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct FileEdge {
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) label: DependencyLabel,
+    pub(crate) reason: DependencyReason,
+    pub(crate) line: u32,
+    pub(crate) via: Option<String>,
 }
 
-fn file_edges(
-    file_index: usize,
+/// The edges of one resolved file. `nodes`: the project's module names; `first_definition`:
+/// whether the file's module at an index is the first definition of its name in path order
+/// (the dependencies a module's `use`s inject are added there only).
+pub(crate) fn file_edges(
     file: &FileRecord,
-    nodes: &HashMap<&str, usize>,
-    first_definition: &[Option<(usize, usize)>],
+    nodes: &HashSet<&str>,
+    first_definition: impl Fn(usize) -> bool,
     index: &ProjectIndex,
 ) -> FileEdges {
     let mut builder = Builder {
@@ -262,18 +211,10 @@ fn file_edges(
         call_targets.add(call);
     }
     for (module_index, module) in file.modules.iter().enumerate() {
-        let from = nodes[module.name.as_str()];
-        let at = |line| (file_index, line);
+        let from = module.name.as_str();
         for directive in &module.directives {
             if let Some((label, reason)) = directive_label(directive.kind) {
-                builder.add(
-                    from,
-                    &directive.target,
-                    label,
-                    reason,
-                    at(directive.line),
-                    None,
-                );
+                builder.add(from, &directive.target, label, reason, directive.line, None);
             }
         }
         if let Some(implements) = &module.implements {
@@ -282,11 +223,11 @@ fn file_edges(
                 &implements.protocol,
                 DependencyLabel::Export,
                 DependencyReason::Impl,
-                at(module.line),
+                module.line,
                 None,
             );
         }
-        if first_definition[from] == Some((file_index, module_index)) {
+        if first_definition(module_index) {
             if let Some(context) = index.uses.get(&module.name) {
                 for dependency in &context.dependencies {
                     if let Some((label, reason)) = directive_label(dependency.kind) {
@@ -295,7 +236,7 @@ fn file_edges(
                             &dependency.target,
                             label,
                             reason,
-                            at(dependency.line),
+                            dependency.line,
                             Some(&dependency.via),
                         );
                     }
@@ -304,10 +245,10 @@ fn file_edges(
         }
         for call in &module.calls {
             call_targets.add(call);
-            builder.add_call(from, call, file_index, !call.runtime);
+            builder.add_call(from, call, !call.runtime);
         }
         for reference in &module.references {
-            builder.add_reference(from, reference, file_index, true);
+            builder.add_reference(from, reference, true);
         }
         let definitions = module
             .functions
@@ -323,23 +264,73 @@ fn file_edges(
         for (calls, references) in definitions {
             for call in calls {
                 call_targets.add(call);
-                builder.add_call(from, call, file_index, false);
+                builder.add_call(from, call, false);
             }
             for reference in references {
-                builder.add_reference(from, reference, file_index, false);
+                builder.add_reference(from, reference, false);
             }
         }
     }
+    let mut edges: Vec<FileEdge> = builder
+        .edges
+        .into_iter()
+        .map(|((from, to), evidence)| FileEdge {
+            from: from.to_string(),
+            to: to.to_string(),
+            label: evidence.label,
+            reason: evidence.reason,
+            line: evidence.line,
+            via: evidence.via,
+        })
+        .collect();
+    edges.sort_unstable_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
     FileEdges {
-        edges: builder.edges,
+        edges,
         call_targets,
     }
+}
+
+/// The module graph from every file's edges, merged in path order: for each pair of modules
+/// the first evidence of the strongest label, as one pass over the files in order would keep.
+/// `per_file[i]` belongs to `files[i]`; `None` for a file left unresolved.
+pub(crate) fn merge(files: &[FileRecord], per_file: &[Option<&FileEdges>]) -> Graph {
+    let mut names: Vec<&str> = files
+        .iter()
+        .flat_map(|f| f.modules.iter().map(|m| m.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let nodes: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let mut edges: HashMap<(usize, usize), Evidence> = HashMap::new();
+    let mut call_targets = CallTargetCounts::default();
+    for (file, file_edges) in per_file.iter().enumerate() {
+        let Some(file_edges) = file_edges else {
+            continue;
+        };
+        call_targets.merge(&file_edges.call_targets);
+        for edge in &file_edges.edges {
+            let (Some(&from), Some(&to)) =
+                (nodes.get(edge.from.as_str()), nodes.get(edge.to.as_str()))
+            else {
+                continue;
+            };
+            let evidence = Evidence {
+                label: edge.label,
+                reason: edge.reason,
+                file,
+                line: edge.line,
+                via: edge.via.clone(),
+            };
+            keep_strongest(&mut edges, (from, to), evidence);
+        }
+    }
+    assemble(files, &names, edges, call_targets)
 }
 
 /// Fan-in, fan-out, cycles and the report's sorted lists, from the merged edges.
 fn assemble(
     files: &[FileRecord],
-    names: &[String],
+    names: &[&str],
     edges: HashMap<(usize, usize), Evidence>,
     call_targets: CallTargetCounts,
 ) -> Graph {

@@ -31,12 +31,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use crate::model::{stored, CacheRuntime, FileFindings, FileRecord, Status};
+use crate::model::{stored, CacheRuntime, FileFindings, FileRecord, Project, Status};
+use crate::project::enhanced::{FileState, Outcome, Previous};
 
 pub(crate) use writer::Writer;
 
 /// Bumped when the tables or the stored form change incompatibly.
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 /// The name of the database file inside the cache folder.
 pub(crate) const DATABASE: &str = "index.db";
 /// The default cache folder under the root.
@@ -163,6 +164,7 @@ pub(crate) struct Counters {
     pub(crate) parsed: std::sync::atomic::AtomicU64,
     pub(crate) removed: std::sync::atomic::AtomicU64,
     pub(crate) bad_entries: std::sync::atomic::AtomicU64,
+    pub(crate) re_resolved: std::sync::atomic::AtomicU64,
 }
 
 /// An open index for one run over one root: the entries loaded, connections for reading
@@ -302,6 +304,23 @@ impl Session {
                 .optional()
         })?;
         self.decode(path, &blob)
+    }
+
+    /// The stored project phase of a run scope; `None` when there is none or it is unreadable
+    /// (a warning). A state that does not decode is left out: its file is resolved again.
+    pub(crate) fn scope(&self, scope: &str) -> Option<Previous> {
+        let (projects, rows) = self.with_reader(|connection| {
+            schema::load_scope(connection, self.root_id, &self.config, scope)
+        })?;
+        let projects: Vec<Project> = self.decode("(the scope's projects)", &projects)?;
+        let files = rows
+            .into_iter()
+            .filter_map(|(path, hash, blob)| {
+                let state: FileState = self.decode(&path, &blob)?;
+                (state.hash == hash).then_some((path, state))
+            })
+            .collect();
+        Some(Previous { projects, files })
     }
 
     /// The stored findings of `path` for this run's rules.
@@ -695,6 +714,62 @@ impl Cache {
         }
     }
 
+    /// The project phase last stored for this run scope (the run's paths and discovery options).
+    pub(crate) fn previous(&self, scope: &str) -> Option<Previous> {
+        self.session.scope(scope)
+    }
+
+    /// Stores a run scope's project phase: the states of the files this phase resolved, and
+    /// the removal of those that left the scope. An interrupted phase drops the scope instead.
+    pub(crate) fn store_scope(&self, scope: &str, outcome: &Outcome, previous: Option<&Previous>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.session
+            .counters
+            .re_resolved
+            .store(outcome.re_resolved() as u64, Relaxed);
+        let repository = &outcome.repository;
+        if repository.unresolved_files() > 0 {
+            self.writer.send(writer::Message::DropScope {
+                scope: scope.to_string(),
+            });
+            return;
+        }
+        let Ok(projects) = stored::encode(&repository.projects()) else {
+            return;
+        };
+        let mut states = Vec::new();
+        for ((file, state), resolved) in repository
+            .files()
+            .iter()
+            .zip(&outcome.states)
+            .zip(&outcome.resolved)
+        {
+            let Some(state) = state else { continue };
+            if !*resolved || state.hash.is_empty() {
+                continue;
+            }
+            if let Ok(blob) = stored::encode(state) {
+                states.push((file.path.clone(), state.hash.clone(), blob));
+            }
+        }
+        let present: HashSet<&str> = repository.files().iter().map(|f| f.path.as_str()).collect();
+        let removed = previous
+            .map(|p| {
+                p.files
+                    .keys()
+                    .filter(|path| !present.contains(path.as_str()))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.writer.send(writer::Message::Scope {
+            scope: scope.to_string(),
+            projects,
+            states,
+            removed,
+        });
+    }
+
     /// Waits for the writer and reports what the index did, with the run's warnings about it.
     pub(crate) fn finish(&self) -> (CacheRuntime, Vec<String>) {
         use std::sync::atomic::Ordering::Relaxed;
@@ -718,6 +793,7 @@ impl Cache {
             stored: stats.stored,
             removed: counters.removed.load(Relaxed),
             bad_entries: counters.bad_entries.load(Relaxed),
+            re_resolved: counters.re_resolved.load(Relaxed),
         };
         (runtime, warnings)
     }

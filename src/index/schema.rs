@@ -10,8 +10,10 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use super::{versions, Entry, RootInfo, Stat, BUSY_TIMEOUT, SCHEMA_VERSION};
 use crate::model::Status;
 
-/// Version 1 of the schema. `files` holds one row per (root, facts configuration, path);
-/// `findings` one per such row and rule selection, removed with it.
+/// Version 2 of the schema. `files` holds one row per (root, facts configuration, path);
+/// `findings` one per such row and rule selection, removed with it; `scopes` one per run scope
+/// (the paths and discovery options of a run) whose project phase is stored, and `resolutions`
+/// one per file of such a scope.
 const CREATE: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -46,6 +48,24 @@ CREATE TABLE IF NOT EXISTS findings (
     findings BLOB NOT NULL,
     PRIMARY KEY (root, config, path, rules),
     FOREIGN KEY (root, config, path) REFERENCES files(root, config, path) ON DELETE CASCADE
+) STRICT;
+CREATE TABLE IF NOT EXISTS scopes (
+    root       INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+    config     TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    projects   BLOB NOT NULL,
+    written_ns INTEGER NOT NULL,
+    PRIMARY KEY (root, config, scope)
+) STRICT;
+CREATE TABLE IF NOT EXISTS resolutions (
+    root   INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    scope  TEXT NOT NULL,
+    path   TEXT NOT NULL,
+    hash   TEXT NOT NULL,
+    state  BLOB NOT NULL,
+    PRIMARY KEY (root, config, scope, path),
+    FOREIGN KEY (root, config, scope) REFERENCES scopes(root, config, scope) ON DELETE CASCADE
 ) STRICT;
 ";
 
@@ -131,7 +151,9 @@ pub(super) fn open(database: &Path) -> Result<Connection, OpenError> {
     if outdated {
         // Another tool or grammar version made these entries: none of them can be trusted.
         transaction
-            .execute_batch("DELETE FROM findings; DELETE FROM files;")
+            .execute_batch(
+                "DELETE FROM resolutions; DELETE FROM scopes; DELETE FROM findings; DELETE FROM files;",
+            )
             .map_err(OpenError::Unreadable)?;
         for (key, value) in &current {
             transaction
@@ -278,4 +300,36 @@ pub(super) fn describe(connection: &Connection) -> rusqlite::Result<(Option<u32>
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok((version.and_then(|v| v.parse().ok()), roots))
+}
+
+/// A stored run scope: its projects' blob and its files' (path, hash, state blob), blobs over
+/// [`MAX_BLOB`](super::MAX_BLOB) left out.
+pub(super) type StoredScope = (Vec<u8>, Vec<(String, String, Vec<u8>)>);
+
+pub(super) fn load_scope(
+    connection: &Connection,
+    root: i64,
+    config: &str,
+    scope: &str,
+) -> rusqlite::Result<Option<StoredScope>> {
+    let limit = super::MAX_BLOB as i64;
+    let projects: Option<Vec<u8>> = connection
+        .query_row(
+            "SELECT projects FROM scopes WHERE root = ?1 AND config = ?2 AND scope = ?3
+             AND length(projects) <= ?4",
+            params![root, config, scope, limit],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(projects) = projects else {
+        return Ok(None);
+    };
+    let mut statement = connection.prepare(
+        "SELECT path, hash, state FROM resolutions
+         WHERE root = ?1 AND config = ?2 AND scope = ?3 AND length(state) <= ?4",
+    )?;
+    let rows = statement.query_map(params![root, config, scope, limit], |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    })?;
+    Ok(Some((projects, rows.collect::<rusqlite::Result<_>>()?)))
 }

@@ -39,6 +39,16 @@ pub(crate) enum Message {
     },
     /// A stored file that no longer exists.
     Forget { path: String },
+    /// The project phase of a run scope: the states of the files it resolved, the paths that
+    /// left the scope, and its projects. One transaction: a scope is never half updated.
+    Scope {
+        scope: String,
+        projects: Vec<u8>,
+        states: Vec<(String, String, Vec<u8>)>,
+        removed: Vec<String>,
+    },
+    /// A run scope whose phase was interrupted: its stored states no longer describe it.
+    DropScope { scope: String },
     /// The run's hit and miss counts, for `cache info`.
     RunTotals { hits: u64, misses: u64 },
 }
@@ -133,6 +143,20 @@ fn write_all(target: &Target, receiver: &Receiver<Message>) -> WriterStats {
         let message = receiver.recv_timeout(BATCH_TIME);
         match message {
             Ok(Message::RunTotals { hits, misses }) => run_totals = Some((hits, misses)),
+            Ok(message @ (Message::Scope { .. } | Message::DropScope { .. })) => {
+                // Whatever is pending first, then the scope in a transaction of its own.
+                if stats.error.is_none() && !pending.is_empty() {
+                    if let Err(err) = commit(&connection, target, &mut pending, &mut stats) {
+                        stats.error = Some(err.to_string());
+                    }
+                }
+                pending.clear();
+                if stats.error.is_none() {
+                    if let Err(err) = write_scope(&connection, target, message) {
+                        stats.error = Some(err.to_string());
+                    }
+                }
+            }
             Ok(message) => {
                 if pending.is_empty() {
                     opened = Instant::now();
@@ -262,8 +286,70 @@ fn commit(
                 )?;
                 stats.forgotten += 1;
             }
-            Message::RunTotals { .. } => {}
+            Message::RunTotals { .. } | Message::Scope { .. } | Message::DropScope { .. } => {}
         }
+    }
+    transaction.commit()
+}
+
+/// How many run scopes a root and configuration keep; the least recently written go first.
+const MAX_SCOPES: i64 = 8;
+
+fn write_scope(connection: &Connection, target: &Target, message: Message) -> rusqlite::Result<()> {
+    let transaction = connection.unchecked_transaction()?;
+    match message {
+        Message::Scope {
+            scope,
+            projects,
+            states,
+            removed,
+        } => {
+            transaction.execute(
+                "INSERT INTO scopes (root, config, scope, projects, written_ns)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (root, config, scope) DO UPDATE
+                 SET projects = excluded.projects, written_ns = excluded.written_ns",
+                params![target.root, target.config, scope, projects, super::now_ns()],
+            )?;
+            {
+                let mut upsert = transaction.prepare(
+                    "INSERT INTO resolutions (root, config, scope, path, hash, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (root, config, scope, path) DO UPDATE
+                     SET hash = excluded.hash, state = excluded.state",
+                )?;
+                for (path, hash, state) in states {
+                    upsert.execute(params![
+                        target.root,
+                        target.config,
+                        scope,
+                        path,
+                        hash,
+                        state
+                    ])?;
+                }
+                let mut delete = transaction.prepare(
+                    "DELETE FROM resolutions
+                     WHERE root = ?1 AND config = ?2 AND scope = ?3 AND path = ?4",
+                )?;
+                for path in removed {
+                    delete.execute(params![target.root, target.config, scope, path])?;
+                }
+            }
+            transaction.execute(
+                "DELETE FROM scopes WHERE root = ?1 AND config = ?2 AND scope NOT IN (
+                    SELECT scope FROM scopes WHERE root = ?1 AND config = ?2
+                    ORDER BY written_ns DESC LIMIT ?3)",
+                params![target.root, target.config, MAX_SCOPES],
+            )?;
+        }
+        Message::DropScope { scope } => {
+            transaction.execute(
+                "DELETE FROM scopes WHERE root = ?1 AND config = ?2 AND scope = ?3",
+                params![target.root, target.config, scope],
+            )?;
+        }
+        _ => {}
     }
     transaction.commit()
 }

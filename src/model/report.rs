@@ -147,6 +147,11 @@ pub(crate) struct CacheRuntime {
     pub(crate) removed: u64,
     /// Stored entries that could not be read or decoded, and were parsed again.
     pub(crate) bad_entries: u64,
+    /// Files whose project phase (kinds through `use`, IDs, call resolution, graph edges) ran
+    /// this run: new and changed files, and files that read a changed file's exports. The
+    /// others got their stored resolution back. Always 0 for `analyze`, which has no project
+    /// phase.
+    pub(crate) re_resolved: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

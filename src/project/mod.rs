@@ -5,19 +5,20 @@
 //! through `use`, duplicate module names and the IDs that depend on them, call resolution and
 //! the module graph).
 
+pub(crate) mod enhanced;
 pub(crate) mod mix;
 
 use foldhash::HashMap;
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+#[cfg(test)]
 use crate::extract::{self, ids};
-use crate::graph;
 use crate::graph::index::{CallIndexes, CallSite};
 use crate::model::Project;
 use crate::model::{Call, Module};
-use crate::model::{DuplicateModule, FileRecord, Location};
+use crate::model::{DuplicateModule, FileRecord};
 use crate::model::{Edge, Graph};
+#[cfg(test)]
 use crate::otp::cancel::CancelToken;
 
 /// Where a module lives: file index and module index within the file.
@@ -126,76 +127,23 @@ impl Repository {
     /// graph stays empty.
     /// `cancel`: a signal seen between files of the call resolution (see
     /// [`Repository::unresolved_files`]).
+    #[cfg(test)]
     pub(crate) fn build(
-        mut files: Vec<FileRecord>,
+        files: Vec<FileRecord>,
         mix_projects: Vec<Project>,
         calls: bool,
         cancel: &CancelToken,
     ) -> Repository {
-        let projects = mix_projects;
-        for file in &mut files {
-            file.project = mix::nearest(&projects, &file.path).map(|p| p.path.clone());
-        }
+        enhanced::phase(files, mix_projects, calls, cancel, None).repository
+    }
 
-        // Kinds that need the other files.
-        {
-            let mut modules: Vec<&mut Module> = files
-                .iter_mut()
-                .flat_map(|f| f.modules.iter_mut())
-                .collect();
-            extract::kinds::classify_through_project(&mut modules);
-        }
-
-        // Duplicate names: every place, in (path, line) order, ranked for the IDs.
-        let mut places: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
-        for (file_index, file) in files.iter().enumerate() {
-            for (module_index, module) in file.modules.iter().enumerate() {
-                places
-                    .entry(module.name.clone())
-                    .or_default()
-                    .push((file_index, module_index));
-            }
-        }
-        let mut duplicates = Vec::new();
-        for (name, locations) in &places {
-            let several = locations.len() > 1;
-            // IDs without a rank were assigned on the worker threads; a name defined in
-            // several places adds each place's rank.
-            if several {
-                for (rank, &(file_index, module_index)) in locations.iter().enumerate() {
-                    let module = &mut files[file_index].modules[module_index];
-                    ids::assign(module, Some(rank));
-                }
-            }
-            if several {
-                duplicates.push(DuplicateModule {
-                    name: name.clone(),
-                    locations: locations
-                        .iter()
-                        .map(|&(f, m)| Location {
-                            path: files[f].path.clone(),
-                            line: files[f].modules[m].line,
-                        })
-                        .collect(),
-                });
-            }
-        }
-
-        // Calls resolved against every file, then the module graph.
-        let (graph, unresolved_files) = if calls {
-            graph::project_phase(&mut files, cancel)
-        } else {
-            (Graph::default(), 0)
-        };
-
+    /// The records as they are, without the project phase (`analyze`, whose rules read each
+    /// file alone).
+    pub(crate) fn without_phase(files: Vec<FileRecord>, projects: Vec<Project>) -> Repository {
         Repository {
             files,
             projects,
-            duplicates,
-            indexes: OnceLock::new(),
-            graph,
-            call_indexes: OnceLock::new(),
-            unresolved_files,
+            ..Repository::default()
         }
     }
 
