@@ -529,9 +529,10 @@ fn cache_info_and_clear() {
     assert_eq!(info.code(), 0, "{}", info.stderr());
     let info = json(&info);
     assert_eq!(info["exists"], true);
-    assert_eq!(info["schema_version"], 1);
+    assert_eq!(info["schema_version"], 2);
     let root = &info["roots"][0];
     assert!(root["files"].as_u64().unwrap() > 0);
+    assert_eq!(root["scopes"], 1, "one run scope: {root:#}");
     assert_eq!(root["last_run_misses"], 0);
     let clear = run_with(
         bin()
@@ -623,4 +624,115 @@ fn a_full_disk_costs_one_warning_and_nothing_else() {
     let again = run_with(&mut with_cache(folder.path(), ANALYZE, project.path()));
     assert_eq!(again.code(), code);
     assert_eq!(stable(json(&again)), expected);
+}
+
+fn re_resolved(report: &Value) -> u64 {
+    report["runtime"]["cache"]["re_resolved"].as_u64().unwrap()
+}
+
+/// Inserts `line` after the first line of `file` that `at` accepts.
+fn insert_after(file: &Path, at: impl Fn(&str) -> bool, line: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let position = lines.iter().position(|l| at(l)).unwrap();
+    lines.insert(position + 1, line);
+    std::fs::write(file, lines.join("\n") + "\n").unwrap();
+}
+
+/// Repository.Enhanced across runs: an edit inside a function body re-resolves that file
+/// alone; a new public function re-resolves the files that read its module, not the others;
+/// each time the report is a `--no-cache` run's.
+#[test]
+fn a_body_edit_re_resolves_its_file_alone_and_a_new_export_its_readers() {
+    let project = sample_copy();
+    let cache = scratch();
+    let cold = json(&run_with(&mut with_cache(
+        cache.path(),
+        PARSE,
+        project.path(),
+    )));
+    let parsed = cold["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "ok" || f["status"] == "syntax_error")
+        .count() as u64;
+    assert_eq!(re_resolved(&cold), parsed, "a cold run resolves every file");
+    let warm = json(&run_with(&mut with_cache(
+        cache.path(),
+        PARSE,
+        project.path(),
+    )));
+    assert_eq!(re_resolved(&warm), 0, "{:#}", warm["runtime"]["cache"]);
+
+    let accounts = project.path().join("lib/sample_app/accounts.ex");
+    insert_after(
+        &accounts,
+        |l| l.trim_start().starts_with("def ") && l.ends_with(" do"),
+        "    _ = :an_edit_inside_a_body",
+    );
+    let body = json(&run_with(&mut with_cache(
+        cache.path(),
+        PARSE,
+        project.path(),
+    )));
+    assert_eq!(cache_counters(&body).2, 1, "{:#}", body["runtime"]["cache"]);
+    assert_eq!(re_resolved(&body), 1, "{:#}", body["runtime"]["cache"]);
+    assert_eq!(stable(body), no_cache(PARSE, project.path()).1);
+
+    insert_after(
+        &accounts,
+        |l| l.trim_start().starts_with("defmodule "),
+        "  def a_new_export(x), do: x",
+    );
+    let export = json(&run_with(&mut with_cache(
+        cache.path(),
+        PARSE,
+        project.path(),
+    )));
+    let count = re_resolved(&export);
+    assert!(
+        count > 1 && count < parsed,
+        "the readers of SampleApp.Accounts, not every file: {count} of {parsed}"
+    );
+    assert_eq!(stable(export), no_cache(PARSE, project.path()).1);
+}
+
+/// The stored project phase is checked like every blob: a state that does not decode, or
+/// claims a huge length, costs a warning and its file is resolved again; a scope whose own
+/// row does not decode is resolved afresh. The report is a `--no-cache` run's.
+#[test]
+fn a_stored_resolution_that_does_not_decode_is_resolved_again() {
+    for damage in [
+        "UPDATE resolutions SET state = x'ff00ff00' WHERE path LIKE 'lib/%'",
+        "UPDATE resolutions SET state = x'ffffffff0f61'",
+        "UPDATE scopes SET projects = x'ffffffff0f'",
+    ] {
+        let project = sample_copy();
+        let cache = scratch();
+        run_with(&mut with_cache(cache.path(), PARSE, project.path()));
+        sql(&cache.path().join("index.db"), damage);
+        let run = run_with(&mut with_cache(cache.path(), PARSE, project.path()));
+        let report = json(&run);
+        let warnings = report["runtime"]["warnings"].as_array().unwrap();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.as_str().unwrap().contains("do not decode")),
+            "{damage}: {warnings:?}"
+        );
+        assert!(re_resolved(&report) > 0, "{damage}");
+        assert_eq!(
+            stable(report),
+            no_cache(PARSE, project.path()).1,
+            "{damage}"
+        );
+        let next = json(&run_with(&mut with_cache(
+            cache.path(),
+            PARSE,
+            project.path(),
+        )));
+        assert_eq!(re_resolved(&next), 0, "{damage}: {:#}", next["runtime"]);
+        assert_eq!(next["runtime"]["warnings"], serde_json::json!([]));
+    }
 }

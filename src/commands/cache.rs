@@ -57,8 +57,8 @@ fn info(target: &CacheTarget) -> anyhow::Result<u8> {
             writeln!(out, "root:           {}", root.root)?;
             writeln!(
                 out,
-                "  entries:      {} files, {} findings",
-                root.files, root.findings
+                "  entries:      {} files, {} findings, {} run scopes",
+                root.files, root.findings, root.scopes
             )?;
             if let (Some(hits), Some(misses)) = (root.last_run_hits, root.last_run_misses) {
                 let total = hits + misses;

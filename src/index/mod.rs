@@ -504,6 +504,8 @@ pub(crate) struct RootInfo {
     pub(crate) root: String,
     pub(crate) files: u64,
     pub(crate) findings: u64,
+    /// Run scopes whose project phase is stored.
+    pub(crate) scopes: u64,
     pub(crate) last_run_hits: Option<u64>,
     pub(crate) last_run_misses: Option<u64>,
 }

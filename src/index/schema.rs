@@ -285,7 +285,8 @@ pub(super) fn describe(connection: &Connection) -> rusqlite::Result<(Option<u32>
         "SELECT r.path,
                 (SELECT count(*) FROM files f WHERE f.root = r.id),
                 (SELECT count(*) FROM findings g WHERE g.root = r.id),
-                r.last_run_hits, r.last_run_misses
+                r.last_run_hits, r.last_run_misses,
+                (SELECT count(*) FROM scopes s WHERE s.root = r.id)
          FROM roots r ORDER BY r.path",
     )?;
     let roots = statement
@@ -296,6 +297,7 @@ pub(super) fn describe(connection: &Connection) -> rusqlite::Result<(Option<u32>
                 findings: row.get::<_, i64>(2)?.try_into().unwrap_or(0),
                 last_run_hits: row.get::<_, Option<i64>>(3)?.map(|n| n.max(0) as u64),
                 last_run_misses: row.get::<_, Option<i64>>(4)?.map(|n| n.max(0) as u64),
+                scopes: row.get::<_, i64>(5)?.try_into().unwrap_or(0),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

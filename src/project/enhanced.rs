@@ -34,7 +34,7 @@ use crate::graph::resolve::ProjectIndex;
 use crate::graph::{self, FileEdges};
 use crate::model::{
     Call, CallForm, CallTarget, DirectiveKind, DuplicateModule, FileRecord, ImportCandidates,
-    InjectedKind, Location, Module, ModuleKind, Project, Reference, Symbol,
+    InjectedKind, Location, Module, ModuleKind, Project, Reference, Status, Symbol,
 };
 use crate::otp::cancel::CancelToken;
 
@@ -473,7 +473,10 @@ pub(crate) fn phase(
         .collect();
     let changed = previous.map(|previous| changed_names(previous, &exports));
     // A file that was not parsed (skipped, failed, timed out) has nothing to resolve.
-    let inert: Vec<bool> = files.iter().map(|f| f.hash.is_none()).collect();
+    let inert: Vec<bool> = files
+        .iter()
+        .map(|f| !matches!(f.status, Status::Ok | Status::SyntaxError))
+        .collect();
     let resolve: Vec<bool> = carried
         .iter()
         .zip(&inert)
@@ -631,5 +634,380 @@ pub(crate) fn phase(
         },
         states,
         resolved,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FileRole, Reason};
+    use crate::syntax::{parse, ParseInput, ParseOutcome};
+    use std::path::Path;
+
+    fn record(path: &str, source: &str) -> FileRecord {
+        let ParseOutcome::Parsed(tree) = parse(
+            ParseInput::Bytes(source.as_bytes()),
+            &crate::syntax::within(std::time::Duration::from_secs(30)),
+        ) else {
+            panic!("timed out")
+        };
+        let mut record = FileRecord::unparsed(path.into(), Status::Ok, Reason::Panic, None);
+        record.reason = None;
+        record.hash = Some(blake3::hash(source.as_bytes()).to_hex().to_string());
+        record.role = FileRole::for_path(path);
+        let facts = crate::extract::facts(&tree, source.as_bytes(), true);
+        record.modules = facts.modules;
+        record.calls = facts.calls;
+        for module in &mut record.modules {
+            ids::assign(module, None);
+        }
+        if record.role == FileRole::MixProject {
+            record.mix_project = Some(mix::from_mix_file(path, &tree, source.as_bytes()));
+        }
+        record
+    }
+
+    /// Records of a tree, extracted once per content.
+    #[derive(Default)]
+    struct Extractor(HashMap<(String, String), FileRecord>);
+
+    impl Extractor {
+        fn records(&mut self, tree: &BTreeMap<String, String>) -> Vec<FileRecord> {
+            tree.iter()
+                .map(|(path, source)| {
+                    self.0
+                        .entry((path.clone(), source.clone()))
+                        .or_insert_with(|| record(path, source))
+                        .clone()
+                })
+                .collect()
+        }
+    }
+
+    fn projects(records: &[FileRecord]) -> Vec<Project> {
+        records
+            .iter()
+            .filter_map(|r| r.mix_project.clone())
+            .collect()
+    }
+
+    /// The states of an outcome as the index would give them back.
+    fn stored(outcome: &Outcome) -> Previous {
+        Previous {
+            projects: outcome.repository.projects().to_vec(),
+            files: outcome
+                .repository
+                .files()
+                .iter()
+                .zip(&outcome.states)
+                .filter_map(|(file, state)| {
+                    let blob = crate::model::stored::encode(state.as_ref()?).unwrap();
+                    Some((
+                        file.path.clone(),
+                        crate::model::stored::decode(&blob).unwrap(),
+                    ))
+                })
+                .collect(),
+        }
+    }
+
+    fn run(
+        extractor: &mut Extractor,
+        tree: &BTreeMap<String, String>,
+        previous: Option<&Previous>,
+    ) -> Outcome {
+        let records = extractor.records(tree);
+        let projects = projects(&records);
+        phase(records, projects, true, &CancelToken::new(), previous)
+    }
+
+    fn assert_same(incremental: &Repository, rebuilt: &Repository, step: &str) {
+        assert_eq!(incremental.files().len(), rebuilt.files().len(), "{step}");
+        for (a, b) in incremental.files().iter().zip(rebuilt.files()) {
+            assert!(a == b, "{step}: {} differs from a rebuild", a.path);
+        }
+        assert!(incremental.graph() == rebuilt.graph(), "{step}: graph");
+        assert!(
+            incremental.duplicates() == rebuilt.duplicates(),
+            "{step}: duplicates"
+        );
+        assert!(
+            incremental.projects() == rebuilt.projects(),
+            "{step}: projects"
+        );
+    }
+
+    fn fixtures() -> BTreeMap<String, String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut tree = BTreeMap::new();
+        let mut folders = vec![root.clone()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                let elixir = matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("ex" | "exs")
+                );
+                if path.is_dir() {
+                    folders.push(path);
+                } else if elixir {
+                    let relative = path.strip_prefix(&root).unwrap().to_string_lossy();
+                    tree.insert(
+                        relative.into_owned(),
+                        std::fs::read_to_string(&path).unwrap(),
+                    );
+                }
+            }
+        }
+        tree
+    }
+
+    /// xorshift64*: reproducible without a dependency.
+    struct Random(u64);
+
+    impl Random {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n.max(1)
+        }
+
+        fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+            (!items.is_empty()).then(|| &items[self.below(items.len())])
+        }
+    }
+
+    fn module_names(tree: &BTreeMap<String, String>) -> Vec<String> {
+        tree.values()
+            .flat_map(|source| source.lines())
+            .filter_map(|line| line.trim_start().strip_prefix("defmodule "))
+            .filter_map(|rest| rest.split_whitespace().next())
+            .filter(|name| {
+                name.chars()
+                    .all(|c| c.is_alphanumeric() || c == '.' || c == '_')
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Inserts `text` after a random line for which `at` holds, in a random file; the name of
+    /// the edit, or `None` when no line qualifies.
+    fn insert_after(
+        tree: &mut BTreeMap<String, String>,
+        random: &mut Random,
+        at: impl Fn(&str) -> bool,
+        text: &str,
+    ) -> Option<String> {
+        let candidates: Vec<(String, usize)> = tree
+            .iter()
+            .flat_map(|(path, source)| {
+                source
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, line)| at(line))
+                    .map(|(n, _)| (path.clone(), n))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let (path, line) = random.pick(&candidates)?.clone();
+        let source = tree.get_mut(&path)?;
+        let mut lines: Vec<&str> = source.lines().collect();
+        lines.insert(line + 1, text);
+        *source = lines.join("\n") + "\n";
+        Some(format!("{path}:{}", line + 1))
+    }
+
+    /// One random edit of the tree; its description.
+    fn edit(
+        tree: &mut BTreeMap<String, String>,
+        original: &BTreeMap<String, String>,
+        random: &mut Random,
+        step: usize,
+    ) -> String {
+        let names = module_names(tree);
+        match random.below(11) {
+            0 | 1 => insert_after(
+                tree,
+                random,
+                |l| {
+                    let l = l.trim_start();
+                    (l.starts_with("def ") || l.starts_with("defp ")) && l.ends_with(" do")
+                },
+                "    _ = {:prop, 1}",
+            )
+            .map(|at| format!("body edit at {at}")),
+            2 => insert_after(
+                tree,
+                random,
+                |l| l.trim_start().starts_with("defmodule ") && l.ends_with(" do"),
+                &format!("  def prop_{step}(a, b \\\\ 1), do: {{a, b}}"),
+            )
+            .map(|at| format!("new function at {at}")),
+            3 => insert_after(
+                tree,
+                random,
+                |l| l.trim_start().starts_with("quote do"),
+                "      import Prop.Helper",
+            )
+            .map(|at| format!("template import at {at}")),
+            4 => {
+                let template = random
+                    .pick(&names)
+                    .cloned()
+                    .unwrap_or_else(|| "Prop.Helper".into());
+                insert_after(
+                    tree,
+                    random,
+                    |l| l.trim_start().starts_with("defmodule ") && l.ends_with(" do"),
+                    &format!("  use {template}"),
+                )
+                .map(|at| format!("use {template} at {at}"))
+            }
+            5 => {
+                let paths: Vec<String> = tree.keys().cloned().collect();
+                let path = random.pick(&paths).cloned();
+                path.map(|path| {
+                    tree.remove(&path);
+                    format!("delete {path}")
+                })
+            }
+            6 => {
+                let missing: Vec<&String> =
+                    original.keys().filter(|p| !tree.contains_key(*p)).collect();
+                random.pick(&missing).map(|path| {
+                    tree.insert((*path).clone(), original[*path].clone());
+                    format!("restore {path}")
+                })
+            }
+            7 => {
+                let paths: Vec<String> = tree.keys().cloned().collect();
+                random.pick(&paths).cloned().map(|path| {
+                    let copy = format!("prop/copy_{step}.ex");
+                    let source = tree[&path].clone();
+                    tree.insert(copy.clone(), source);
+                    format!("copy {path} to {copy}")
+                })
+            }
+            8 => {
+                let a = random.pick(&names).cloned().unwrap_or_else(|| "A".into());
+                let b = random.pick(&names).cloned().unwrap_or_else(|| "B".into());
+                tree.insert(
+                    format!("prop/new_{step}.ex"),
+                    format!(
+                        "defmodule Prop.New{step} do\n  import {a}\n  alias {b}\n\n  \
+                         def run(x), do: {b}.call(x) |> helper(1)\n  \
+                         def other, do: %{a}{{}}\nend\n"
+                    ),
+                );
+                Some(format!("new module importing {a}, calling {b}"))
+            }
+            9 => {
+                let present = tree.contains_key("prop/helper.ex");
+                if present {
+                    tree.remove("prop/helper.ex");
+                } else {
+                    tree.insert(
+                        "prop/helper.ex".into(),
+                        "defmodule Prop.Helper do\n  def helper(x, y), do: {x, y}\n  \
+                         defmacro prop_macro(x), do: x\nend\n"
+                            .into(),
+                    );
+                }
+                Some(format!(
+                    "Prop.Helper {}",
+                    if present { "removed" } else { "added" }
+                ))
+            }
+            _ => {
+                let renamed = random.pick(&names).cloned();
+                renamed.and_then(|name| {
+                    let (path, source) = tree
+                        .iter_mut()
+                        .find(|(_, s)| s.contains(&format!("defmodule {name} do")))?;
+                    *source = source.replacen(
+                        &format!("defmodule {name} do"),
+                        &format!("defmodule {name}Prop{step} do"),
+                        1,
+                    );
+                    Some(format!("rename {name} in {path}"))
+                })
+            }
+        }
+        .unwrap_or_else(|| "no edit".into())
+    }
+
+    #[test]
+    fn incremental_phase_equals_a_rebuild_over_random_edits() {
+        let original = fixtures();
+        let mut extractor = Extractor::default();
+        for seed in [0x9e37_79b9_7f4a_7c15_u64, 7, 2026] {
+            let mut random = Random(seed);
+            let mut tree = original.clone();
+            let mut previous = stored(&run(&mut extractor, &tree, None));
+            let mut history = Vec::new();
+            for step in 0..24 {
+                for _ in 0..=random.below(3) {
+                    history.push(edit(&mut tree, &original, &mut random, step));
+                }
+                let incremental = run(&mut extractor, &tree, Some(&previous));
+                let rebuilt = run(&mut extractor, &tree, None);
+                let context = format!("seed {seed}, step {step}, after {history:?}");
+                assert_same(&incremental.repository, &rebuilt.repository, &context);
+                previous = stored(&incremental);
+            }
+        }
+    }
+
+    #[test]
+    fn a_body_edit_re_resolves_its_file_and_an_export_its_readers() {
+        let mut tree = BTreeMap::new();
+        tree.insert(
+            "lib/a.ex".to_string(),
+            "defmodule A do\n  def f(x), do: x\nend\n".to_string(),
+        );
+        tree.insert(
+            "lib/b.ex".to_string(),
+            "defmodule B do\n  def g(x), do: A.f(x)\nend\n".to_string(),
+        );
+        tree.insert(
+            "lib/c.ex".to_string(),
+            "defmodule C do\n  def h, do: :ok\nend\n".to_string(),
+        );
+        let mut extractor = Extractor::default();
+        let first = run(&mut extractor, &tree, None);
+        assert_eq!(first.re_resolved(), 3);
+        let previous = stored(&first);
+        assert_eq!(run(&mut extractor, &tree, Some(&previous)).re_resolved(), 0);
+
+        // A body edit: only the edited file.
+        tree.insert(
+            "lib/a.ex".into(),
+            "defmodule A do\n  def f(x) do\n    y = x\n    y\n  end\nend\n".into(),
+        );
+        let body = run(&mut extractor, &tree, Some(&previous));
+        let resolved: Vec<&str> = resolved_paths(&body);
+        assert_eq!(resolved, ["lib/a.ex"]);
+
+        // A new export of A: A and B, which calls A, but not C.
+        tree.insert(
+            "lib/a.ex".into(),
+            "defmodule A do\n  def f(x), do: x\n  def f2, do: 2\nend\n".into(),
+        );
+        let export = run(&mut extractor, &tree, Some(&previous));
+        assert_eq!(resolved_paths(&export), ["lib/a.ex", "lib/b.ex"]);
+        let rebuilt = run(&mut extractor, &tree, None);
+        assert_same(&export.repository, &rebuilt.repository, "export");
+    }
+
+    fn resolved_paths(outcome: &Outcome) -> Vec<&str> {
+        outcome
+            .repository
+            .files()
+            .iter()
+            .zip(&outcome.resolved)
+            .filter(|(_, r)| **r)
+            .map(|(f, _)| f.path.as_str())
+            .collect()
     }
 }
