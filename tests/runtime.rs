@@ -125,6 +125,7 @@ fn the_report_shows_pools_breakers_and_phases() {
             "root/parsing/parser",
             "root/repository",
             "root/repository/core",
+            "root/repository/enhanced",
             "root/task_supervisor",
         ]
     );
@@ -232,6 +233,7 @@ fn runtime_check_starts_checks_and_stops_in_reverse_order() {
             "root/parsing/batch_processor",
             "root/parsing/parser",
             "root/parsing",
+            "root/repository/enhanced",
             "root/repository/core",
             "root/repository",
         ]

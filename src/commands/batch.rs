@@ -16,11 +16,12 @@ use crate::discover::{self, DiscoverOptions, Discovery};
 use crate::index::{self, Cache, CacheSetting};
 use crate::model::CacheRuntime;
 use crate::model::PhaseTiming;
-use crate::project::{enhanced, Repository};
+use crate::project::Repository;
 use crate::rules::Analysis;
 use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
 use crate::subsystems::parsing::batch_processor::BatchJob;
 use crate::subsystems::parsing::parser::FileOptions;
+use crate::subsystems::repository::enhanced::{self, PhaseRequest};
 use crate::subsystems::root::{Host, ANALYSIS_SUBSYSTEMS, BATCH_SUBSYSTEMS};
 use crate::subsystems::signals;
 
@@ -153,30 +154,23 @@ pub(crate) fn run(
     let scope = options.scope.clone().filter(|_| cache.is_some());
     let index = cache.clone();
     host.run_task("project_phase", move || {
-        let projects = records
-            .iter()
-            .filter_map(|record| record.mix_project.clone())
-            .collect();
-        if !project_phase {
-            shared
-                .repository
-                .publish(Repository::without_phase(records, projects));
-            return;
-        }
-        // Repository.Enhanced: only what changed since the scope's last run is resolved.
-        let stored = index.as_ref().zip(scope.as_deref());
-        let previous = stored.and_then(|(index, scope)| index.previous(scope));
-        let outcome = enhanced::phase(
-            records,
-            projects,
-            calls,
-            &signals::run_token(),
-            previous.as_ref(),
-        );
-        if let Some((index, scope)) = stored {
-            index.store_scope(scope, &outcome, previous.as_ref());
-        }
-        shared.repository.publish(outcome.repository);
+        let repository = if project_phase {
+            enhanced::update(
+                records,
+                &PhaseRequest {
+                    calls,
+                    stored: index.as_deref().zip(scope.as_deref()),
+                    cancel: &signals::run_token(),
+                },
+            )
+        } else {
+            let projects = records
+                .iter()
+                .filter_map(|record| record.mix_project.clone())
+                .collect();
+            Repository::without_phase(records, projects)
+        };
+        shared.repository.publish(repository);
     })?;
     let repository = host.shared().repository.take();
     phases.push(phase("project", project_started));

@@ -140,12 +140,11 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     "ElixirScope.AST.Repository.Enhanced",
                     Permanent,
                     ms(5_000),
-                    // Its data (the call graph of [3a], the metrics of [3b]) is computed in the
-                    // project phase of every batch run; a long-lived service that keeps it up
-                    // to date is [5]'s and [7]'s.
-                    Built::Planned(
-                        "[5] item 3 and [7] watch (the graph and metrics are recomputed per \
-                         run, over records served from the index)",
+                    Built::Folded(
+                        "subsystems::repository::enhanced: the project phase (kinds through \
+                         use, IDs, call resolution, the graph), incremental over the run \
+                         scope's phase stored in the index (project::enhanced); runs as the \
+                         project_phase task of the TaskSupervisor",
                     ),
                 ),
                 DesignNode {

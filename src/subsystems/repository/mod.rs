@@ -1,4 +1,6 @@
 //! The Repository subsystem (`ElixirScope.AST.Repository.Supervisor`): Repository.Core holds
-//! the project's repository; Enhanced and the MemoryManager come with issues [5]/[7] and [5b].
+//! the project's repository, Enhanced keeps its project-level data current; the MemoryManager
+//! comes with issue [5b].
 
 pub(crate) mod core;
+pub(crate) mod enhanced;
