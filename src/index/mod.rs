@@ -313,8 +313,9 @@ impl Session {
             schema::load_scope(connection, self.root_id, &self.config, scope)
         })?;
         let projects: Vec<Project> = self.decode("(the scope's projects)", &projects)?;
+        use rayon::prelude::*;
         let files = rows
-            .into_iter()
+            .into_par_iter()
             .filter_map(|(path, hash, blob)| {
                 let state: FileState = self.decode(&path, &blob)?;
                 (state.hash == hash).then_some((path, state))
@@ -723,7 +724,12 @@ impl Cache {
 
     /// Stores a run scope's project phase: the states of the files this phase resolved, and
     /// the removal of those that left the scope. An interrupted phase drops the scope instead.
-    pub(crate) fn store_scope(&self, scope: &str, outcome: &Outcome, previous: Option<&Previous>) {
+    pub(crate) fn store_scope(
+        &self,
+        scope: &str,
+        outcome: &mut Outcome,
+        previous: Option<&Previous>,
+    ) {
         use std::sync::atomic::Ordering::Relaxed;
         self.session
             .counters
@@ -739,21 +745,12 @@ impl Cache {
         let Ok(projects) = stored::encode(&repository.projects()) else {
             return;
         };
-        let mut states = Vec::new();
-        for ((file, state), resolved) in repository
+        let states = repository
             .files()
             .iter()
-            .zip(&outcome.states)
-            .zip(&outcome.resolved)
-        {
-            let Some(state) = state else { continue };
-            if !*resolved || state.hash.is_empty() {
-                continue;
-            }
-            if let Ok(blob) = stored::encode(state) {
-                states.push((file.path.clone(), state.hash.clone(), blob));
-            }
-        }
+            .zip(std::mem::take(&mut outcome.states))
+            .filter_map(|(file, state)| Some((file.path.clone(), file.hash.clone()?, state?)))
+            .collect();
         let present: HashSet<&str> = repository.files().iter().map(|f| f.path.as_str()).collect();
         let removed = previous
             .map(|p| {

@@ -33,43 +33,48 @@ use crate::extract::{ids, kinds};
 use crate::graph::resolve::ProjectIndex;
 use crate::graph::{self, FileEdges};
 use crate::model::{
-    Call, CallForm, CallTarget, DirectiveKind, DuplicateModule, FileRecord, ImportCandidates,
-    InjectedKind, Location, Module, ModuleKind, Project, Reference, Status, Symbol,
+    intern, Call, CallForm, CallTarget, DirectiveKind, DuplicateModule, FileRecord,
+    ImportCandidates, InjectedKind, Location, Module, ModuleKind, Project, Reference, Status,
+    Symbol,
 };
 use crate::otp::cancel::CancelToken;
 
-/// What the project phase wrote into one call.
+/// A call's module after the phase, as a change of the one extracted: most remote calls keep
+/// theirs, most local ones resolve to their own module or Kernel, so the stored form rarely
+/// names one. Names are positions in the file's [`Resolution::symbols`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum ModuleChange {
+    Same,
+    /// The module the call is written in.
+    Own,
+    Kernel,
+    Set(Option<u32>),
+}
+
+/// A call's import candidates after the phase, as a change of the extracted ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum CandidatesChange {
+    Same,
+    Cleared,
+    Set(Vec<(u32, bool)>),
+}
+
+/// What the project phase wrote into one call: its target, macro/undefined/imported flags,
+/// module and candidates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct CallResolution {
     target: CallTarget,
-    module: Option<Symbol>,
-    is_macro: bool,
-    undefined: bool,
-    imported: bool,
-    imports: Option<ImportCandidates>,
+    flags: u8,
+    module: ModuleChange,
+    candidates: CandidatesChange,
 }
 
-impl CallResolution {
-    fn of(call: &Call) -> CallResolution {
-        CallResolution {
-            target: call.target,
-            module: call.module,
-            is_macro: call.is_macro,
-            undefined: call.undefined,
-            imported: call.imported,
-            imports: call.imports.clone(),
-        }
-    }
+const MACRO: u8 = 1;
+const UNDEFINED: u8 = 2;
+const IMPORTED: u8 = 4;
 
-    fn apply(&self, call: &mut Call) {
-        call.target = self.target;
-        call.module = self.module;
-        call.is_macro = self.is_macro;
-        call.undefined = self.undefined;
-        call.imported = self.imported;
-        call.imports = self.imports.clone();
-    }
-}
+/// A call's module and candidates as extracted, taken before the phase resolves the file.
+type Extracted = (Option<Symbol>, Option<ImportCandidates>);
 
 /// What the project phase wrote into one module besides its calls.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,42 +88,119 @@ struct ModuleResolution {
 /// a record as extracted its resolved form again without resolving anything.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub(crate) struct Resolution {
+    /// The module names the calls and references below point to, each once.
+    symbols: Vec<Symbol>,
     modules: Vec<ModuleResolution>,
     calls: Vec<CallResolution>,
     /// Each reference's module after expansion.
-    references: Vec<Symbol>,
+    references: Vec<u32>,
 }
 
-/// Visits every list of calls and references of a file in one fixed order.
-fn each_list(file: &FileRecord, visit: &mut dyn FnMut(&[Call], &[Reference])) {
+/// Builds a resolution's symbol table.
+#[derive(Default)]
+struct SymbolTable {
+    symbols: Vec<Symbol>,
+    positions: HashMap<Symbol, u32>,
+}
+
+impl SymbolTable {
+    fn position(&mut self, symbol: Symbol) -> u32 {
+        *self.positions.entry(symbol).or_insert_with(|| {
+            self.symbols.push(symbol);
+            u32::try_from(self.symbols.len() - 1).unwrap_or(u32::MAX)
+        })
+    }
+}
+
+/// Visits every list of calls and references of a file in one fixed order, with the module
+/// that holds it (`None` for a script's top level).
+fn each_list(file: &FileRecord, visit: &mut dyn FnMut(Option<&str>, &[Call], &[Reference])) {
     for module in &file.modules {
-        visit(&module.calls, &module.references);
+        let own = Some(module.name.as_str());
+        visit(own, &module.calls, &module.references);
         for clause in module.functions.iter().flat_map(|f| &f.clauses) {
-            visit(&clause.calls, &clause.references);
+            visit(own, &clause.calls, &clause.references);
         }
         for definition in &module.dynamic_definitions {
-            visit(&definition.calls, &definition.references);
+            visit(own, &definition.calls, &definition.references);
         }
     }
-    visit(&file.calls, &[]);
+    visit(None, &file.calls, &[]);
 }
 
-fn each_list_mut(file: &mut FileRecord, visit: &mut dyn FnMut(&mut [Call], &mut [Reference])) {
+fn each_list_mut(
+    file: &mut FileRecord,
+    visit: &mut dyn FnMut(Option<&str>, &mut [Call], &mut [Reference]),
+) {
     for module in &mut file.modules {
-        visit(&mut module.calls, &mut module.references);
+        let own = Some(module.name.as_str());
+        visit(own, &mut module.calls, &mut module.references);
         for clause in module.functions.iter_mut().flat_map(|f| &mut f.clauses) {
-            visit(&mut clause.calls, &mut clause.references);
+            visit(own, &mut clause.calls, &mut clause.references);
         }
         for definition in &mut module.dynamic_definitions {
-            visit(&mut definition.calls, &mut definition.references);
+            visit(own, &mut definition.calls, &mut definition.references);
         }
     }
-    visit(&mut file.calls, &mut []);
+    visit(None, &mut file.calls, &mut []);
+}
+
+/// Every call's module and candidates as extracted, in [`each_list`]'s order.
+fn extracted(file: &FileRecord) -> Vec<Extracted> {
+    let mut extracted = Vec::new();
+    each_list(file, &mut |_, calls, _| {
+        extracted.extend(calls.iter().map(|c| (c.module, c.imports.clone())));
+    });
+    extracted
+}
+
+fn flag(set: bool, bit: u8) -> u8 {
+    if set {
+        bit
+    } else {
+        0
+    }
 }
 
 impl Resolution {
-    fn capture(file: &FileRecord, ranks: &[Option<u32>]) -> Resolution {
-        let mut resolution = Resolution {
+    fn capture(file: &FileRecord, ranks: &[Option<u32>], extracted: &[Extracted]) -> Resolution {
+        let mut table = SymbolTable::default();
+        let mut calls_out = Vec::new();
+        let mut references_out = Vec::new();
+        let mut extracted = extracted.iter();
+        let unknown = (None, None);
+        each_list(file, &mut |own, calls, references| {
+            for call in calls {
+                let before = extracted.next().unwrap_or(&unknown);
+                let module = match call.module {
+                    module if module == before.0 => ModuleChange::Same,
+                    Some(module) if Some(module.as_str()) == own => ModuleChange::Own,
+                    Some(module) if module.as_str() == "Kernel" => ModuleChange::Kernel,
+                    module => ModuleChange::Set(module.map(|m| table.position(m))),
+                };
+                let candidates = match &call.imports {
+                    imports if *imports == before.1 => CandidatesChange::Same,
+                    None => CandidatesChange::Cleared,
+                    Some(imports) => CandidatesChange::Set(
+                        imports
+                            .iter()
+                            .map(|(m, only)| (table.position(*m), *only))
+                            .collect(),
+                    ),
+                };
+                calls_out.push(CallResolution {
+                    target: call.target,
+                    flags: flag(call.is_macro, MACRO)
+                        | flag(call.undefined, UNDEFINED)
+                        | flag(call.imported, IMPORTED),
+                    module,
+                    candidates,
+                });
+            }
+            references_out.extend(references.iter().map(|r| table.position(r.module)));
+        });
+        Resolution {
+            symbols: table.symbols,
             modules: file
                 .modules
                 .iter()
@@ -128,30 +210,35 @@ impl Resolution {
                     rank,
                 })
                 .collect(),
-            ..Resolution::default()
-        };
-        each_list(file, &mut |calls, references| {
-            resolution
-                .calls
-                .extend(calls.iter().map(CallResolution::of));
-            resolution
-                .references
-                .extend(references.iter().map(|r| r.module));
-        });
-        resolution
+            calls: calls_out,
+            references: references_out,
+        }
     }
 
-    /// Whether it fits the record's shape (it always does for the same content; a stored one
-    /// that does not is not applied).
+    /// Whether it fits the record's shape and its names are in its table (it always does for
+    /// the same content; a stored one that does not is not applied).
     fn fits(&self, file: &FileRecord) -> bool {
         let (mut calls, mut references) = (0, 0);
-        each_list(file, &mut |c, r| {
+        each_list(file, &mut |_, c, r| {
             calls += c.len();
             references += r.len();
         });
+        let known = |position: &u32| (*position as usize) < self.symbols.len();
         self.modules.len() == file.modules.len()
             && self.calls.len() == calls
             && self.references.len() == references
+            && self.references.iter().all(known)
+            && self.calls.iter().all(|call| {
+                let module = match &call.module {
+                    ModuleChange::Set(Some(position)) => known(position),
+                    _ => true,
+                };
+                let candidates = match &call.candidates {
+                    CandidatesChange::Set(list) => list.iter().all(|(p, _)| known(p)),
+                    _ => true,
+                };
+                module && candidates
+            })
     }
 
     /// The module part: kinds and the IDs of a module defined in several places.
@@ -164,15 +251,44 @@ impl Resolution {
         }
     }
 
+    /// The call part; only for a resolution that [`fits`](Self::fits) the record.
     fn apply_calls(&self, file: &mut FileRecord) {
+        let symbol = |position: u32| self.symbols[position as usize];
+        let kernel = intern("Kernel");
         let mut calls = self.calls.iter();
         let mut references = self.references.iter();
-        each_list_mut(file, &mut |c, r| {
+        let mut last: Option<(&str, Symbol)> = None;
+        each_list_mut(file, &mut |own, c, r| {
+            let own = own.map(|name| match last {
+                Some((text, symbol)) if text == name => symbol,
+                _ => {
+                    let symbol = intern(name);
+                    last = Some((symbol.as_str(), symbol));
+                    symbol
+                }
+            });
             for (call, resolution) in c.iter_mut().zip(calls.by_ref()) {
-                resolution.apply(call);
+                call.target = resolution.target;
+                call.is_macro = resolution.flags & MACRO != 0;
+                call.undefined = resolution.flags & UNDEFINED != 0;
+                call.imported = resolution.flags & IMPORTED != 0;
+                match &resolution.module {
+                    ModuleChange::Same => {}
+                    ModuleChange::Own => call.module = own,
+                    ModuleChange::Kernel => call.module = Some(kernel),
+                    ModuleChange::Set(module) => call.module = module.map(symbol),
+                }
+                match &resolution.candidates {
+                    CandidatesChange::Same => {}
+                    CandidatesChange::Cleared => call.imports = None,
+                    CandidatesChange::Set(list) => {
+                        call.imports =
+                            Some(list.iter().map(|&(p, only)| (symbol(p), only)).collect())
+                    }
+                }
             }
-            for (reference, module) in r.iter_mut().zip(references.by_ref()) {
-                reference.module = *module;
+            for (reference, position) in r.iter_mut().zip(references.by_ref()) {
+                reference.module = symbol(*position);
             }
         });
     }
@@ -206,13 +322,24 @@ pub(crate) struct Previous {
     pub(crate) files: HashMap<String, FileState>,
 }
 
-/// The result of a phase: the repository, and each file's state with whether this phase made
-/// it (a re-resolved file) or carried it over.
+/// A [`FileState`] borrowed from the phase: the same stored form, without copying.
+#[derive(Serialize)]
+struct StateRef<'a> {
+    hash: &'a str,
+    modules: &'a [ModuleExports],
+    mentions: &'a [String],
+    resolution: &'a Resolution,
+    edges: &'a FileEdges,
+}
+
+/// The result of a phase: the repository, and the new state of each file it resolved.
 #[derive(Debug)]
 pub(crate) struct Outcome {
     pub(crate) repository: Repository,
-    /// In the repository's file order; `None` for a file left unresolved by an interrupt.
-    pub(crate) states: Vec<Option<FileState>>,
+    /// In the repository's file order: the new [`FileState`] of a file this phase resolved,
+    /// in the stored form; `None` for one it carried over (its stored state still holds) or
+    /// left unresolved.
+    pub(crate) states: Vec<Option<Vec<u8>>>,
     /// Whether the phase resolved the file at that position.
     pub(crate) resolved: Vec<bool>,
 }
@@ -343,7 +470,7 @@ fn mentions_of(file: &FileRecord) -> Vec<String> {
             names.insert(&implements.protocol);
         }
     }
-    each_list(file, &mut |calls, references| {
+    each_list(file, &mut |_, calls, references| {
         for call in calls {
             if let Some(module) = &call.module {
                 names.insert(module.as_str());
@@ -379,14 +506,34 @@ fn places<'a>(files: impl Iterator<Item = (&'a str, &'a [ModuleExports])>) -> Pl
 }
 
 /// The module names whose exports changed, and every module that reaches one of them.
-fn changed_names(previous: &Previous, exports: &[(&str, &[ModuleExports])]) -> HashSet<String> {
+/// `exports`: every current file's; `carried`: whether its state was carried over (then its
+/// exports are the stored ones, the same on both sides, and only the others are compared).
+fn changed_names(
+    previous: &Previous,
+    exports: &[(&str, &[ModuleExports])],
+    carried: &[bool],
+) -> HashSet<String> {
+    let current: HashSet<&str> = exports.iter().map(|(path, _)| *path).collect();
     let before = places(
         previous
             .files
             .iter()
+            .filter(|(path, _)| {
+                // A carried file's state is the stored one: the same on both sides.
+                !current.contains(path.as_str())
+                    || exports
+                        .binary_search_by(|(p, _)| (*p).cmp(path.as_str()))
+                        .is_ok_and(|i| !carried[i])
+            })
             .map(|(path, state)| (path.as_str(), state.modules.as_slice())),
     );
-    let now = places(exports.iter().copied());
+    let now = places(
+        exports
+            .iter()
+            .zip(carried)
+            .filter(|(_, carried)| !**carried)
+            .map(|(exports, _)| *exports),
+    );
     let mut changed: HashSet<String> = HashSet::new();
     for (name, list) in &now {
         if before.get(name) != Some(list) {
@@ -471,7 +618,8 @@ pub(crate) fn phase(
             (file.path.as_str(), modules)
         })
         .collect();
-    let changed = previous.map(|previous| changed_names(previous, &exports));
+    let is_carried: Vec<bool> = carried.iter().map(Option::is_some).collect();
+    let changed = previous.map(|previous| changed_names(previous, &exports, &is_carried));
     // A file that was not parsed (skipped, failed, timed out) has nothing to resolve.
     let inert: Vec<bool> = files
         .iter()
@@ -549,6 +697,7 @@ pub(crate) fn phase(
     // Calls resolved against every file, then each resolved file's edges.
     let mut edges: Vec<Option<FileEdges>> = vec![None; files.len()];
     let mut interrupted = vec![false; files.len()];
+    let mut before_phase: Vec<Vec<Extracted>> = vec![Vec::new(); files.len()];
     if calls && resolve.iter().any(|r| *r) {
         let index = ProjectIndex::build(&files);
         let owned: Vec<String> = files
@@ -556,7 +705,7 @@ pub(crate) fn phase(
             .flat_map(|f| f.modules.iter().map(|m| m.name.clone()))
             .collect();
         let names: HashSet<&str> = owned.iter().map(String::as_str).collect();
-        let results: Vec<Option<Option<FileEdges>>> = files
+        let results: Vec<Option<Option<(FileEdges, Vec<Extracted>)>>> = files
             .par_iter_mut()
             .enumerate()
             .zip(&resolve)
@@ -567,57 +716,70 @@ pub(crate) fn phase(
                 if cancel.is_cancelled() {
                     return Some(None);
                 }
+                let before = extracted(file);
                 graph::resolve::resolve_file(file, &index);
                 let first = |module| first_definitions.contains(&(file_index, module));
-                Some(Some(graph::file_edges(file, &names, first, &index)))
+                let file_edges = graph::file_edges(file, &names, first, &index);
+                Some(Some((file_edges, before)))
             })
             .collect();
         for (index, result) in results.into_iter().enumerate() {
             match result {
-                Some(Some(file_edges)) => edges[index] = Some(file_edges),
+                Some(Some((file_edges, before))) => {
+                    edges[index] = Some(file_edges);
+                    before_phase[index] = before;
+                }
                 Some(None) => interrupted[index] = true,
                 None => {}
             }
         }
     }
-    let mut states: Vec<Option<FileState>> = Vec::with_capacity(files.len());
-    let mut resolved = Vec::with_capacity(files.len());
-    for (index, file) in files.iter_mut().enumerate() {
-        if interrupted[index] || inert[index] {
-            // The calls stay as extracted and the file adds no edges.
-            resolved.push(false);
-            states.push(None);
-            continue;
-        }
-        let carried = carried[index];
-        match carried.filter(|_| !resolve[index]) {
-            Some(state) => {
-                if calls {
-                    state.resolution.apply_calls(file);
-                    edges[index] = Some(state.edges.clone());
-                }
-                resolved.push(false);
-                states.push(Some(state.clone()));
+    let resolved: Vec<bool> = (0..files.len())
+        .map(|i| resolve[i] && !interrupted[i] && !inert[i])
+        .collect();
+    // The other files get their stored resolution back.
+    if calls {
+        files.par_iter_mut().enumerate().for_each(|(index, file)| {
+            if let (false, false, Some(state)) = (resolve[index], inert[index], carried[index]) {
+                state.resolution.apply_calls(file);
             }
-            None => {
-                let (modules, mentions) = match (&fresh[index], carried) {
-                    (Some(fresh), _) => fresh.clone(),
-                    (None, Some(state)) => (state.modules.clone(), state.mentions.clone()),
-                    (None, None) => (Vec::new(), Vec::new()),
-                };
-                resolved.push(true);
-                states.push(Some(FileState {
-                    hash: file.hash.clone().unwrap_or_default(),
-                    modules,
-                    mentions,
-                    resolution: Resolution::capture(file, &ranks[index]),
-                    edges: edges[index].clone().unwrap_or_default(),
-                }));
-            }
-        }
+        });
     }
+    // The new states of the files resolved, in the stored form at once: a cold run holds
+    // compact blobs, not thousands of states.
+    let states: Vec<Option<Vec<u8>>> = files
+        .par_iter()
+        .zip(fresh.into_par_iter())
+        .enumerate()
+        .map(|(index, (file, fresh))| {
+            if !resolved[index] {
+                return None;
+            }
+            let carried = carried[index];
+            let (modules, mentions) = match (&fresh, carried) {
+                (Some((modules, mentions)), _) => (modules.as_slice(), mentions.as_slice()),
+                (None, Some(state)) => (state.modules.as_slice(), state.mentions.as_slice()),
+                (None, None) => (&[][..], &[][..]),
+            };
+            let empty = FileEdges::default();
+            let state = StateRef {
+                hash: file.hash.as_deref().unwrap_or_default(),
+                modules,
+                mentions,
+                resolution: &Resolution::capture(file, &ranks[index], &before_phase[index]),
+                edges: edges[index].as_ref().unwrap_or(&empty),
+            };
+            crate::model::stored::encode(&state).ok()
+        })
+        .collect();
     let graph = if calls {
-        let per_file: Vec<Option<&FileEdges>> = edges.iter().map(Option::as_ref).collect();
+        let per_file: Vec<Option<&FileEdges>> = (0..files.len())
+            .map(|index| match carried[index] {
+                _ if resolved[index] => edges[index].as_ref(),
+                Some(state) if !resolve[index] && !inert[index] => Some(&state.edges),
+                _ => None,
+            })
+            .collect();
         graph::merge(&files, &per_file)
     } else {
         Default::default()
@@ -691,23 +853,28 @@ mod tests {
             .collect()
     }
 
-    /// The states of an outcome as the index would give them back.
-    fn stored(outcome: &Outcome) -> Previous {
+    /// The states the index holds after an outcome: those it resolved, replaced; those it
+    /// carried, kept; those of files gone, dropped.
+    fn stored(outcome: &Outcome, previous: Option<Previous>) -> Previous {
+        let mut files = previous.map(|p| p.files).unwrap_or_default();
+        let present: HashSet<&str> = outcome
+            .repository
+            .files()
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect();
+        files.retain(|path, _| present.contains(path.as_str()));
+        for (file, state) in outcome.repository.files().iter().zip(&outcome.states) {
+            if let Some(blob) = state {
+                files.insert(
+                    file.path.clone(),
+                    crate::model::stored::decode(blob).unwrap(),
+                );
+            }
+        }
         Previous {
             projects: outcome.repository.projects().to_vec(),
-            files: outcome
-                .repository
-                .files()
-                .iter()
-                .zip(&outcome.states)
-                .filter_map(|(file, state)| {
-                    let blob = crate::model::stored::encode(state.as_ref()?).unwrap();
-                    Some((
-                        file.path.clone(),
-                        crate::model::stored::decode(&blob).unwrap(),
-                    ))
-                })
-                .collect(),
+            files,
         }
     }
 
@@ -944,7 +1111,7 @@ mod tests {
         for seed in [0x9e37_79b9_7f4a_7c15_u64, 7, 2026] {
             let mut random = Random(seed);
             let mut tree = original.clone();
-            let mut previous = stored(&run(&mut extractor, &tree, None));
+            let mut previous = stored(&run(&mut extractor, &tree, None), None);
             let mut history = Vec::new();
             for step in 0..24 {
                 for _ in 0..=random.below(3) {
@@ -954,7 +1121,7 @@ mod tests {
                 let rebuilt = run(&mut extractor, &tree, None);
                 let context = format!("seed {seed}, step {step}, after {history:?}");
                 assert_same(&incremental.repository, &rebuilt.repository, &context);
-                previous = stored(&incremental);
+                previous = stored(&incremental, Some(previous));
             }
         }
     }
@@ -977,7 +1144,7 @@ mod tests {
         let mut extractor = Extractor::default();
         let first = run(&mut extractor, &tree, None);
         assert_eq!(first.re_resolved(), 3);
-        let previous = stored(&first);
+        let previous = stored(&first, None);
         assert_eq!(run(&mut extractor, &tree, Some(&previous)).re_resolved(), 0);
 
         // A body edit: only the edited file.

@@ -31,7 +31,7 @@ pub(crate) fn update(records: Vec<FileRecord>, request: &PhaseRequest<'_>) -> Re
     let previous = request
         .stored
         .and_then(|(index, scope)| index.previous(scope));
-    let outcome = enhanced::phase(
+    let mut outcome = enhanced::phase(
         records,
         projects,
         request.calls,
@@ -39,7 +39,7 @@ pub(crate) fn update(records: Vec<FileRecord>, request: &PhaseRequest<'_>) -> Re
         previous.as_ref(),
     );
     if let Some((index, scope)) = request.stored {
-        index.store_scope(scope, &outcome, previous.as_ref());
+        index.store_scope(scope, &mut outcome, previous.as_ref());
     }
     outcome.repository
 }
