@@ -114,7 +114,10 @@ impl SymbolTable {
 
 /// Visits every list of calls and references of a file in one fixed order, with the module
 /// that holds it (`None` for a script's top level).
-fn each_list(file: &FileRecord, visit: &mut dyn FnMut(Option<&str>, &[Call], &[Reference])) {
+type Visit<'v> = dyn FnMut(Option<&str>, &[Call], &[Reference]) + 'v;
+type VisitMut<'v> = dyn FnMut(Option<&str>, &mut [Call], &mut [Reference]) + 'v;
+
+fn each_list(file: &FileRecord, visit: &mut Visit<'_>) {
     for module in &file.modules {
         let own = Some(module.name.as_str());
         visit(own, &module.calls, &module.references);
@@ -128,10 +131,7 @@ fn each_list(file: &FileRecord, visit: &mut dyn FnMut(Option<&str>, &[Call], &[R
     visit(None, &file.calls, &[]);
 }
 
-fn each_list_mut(
-    file: &mut FileRecord,
-    visit: &mut dyn FnMut(Option<&str>, &mut [Call], &mut [Reference]),
-) {
+fn each_list_mut(file: &mut FileRecord, visit: &mut VisitMut<'_>) {
     for module in &mut file.modules {
         let own = Some(module.name.as_str());
         visit(own, &mut module.calls, &mut module.references);
@@ -705,7 +705,9 @@ pub(crate) fn phase(
             .flat_map(|f| f.modules.iter().map(|m| m.name.clone()))
             .collect();
         let names: HashSet<&str> = owned.iter().map(String::as_str).collect();
-        let results: Vec<Option<Option<(FileEdges, Vec<Extracted>)>>> = files
+        // Per file: not to resolve, interrupted, or its edges and its calls as extracted.
+        type Resolved = Option<Option<(FileEdges, Vec<Extracted>)>>;
+        let results: Vec<Resolved> = files
             .par_iter_mut()
             .enumerate()
             .zip(&resolve)
