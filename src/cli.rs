@@ -87,6 +87,29 @@ macro_rules! rules_examples {
     };
 }
 
+macro_rules! query_examples {
+    () => {
+        "Examples:
+  Functions more complex than 5, the worst first:
+    elixirscope query 'functions where complexity > 5 order by complexity desc limit 10'
+
+  GenServers without a @moduledoc:
+    elixirscope query 'modules where kind = genserver and not has_moduledoc'
+
+  Who calls a function, two levels up:
+    elixirscope query 'callers of MyApp.Accounts.get_user!/1 depth 2'
+
+  Public functions nothing calls (entry points excluded):
+    elixirscope query 'functions where callers = 0 and public and not entry_point'
+
+  How one module comes to depend on another:
+    elixirscope query 'path from MyAppWeb.UserController to MyApp.Repo'
+
+  The fields an entity has:
+    elixirscope query --fields functions"
+    };
+}
+
 macro_rules! completions_examples {
     () => {
         "Examples:
@@ -145,6 +168,16 @@ pub(crate) enum Command {
     /// moves it; a later run parses only the files that changed.
     #[command(after_help = cache_examples!(), after_long_help = concat!(cache_examples!(), "\n\n", exit_codes_help!()))]
     Cache(CacheArgs),
+    /// Ask questions of the code: entities filtered and ordered, callers, callees, dependencies.
+    ///
+    /// QUERY is a small SQL-like language: `ENTITY [where EXPR] [select F, ...] [order by F
+    /// [asc|desc], ...] [limit N] [count]` over modules, functions, clauses, calls,
+    /// references, dependencies, findings and files; or a graph question: `callers of M.f/2
+    /// [depth N]`, `callees of M.f/2 [depth N]`, `dependents of M`, `dependencies of M`, `path
+    /// from M to N`, `cycles [label compile|export|runtime]`. The first query on a project
+    /// fills the index; later ones read it. docs/query.md has the grammar and every field.
+    #[command(after_help = query_examples!(), after_long_help = concat!(query_examples!(), "\n\n", exit_codes_help!(), "\n  (an invalid query, an unknown field or a query past --timeout-ms exits 2; an empty result exits 0)"))]
+    Query(QueryArgs),
     /// Print a shell completion script to standard output.
     #[command(after_help = completions_examples!(), after_long_help = concat!(completions_examples!(), "\n\n", exit_codes_help!()))]
     Completions(CompletionsArgs),
@@ -363,6 +396,34 @@ pub(crate) enum SimpleFormat {
     Auto,
     Json,
     Text,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QueryArgs {
+    /// The query (see docs/query.md), then the files or directories to read [default: .].
+    #[arg(value_name = "QUERY")]
+    pub(crate) query: Option<String>,
+
+    /// Files or directories to read [default: .].
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// List the fields of ENTITY (modules, functions, clauses, calls, references,
+    /// dependencies, findings, files; callers, callees, path, cycles) with their types and
+    /// meaning, and exit. Any QUERY given is read as a path.
+    #[arg(long, value_name = "ENTITY")]
+    pub(crate) fields: Option<String>,
+
+    /// Give up on the query after this many milliseconds (exit 2): a pathological regular
+    /// expression never hangs the command.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub(crate) timeout_ms: u64,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

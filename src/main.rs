@@ -16,6 +16,7 @@ mod index;
 mod model;
 mod otp;
 mod project;
+mod query;
 mod report;
 mod rules;
 mod subsystems;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
             Command::Rules(args) => commands::rules::run(args),
             Command::Runtime(args) => commands::runtime::run(args),
             Command::Cache(args) => commands::cache::run(args),
+            Command::Query(args) => commands::query::run(args),
             Command::Completions(args) => commands::completions::run(args),
         })
     })

@@ -24,6 +24,7 @@ const LAYERS: &[&str] = &[
     "graph",      // call resolution and the module graph
     "project",    // the project phase and its in-memory repository
     "rules",      // the rule library and the engine that evaluates it
+    "query",      // the query language and its executor over the repository
     "index",      // the persistent index: SQLite tables, validity, the writer thread
     "subsystems", // the design's supervision tree, one folder per subsystem
     "report",     // output formats over the model

@@ -7,5 +7,6 @@ pub(crate) mod cache;
 pub(crate) mod completions;
 pub(crate) mod output;
 pub(crate) mod parse;
+pub(crate) mod query;
 pub(crate) mod rules;
 pub(crate) mod runtime;

@@ -28,6 +28,7 @@
 pub(crate) mod index;
 pub(crate) mod resolve;
 mod scc;
+pub(crate) use scc::strongly_connected;
 
 use foldhash::{HashMap, HashMapExt, HashSet};
 use serde::{Deserialize, Serialize};

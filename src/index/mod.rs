@@ -651,6 +651,15 @@ impl Cache {
         let mut findings = self.session.findings(path)?;
         // Rule timings are what this run spent: nothing, for a stored file.
         findings.rule_nanos.clear();
+        if crate::model::FileRole::for_path(path) == crate::model::FileRole::MixProject {
+            // A `mix.exs` whole: the run's Mix projects (a finding's `project`) come from it.
+            let mut record = self
+                .session
+                .record(path)
+                .filter(|record| record.path == path)?;
+            record.analysis = Some(Box::new(findings));
+            return Some(record);
+        }
         Some(FileRecord {
             path: path.to_string(),
             status: entry.status,

@@ -7,6 +7,7 @@ pub(crate) mod findings_text;
 pub(crate) mod github;
 pub(crate) mod json;
 pub(crate) mod ndjson;
+pub(crate) mod query;
 pub(crate) mod sarif;
 mod style;
 pub(crate) mod text;

@@ -1,0 +1,1318 @@
+//! The Executor (design: Querying.Executor): a parsed [`Query`] over the repository — rows of
+//! the entity or graph question, filtered by `where`, ordered (by `order by`, else file, line,
+//! then name), cut by `limit`, shaped by `select` or counted by `count`.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use regex_lite::Regex;
+use serde::Serialize;
+
+use super::ast::{
+    closest, Expr, FunctionTarget, Op, Query, QueryError, Source, Span, Spanned, Value,
+};
+use super::fields::{self, Field, FieldType};
+use crate::graph::index::{CallOwner, CallSite};
+use crate::model::{
+    Call, CallTarget, DirectiveKind, DocState, FileRecord, Finding, Function, FunctionKind, Module,
+    ModuleKind,
+};
+use crate::otp::cancel::Deadline;
+use crate::project::Repository;
+
+/// One cell of a row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    List(Vec<String>),
+}
+
+impl Serialize for Cell {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Null => serializer.serialize_none(),
+            Cell::Bool(b) => serializer.serialize_bool(*b),
+            Cell::Int(i) => serializer.serialize_i64(*i),
+            Cell::Str(s) => serializer.serialize_str(s),
+            Cell::List(l) => l.serialize(serializer),
+        }
+    }
+}
+
+impl Cell {
+    /// The text a table shows.
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Cell::Null => String::new(),
+            Cell::Bool(b) => b.to_string(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Str(s) => s.clone(),
+            Cell::List(l) => l.join(", "),
+        }
+    }
+
+    fn truthy(&self) -> bool {
+        match self {
+            Cell::Null => false,
+            Cell::Bool(b) => *b,
+            Cell::Int(i) => *i != 0,
+            Cell::Str(s) => !s.is_empty(),
+            Cell::List(l) => !l.is_empty(),
+        }
+    }
+
+    /// Nulls first, then by value; lists by their joined text.
+    fn compare(&self, other: &Cell) -> Ordering {
+        match (self, other) {
+            (Cell::Null, Cell::Null) => Ordering::Equal,
+            (Cell::Null, _) => Ordering::Less,
+            (_, Cell::Null) => Ordering::Greater,
+            (Cell::Int(a), Cell::Int(b)) => a.cmp(b),
+            (Cell::Bool(a), Cell::Bool(b)) => a.cmp(b),
+            (a, b) => a.text().cmp(&b.text()),
+        }
+    }
+}
+
+fn text(value: impl Into<String>) -> Cell {
+    Cell::Str(value.into())
+}
+
+fn opt(value: Option<impl Into<String>>) -> Cell {
+    value.map_or(Cell::Null, |v| Cell::Str(v.into()))
+}
+
+fn int(value: impl Into<i64>) -> Cell {
+    Cell::Int(value.into())
+}
+
+fn opt_int(value: Option<impl Into<i64>>) -> Cell {
+    value.map_or(Cell::Null, |v| Cell::Int(v.into()))
+}
+
+/// An enum's report name (its serde name).
+fn name_of<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// The result of a query: its kind (the entity, or the graph question), columns and rows.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) kind: &'static str,
+    pub(crate) columns: Vec<&'static str>,
+    pub(crate) rows: Vec<Vec<Cell>>,
+}
+
+/// What the executor reads: the repository, and the findings for `findings` queries.
+pub(crate) struct Data<'a> {
+    pub(crate) repository: &'a Repository,
+    pub(crate) findings: &'a [(&'a FileRecord, &'a Finding)],
+}
+
+/// A table being built: the rows of one entity, all its fields.
+struct Table {
+    kind: &'static str,
+    fields: &'static [Field],
+    rows: Vec<Vec<Cell>>,
+    /// The default order: these fields, ascending.
+    order: &'static [&'static str],
+}
+
+/// Runs `query`; `deadline` is looked at between rows (a pathological regex over a large
+/// table ends with an error, not a hang).
+pub(crate) fn execute(
+    query: &Query,
+    data: &Data<'_>,
+    deadline: &Deadline,
+) -> Result<Answer, QueryError> {
+    let table = rows(&query.source, data, deadline)?;
+    let index = |field: &Spanned<String>| -> Result<usize, QueryError> {
+        table
+            .fields
+            .iter()
+            .position(|f| f.name == field.value)
+            .ok_or_else(|| unknown_field(field, table.kind, table.fields))
+    };
+    // Compile the filter once: field positions, regexes, checked value types.
+    let filter = query
+        .filter
+        .as_ref()
+        .map(|expr| Filter::compile(expr, table.fields, table.kind))
+        .transpose()?;
+    let mut rows = table.rows;
+    if let Some(filter) = &filter {
+        let mut kept = Vec::with_capacity(rows.len());
+        for (n, row) in rows.into_iter().enumerate() {
+            if n % 1024 == 0 && deadline.expired() {
+                return Err(timed_out());
+            }
+            if filter.matches(&row) {
+                kept.push(row);
+            }
+        }
+        rows = kept;
+    }
+    let order: Vec<(usize, bool)> = if query.order.is_empty() {
+        table
+            .order
+            .iter()
+            .filter_map(|name| table.fields.iter().position(|f| f.name == *name))
+            .map(|i| (i, false))
+            .collect()
+    } else {
+        query
+            .order
+            .iter()
+            .map(|item| Ok((index(&item.field)?, item.descending)))
+            .collect::<Result<_, QueryError>>()?
+    };
+    if !order.is_empty() {
+        rows.sort_by(|a, b| {
+            for &(i, descending) in &order {
+                let ordering = a[i].compare(&b[i]);
+                let ordering = if descending {
+                    ordering.reverse()
+                } else {
+                    ordering
+                };
+                if ordering != Ordering::Equal {
+                    return ordering;
+                }
+            }
+            Ordering::Equal
+        });
+    }
+    if let Some(limit) = &query.limit {
+        rows.truncate(usize::try_from(limit.value).unwrap_or(usize::MAX));
+    }
+    let selected: Vec<usize> = match &query.select {
+        Some(fields) => fields.iter().map(index).collect::<Result<_, _>>()?,
+        None => (0..table.fields.len()).collect(),
+    };
+    if query.count {
+        return Ok(Answer {
+            kind: table.kind,
+            columns: vec!["count"],
+            rows: vec![vec![Cell::Int(
+                i64::try_from(rows.len()).unwrap_or(i64::MAX),
+            )]],
+        });
+    }
+    let columns = selected.iter().map(|&i| table.fields[i].name).collect();
+    let rows = if selected.len() == table.fields.len() {
+        rows
+    } else {
+        rows.into_iter()
+            .map(|mut row| {
+                selected
+                    .iter()
+                    .map(|&i| std::mem::replace(&mut row[i], Cell::Null))
+                    .collect()
+            })
+            .collect()
+    };
+    Ok(Answer {
+        kind: table.kind,
+        columns,
+        rows,
+    })
+}
+
+fn timed_out() -> QueryError {
+    QueryError::new(
+        Span::default(),
+        "the query ran past its time limit (--timeout-ms)",
+    )
+}
+
+fn unknown_field(field: &Spanned<String>, kind: &str, fields: &[Field]) -> QueryError {
+    let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+    let mut hint = String::new();
+    if let Some(close) = closest(&field.value, names.iter().copied()) {
+        hint.push_str(&format!("did you mean '{close}'? "));
+    }
+    hint.push_str(&format!("fields of {kind}: {}", names.join(", ")));
+    QueryError::new(
+        field.span,
+        format!("unknown field '{}' for {kind}", field.value),
+    )
+    .with_hint(hint)
+}
+
+/// A compiled `where` expression.
+enum Filter {
+    And(Box<Filter>, Box<Filter>),
+    Or(Box<Filter>, Box<Filter>),
+    Not(Box<Filter>),
+    Truthy(usize),
+    Compare(usize, Op, Literal),
+    Match(usize, Regex),
+    In(usize, Vec<Literal>),
+}
+
+/// A value of the query, in the field's type.
+#[derive(Debug, Clone, PartialEq)]
+enum Literal {
+    Int(i64),
+    Bool(bool),
+    Str(String),
+}
+
+impl Filter {
+    fn compile(expr: &Expr, fields: &'static [Field], kind: &str) -> Result<Filter, QueryError> {
+        let field_of = |field: &Spanned<String>| -> Result<(usize, &Field), QueryError> {
+            fields
+                .iter()
+                .enumerate()
+                .find(|(_, f)| f.name == field.value)
+                .ok_or_else(|| unknown_field(field, kind, fields))
+        };
+        Ok(match expr {
+            Expr::And(a, b) => Filter::And(
+                Box::new(Filter::compile(a, fields, kind)?),
+                Box::new(Filter::compile(b, fields, kind)?),
+            ),
+            Expr::Or(a, b) => Filter::Or(
+                Box::new(Filter::compile(a, fields, kind)?),
+                Box::new(Filter::compile(b, fields, kind)?),
+            ),
+            Expr::Not(a) => Filter::Not(Box::new(Filter::compile(a, fields, kind)?)),
+            Expr::Truthy(field) => Filter::Truthy(field_of(field)?.0),
+            Expr::Compare { field, op, value } => {
+                let (index, field_def) = field_of(field)?;
+                if op.value == Op::Match {
+                    let pattern = match &value.value {
+                        Value::Str(s) | Value::Word(s) => s.clone(),
+                        other => literal_text(other),
+                    };
+                    let regex = regex_lite::RegexBuilder::new(&pattern)
+                        .size_limit(1 << 20)
+                        .build()
+                        .map_err(|err| {
+                            QueryError::new(
+                                value.span,
+                                format!("invalid regular expression: {err}"),
+                            )
+                        })?;
+                    Filter::Match(index, regex)
+                } else {
+                    let literal = literal(field_def, value)?;
+                    if matches!(field_def.ty, FieldType::List | FieldType::Bool)
+                        && !matches!(op.value, Op::Eq | Op::Ne)
+                    {
+                        return Err(QueryError::new(
+                            op.span,
+                            format!(
+                                "'{}' cannot compare {}: it is a {}",
+                                op.value.symbol(),
+                                field_def.name,
+                                type_name(field_def.ty)
+                            ),
+                        )
+                        .with_hint("use =, != or in (and ~ for a regular expression)"));
+                    }
+                    Filter::Compare(index, op.value, literal)
+                }
+            }
+            Expr::In { field, values } => {
+                let (index, field_def) = field_of(field)?;
+                Filter::In(
+                    index,
+                    values
+                        .iter()
+                        .map(|value| literal(field_def, value))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+        })
+    }
+
+    fn matches(&self, row: &[Cell]) -> bool {
+        match self {
+            Filter::And(a, b) => a.matches(row) && b.matches(row),
+            Filter::Or(a, b) => a.matches(row) || b.matches(row),
+            Filter::Not(a) => !a.matches(row),
+            Filter::Truthy(i) => row[*i].truthy(),
+            Filter::Match(i, regex) => match &row[*i] {
+                Cell::Null => false,
+                Cell::List(items) => items.iter().any(|item| regex.is_match(item)),
+                cell => regex.is_match(&cell.text()),
+            },
+            Filter::Compare(i, op, literal) => compare(&row[*i], *op, literal),
+            Filter::In(i, literals) => literals.iter().any(|l| compare(&row[*i], Op::Eq, l)),
+        }
+    }
+}
+
+fn type_name(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Bool => "boolean",
+        FieldType::Int => "number",
+        FieldType::Str => "string",
+        FieldType::List => "list",
+    }
+}
+
+fn literal_text(value: &Value) -> String {
+    match value {
+        Value::Str(s) | Value::Word(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+    }
+}
+
+/// The query's value in the field's type, or an error pointing at it.
+fn literal(field: &Field, value: &Spanned<Value>) -> Result<Literal, QueryError> {
+    let mismatch = || {
+        QueryError::new(
+            value.span,
+            format!(
+                "{} is a {}, not {}",
+                field.name,
+                type_name(field.ty),
+                match &value.value {
+                    Value::Str(s) => format!("the string \"{s}\""),
+                    Value::Word(w) => format!("'{w}'"),
+                    Value::Int(i) => format!("the number {i}"),
+                    Value::Float(f) => format!("the number {f}"),
+                    Value::Bool(b) => format!("{b}"),
+                }
+            ),
+        )
+    };
+    Ok(match (field.ty, &value.value) {
+        (FieldType::Int, Value::Int(i)) => Literal::Int(*i),
+        (FieldType::Int, Value::Float(_)) => {
+            return Err(mismatch().with_hint("the counts and metrics are whole numbers"))
+        }
+        (FieldType::Int, _) => return Err(mismatch()),
+        (FieldType::Bool, Value::Bool(b)) => Literal::Bool(*b),
+        (FieldType::Bool, _) => return Err(mismatch().with_hint("use true or false")),
+        (FieldType::Str | FieldType::List, other) => Literal::Str(literal_text(other)),
+    })
+}
+
+/// `cell OP literal`; a missing value satisfies only `!=`.
+fn compare(cell: &Cell, op: Op, literal: &Literal) -> bool {
+    let ordering = match (cell, literal) {
+        (Cell::Null, _) => return op == Op::Ne,
+        (Cell::List(items), Literal::Str(s)) => {
+            let contains = items.iter().any(|item| item == s);
+            return match op {
+                Op::Eq => contains,
+                Op::Ne => !contains,
+                _ => false,
+            };
+        }
+        (Cell::Int(a), Literal::Int(b)) => a.cmp(b),
+        (Cell::Bool(a), Literal::Bool(b)) => a.cmp(b),
+        (Cell::Str(a), Literal::Str(b)) => a.as_str().cmp(b.as_str()),
+        _ => return op == Op::Ne,
+    };
+    match op {
+        Op::Eq => ordering == Ordering::Equal,
+        Op::Ne => ordering != Ordering::Equal,
+        Op::Lt => ordering == Ordering::Less,
+        Op::Le => ordering != Ordering::Greater,
+        Op::Gt => ordering == Ordering::Greater,
+        Op::Ge => ordering != Ordering::Less,
+        Op::Match => false,
+    }
+}
+
+/// The rows of a query's source, every field.
+fn rows(source: &Source, data: &Data<'_>, deadline: &Deadline) -> Result<Table, QueryError> {
+    let repository = data.repository;
+    let table = |kind: &'static str, order: &'static [&'static str], rows: Vec<Vec<Cell>>| Table {
+        kind,
+        fields: fields::of(kind).unwrap_or(&[]),
+        rows,
+        order,
+    };
+    Ok(match source {
+        Source::Entity(entity) => match entity.value.as_str() {
+            "modules" => table("modules", &["file", "line", "name"], modules(repository)),
+            "functions" => table(
+                "functions",
+                &["file", "line", "name"],
+                functions(repository),
+            ),
+            "clauses" => table("clauses", &["file", "line", "name"], clauses(repository)),
+            "calls" => table("calls", &["file", "line", "column"], calls(repository)),
+            "references" => table(
+                "references",
+                &["file", "line", "column"],
+                references(repository),
+            ),
+            "dependencies" => table(
+                "dependencies",
+                &["from", "to"],
+                repository
+                    .graph()
+                    .edges
+                    .iter()
+                    .map(|e| edge_row(repository, e, None))
+                    .collect(),
+            ),
+            "files" => table("files", &["file"], files(repository)),
+            "findings" => table(
+                "findings",
+                &["file", "line", "column", "rule"],
+                data.findings
+                    .iter()
+                    .map(|(file, finding)| finding_row(repository, file, finding))
+                    .collect(),
+            ),
+            other => {
+                return Err(QueryError::new(
+                    entity.span,
+                    format!("unknown entity '{other}'"),
+                ))
+            }
+        },
+        Source::Callers { target, depth } => table(
+            "callers",
+            &["depth", "file", "line", "column"],
+            callers(repository, target, depth_of(depth), deadline)?,
+        ),
+        Source::Callees { target, depth } => table(
+            "callees",
+            &["depth", "file", "line", "column"],
+            callees(repository, target, depth_of(depth), deadline)?,
+        ),
+        Source::Dependents(module) => table(
+            "dependencies",
+            &["from", "to"],
+            repository
+                .dependents(&module.value)
+                .into_iter()
+                .map(|e| edge_row(repository, e, None))
+                .collect(),
+        ),
+        Source::DependenciesOf(module) => table(
+            "dependencies",
+            &["from", "to"],
+            repository
+                .dependencies(&module.value)
+                .into_iter()
+                .map(|e| edge_row(repository, e, None))
+                .collect(),
+        ),
+        Source::Path { from, to } => table("path", &["step"], path(repository, from, to)?),
+        Source::Cycles { label } => table(
+            "cycles",
+            &[],
+            cycles(repository, label.as_ref().map(|l| l.value.as_str())),
+        ),
+        Source::Pattern { pattern, .. } => {
+            return Err(QueryError::new(
+                pattern.span,
+                "structural patterns are not built yet (issue [6] item 3)",
+            ))
+        }
+    })
+}
+
+fn depth_of(depth: &Option<Spanned<u32>>) -> u32 {
+    depth.as_ref().map_or(1, |d| d.value.clamp(1, 64))
+}
+
+/// `role` and `project` of a file.
+fn place(file: &FileRecord) -> [Cell; 3] {
+    [
+        text(&file.path),
+        text(name_of(&file.role)),
+        opt(file.project.clone()),
+    ]
+}
+
+fn doc_state(state: DocState) -> &'static str {
+    match state {
+        DocState::Present => "present",
+        DocState::False => "false",
+        DocState::Absent => "absent",
+    }
+}
+
+fn targets(module: &Module, kind: DirectiveKind) -> Cell {
+    Cell::List(
+        module
+            .directives
+            .iter()
+            .filter(|d| d.kind == kind)
+            .map(|d| d.target.clone())
+            .collect(),
+    )
+}
+
+fn modules(repository: &Repository) -> Vec<Vec<Cell>> {
+    let graph: HashMap<&str, (u32, u32)> = repository
+        .graph()
+        .modules
+        .iter()
+        .map(|m| (m.name.as_str(), (m.fan_in, m.fan_out)))
+        .collect();
+    let mut rows = Vec::new();
+    for file in repository.files() {
+        for module in &file.modules {
+            let kinds: Vec<String> = module.kinds.iter().map(name_of).collect();
+            let metrics = module.metrics.as_ref();
+            let public = module
+                .functions
+                .iter()
+                .filter(|f| is_public(f.kind))
+                .count();
+            let (fan_in, fan_out) = graph.get(module.name.as_str()).copied().unwrap_or((0, 0));
+            let mut row = vec![
+                text(&module.id),
+                text(&module.name),
+                text(name_of(&module.definition)),
+                Cell::List(kinds.clone()),
+                Cell::List(kinds),
+                opt(module.implements.as_ref().map(|i| i.protocol.clone())),
+                opt(module.implements.as_ref().map(|i| i.for_type.clone())),
+                opt(module.parent.clone()),
+                int(module.line),
+                int(module.end_line),
+                text(doc_state(module.moduledoc)),
+                Cell::Bool(module.moduledoc != DocState::Absent),
+                Cell::List(module.derives.clone()),
+                Cell::List(module.struct_fields.clone().unwrap_or_default()),
+                targets(module, DirectiveKind::Behaviour),
+                targets(module, DirectiveKind::Use),
+                targets(module, DirectiveKind::Import),
+                targets(module, DirectiveKind::Alias),
+                int(i64::try_from(module.functions.len()).unwrap_or(i64::MAX)),
+                int(i64::try_from(public).unwrap_or(i64::MAX)),
+                int(i64::try_from(module.functions.len() - public).unwrap_or(i64::MAX)),
+                opt_int(metrics.map(|m| m.lines)),
+                opt_int(metrics.map(|m| m.cyclomatic_sum)),
+                opt_int(metrics.map(|m| m.cyclomatic_max)),
+                int(fan_in),
+                int(fan_out),
+            ];
+            row.extend(place(file));
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+fn is_public(kind: FunctionKind) -> bool {
+    !matches!(
+        kind,
+        FunctionKind::Defp | FunctionKind::Defmacrop | FunctionKind::Defguardp
+    )
+}
+
+/// Callbacks a module of each kind implements for its framework, by name and arity: called by
+/// the framework, never by the project.
+fn framework_callback(kinds: &[ModuleKind], name: &str, arity: u32) -> bool {
+    use ModuleKind::*;
+    kinds.iter().any(|kind| {
+        let callbacks: &[(&str, u32)] = match kind {
+            Genserver => &[
+                ("init", 1),
+                ("handle_call", 3),
+                ("handle_cast", 2),
+                ("handle_info", 2),
+                ("handle_continue", 2),
+                ("terminate", 2),
+                ("code_change", 3),
+                ("format_status", 1),
+                ("format_status", 2),
+                ("start_link", 0),
+                ("start_link", 1),
+                ("child_spec", 1),
+            ],
+            Supervisor | DynamicSupervisor => &[
+                ("init", 1),
+                ("start_link", 0),
+                ("start_link", 1),
+                ("child_spec", 1),
+            ],
+            Agent | Task => &[("start_link", 0), ("start_link", 1), ("child_spec", 1)],
+            Application => &[
+                ("start", 2),
+                ("stop", 1),
+                ("prep_stop", 1),
+                ("config_change", 3),
+            ],
+            PhoenixLiveView => &[
+                ("mount", 3),
+                ("render", 1),
+                ("handle_params", 3),
+                ("handle_event", 3),
+                ("handle_info", 2),
+                ("handle_call", 3),
+                ("handle_cast", 2),
+                ("handle_async", 3),
+                ("terminate", 2),
+            ],
+            PhoenixLiveComponent => &[
+                ("mount", 1),
+                ("update", 2),
+                ("update_many", 1),
+                ("render", 1),
+                ("handle_event", 3),
+                ("handle_async", 3),
+            ],
+            PhoenixChannel => &[
+                ("join", 3),
+                ("handle_in", 3),
+                ("handle_info", 2),
+                ("handle_out", 3),
+                ("terminate", 2),
+            ],
+            PhoenixSocket => &[("connect", 2), ("connect", 3), ("id", 1)],
+            Plug => &[("init", 1), ("call", 2)],
+            MixTask => &[("run", 1)],
+            EctoMigration => &[("change", 0), ("up", 0), ("down", 0)],
+            Exception => &[("message", 1), ("exception", 1), ("blame", 2)],
+            EctoRepo => &[("init", 2)],
+            _ => &[],
+        };
+        callbacks.contains(&(name, arity))
+    })
+}
+
+/// Called from outside the project's code (see the `entry_point` field).
+fn entry_point(
+    module: &Module,
+    function: &Function,
+    callbacks: &HashSet<(String, String, u32)>,
+) -> bool {
+    if !is_public(function.kind) {
+        return false;
+    }
+    let kinds = &module.kinds;
+    function.impl_attribute
+        || function.name == "__using__"
+        || (function.name == "main" && function.arity == 1)
+        || framework_callback(kinds, &function.name, function.arity)
+        // A controller's actions and a component's function components are called by the
+        // router and the templates.
+        || (kinds.contains(&ModuleKind::PhoenixController) && function.arity == 2)
+        || (kinds.iter().any(|k| matches!(k, ModuleKind::PhoenixComponent | ModuleKind::PhoenixLiveView | ModuleKind::PhoenixLiveComponent))
+            && function.arity == 1)
+        || kinds.contains(&ModuleKind::Impl)
+        || module
+            .directives
+            .iter()
+            .filter(|d| d.kind == DirectiveKind::Behaviour)
+            .any(|d| callbacks.contains(&(d.target.clone(), function.name.clone(), function.arity)))
+}
+
+fn signature(module: &str, name: &str, arity: u32) -> String {
+    format!("{module}.{name}/{arity}")
+}
+
+fn functions(repository: &Repository) -> Vec<Vec<Cell>> {
+    // Callbacks the project's own behaviours declare.
+    let callbacks: HashSet<(String, String, u32)> = repository
+        .files()
+        .iter()
+        .flat_map(|f| &f.modules)
+        .flat_map(|m| {
+            m.callbacks
+                .iter()
+                .map(move |c| (m.name.clone(), c.name.clone(), c.arity))
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for file in repository.files() {
+        for module in &file.modules {
+            for function in &module.functions {
+                let metrics = function.metrics.as_ref();
+                let callers = repository
+                    .callers(&module.name, &function.name, function.arity)
+                    .len();
+                let mut row = vec![
+                    text(&function.id),
+                    text(&module.name),
+                    text(&function.name),
+                    text(function.kind.keyword()),
+                    int(function.arity),
+                    int(function.min_arity),
+                    text(signature(&module.name, &function.name, function.arity)),
+                    int(function.line),
+                    int(function.end_line),
+                    text(doc_state(function.doc)),
+                    Cell::Bool(function.spec),
+                    Cell::Bool(function.impl_attribute),
+                    opt(function.delegate.as_ref().map(|d| d.to.clone())),
+                    int(i64::try_from(function.clauses.len()).unwrap_or(i64::MAX)),
+                    opt_int(metrics.and_then(|m| m.cyclomatic)),
+                    opt_int(metrics.and_then(|m| m.cyclomatic)),
+                    opt_int(metrics.and_then(|m| m.perceived)),
+                    opt_int(metrics.map(|m| m.nesting)),
+                    opt_int(metrics.and_then(|m| m.abc)),
+                    opt_int(metrics.map(|m| m.lines)),
+                    int(i64::try_from(callers).unwrap_or(i64::MAX)),
+                    Cell::Bool(entry_point(module, function, &callbacks)),
+                    Cell::Bool(is_public(function.kind)),
+                ];
+                row.extend(place(file));
+                rows.push(row);
+            }
+        }
+    }
+    rows
+}
+
+fn clauses(repository: &Repository) -> Vec<Vec<Cell>> {
+    let mut rows = Vec::new();
+    for file in repository.files() {
+        for module in &file.modules {
+            for function in &module.functions {
+                for (index, clause) in function.clauses.iter().enumerate() {
+                    let metrics = clause.metrics.as_ref();
+                    let mut row = vec![
+                        text(&clause.id),
+                        text(&module.name),
+                        text(format!("{}/{}", function.name, function.arity)),
+                        text(&function.name),
+                        int(function.arity),
+                        text(function.kind.keyword()),
+                        int(i64::try_from(index + 1).unwrap_or(i64::MAX)),
+                        int(clause.line),
+                        int(clause.end_line),
+                        opt(clause.guard.clone()),
+                        Cell::Bool(clause.head),
+                        opt_int(metrics.and_then(|m| m.cyclomatic)),
+                        opt_int(metrics.and_then(|m| m.cyclomatic)),
+                        opt_int(metrics.and_then(|m| m.perceived)),
+                        opt_int(metrics.map(|m| m.nesting)),
+                        opt_int(metrics.and_then(|m| m.abc.as_ref().map(|a| a.size))),
+                        opt_int(metrics.map(|m| m.lines)),
+                        int(i64::try_from(clause.calls.len()).unwrap_or(i64::MAX)),
+                    ];
+                    row.extend(place(file));
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    rows
+}
+
+fn callee_text(call: &Call) -> Option<String> {
+    let name = call.name?;
+    Some(match (call.module, call.arity) {
+        (Some(module), Some(arity)) => format!("{module}.{name}/{arity}"),
+        (Some(module), None) => format!("{module}.{name}"),
+        (None, Some(arity)) => format!("{name}/{arity}"),
+        (None, None) => name.to_string(),
+    })
+}
+
+fn call_row(
+    file: &FileRecord,
+    module: Option<&Module>,
+    function: Option<&Function>,
+    call: &Call,
+) -> Vec<Cell> {
+    let mut row = vec![
+        opt(module.map(|m| m.name.clone())),
+        opt(function.map(|f| format!("{}/{}", f.name, f.arity))),
+        opt(function.map(|f| f.id.clone())),
+        opt(callee_text(call)),
+        opt(call.module.map(|m| m.to_string())),
+        opt(call.name.map(|n| n.to_string())),
+        opt_int(call.arity),
+        text(name_of(&call.target)),
+        text(name_of(&call.form)),
+        Cell::Bool(call.is_macro),
+        Cell::Bool(call.imported),
+        Cell::Bool(call.piped),
+        Cell::Bool(call.quoted),
+        Cell::Bool(call.runtime),
+        Cell::Bool(call.undefined),
+        Cell::List(
+            call.imports
+                .as_deref()
+                .unwrap_or(&[])
+                .iter()
+                .map(|(m, _)| m.to_string())
+                .collect(),
+        ),
+        int(call.line),
+        int(call.column),
+    ];
+    row.extend(place(file));
+    row
+}
+
+fn calls(repository: &Repository) -> Vec<Vec<Cell>> {
+    let mut rows = Vec::new();
+    for file in repository.files() {
+        for call in &file.calls {
+            rows.push(call_row(file, None, None, call));
+        }
+        for module in &file.modules {
+            for call in &module.calls {
+                rows.push(call_row(file, Some(module), None, call));
+            }
+            for function in &module.functions {
+                for call in function.clauses.iter().flat_map(|c| &c.calls) {
+                    rows.push(call_row(file, Some(module), Some(function), call));
+                }
+            }
+            for call in module.dynamic_definitions.iter().flat_map(|d| &d.calls) {
+                rows.push(call_row(file, Some(module), None, call));
+            }
+        }
+    }
+    rows
+}
+
+fn references(repository: &Repository) -> Vec<Vec<Cell>> {
+    let mut rows = Vec::new();
+    for file in repository.files() {
+        for module in &file.modules {
+            let lists = std::iter::once((None, &module.references))
+                .chain(
+                    module
+                        .functions
+                        .iter()
+                        .flat_map(|f| f.clauses.iter().map(move |c| (Some(f), &c.references))),
+                )
+                .chain(
+                    module
+                        .dynamic_definitions
+                        .iter()
+                        .map(|d| (None, &d.references)),
+                );
+            for (function, references) in lists {
+                for reference in references {
+                    let mut row = vec![
+                        text(&module.name),
+                        opt(function.map(|f| format!("{}/{}", f.name, f.arity))),
+                        text(reference.module.to_string()),
+                        text(name_of(&reference.kind)),
+                        Cell::Bool(reference.runtime),
+                        int(reference.line),
+                        int(reference.column),
+                    ];
+                    row.extend(place(file));
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    rows
+}
+
+fn edge_row(repository: &Repository, edge: &crate::model::Edge, step: Option<usize>) -> Vec<Cell> {
+    let mut row = Vec::new();
+    if let Some(step) = step {
+        row.push(int(i64::try_from(step).unwrap_or(i64::MAX)));
+    }
+    row.extend([
+        text(&edge.from),
+        text(&edge.to),
+        text(name_of(&edge.label)),
+        text(name_of(&edge.reason)),
+        opt(edge.via.clone()),
+        int(edge.line),
+    ]);
+    match repository.file(&edge.path) {
+        Some(file) => row.extend(place(file)),
+        None => row.extend([text(&edge.path), Cell::Null, Cell::Null]),
+    }
+    row
+}
+
+fn files(repository: &Repository) -> Vec<Vec<Cell>> {
+    repository
+        .files()
+        .iter()
+        .map(|file| {
+            let mut row = vec![
+                text(&file.path),
+                text(name_of(&file.status)),
+                opt(file.reason.as_ref().map(name_of)),
+                opt(file.message.clone()),
+                int(i64::try_from(file.bytes).unwrap_or(i64::MAX)),
+                int(file.lines),
+                opt(file.hash.clone()),
+                int(i64::try_from(file.modules.len()).unwrap_or(i64::MAX)),
+                int(i64::try_from(file.errors.len()).unwrap_or(i64::MAX)),
+            ];
+            row.extend(place(file));
+            row
+        })
+        .collect()
+}
+
+fn finding_row(repository: &Repository, file: &FileRecord, finding: &Finding) -> Vec<Cell> {
+    let mut row = vec![
+        text(&finding.rule),
+        text(finding.category.as_str()),
+        text(finding.severity.as_str()),
+        text(&finding.message),
+        opt(finding.module.clone()),
+        opt(finding.function.clone()),
+        int(finding.line),
+        int(finding.column),
+        int(finding.end_line),
+        int(finding.end_column),
+        text(&finding.fingerprint),
+    ];
+    let project =
+        crate::project::mix::nearest(repository.projects(), &file.path).map(|p| p.path.clone());
+    row.extend([text(&file.path), text(name_of(&file.role)), opt(project)]);
+    row
+}
+
+/// The functions a target names: one arity, or every arity defined (or called) when absent.
+fn target_arities(repository: &Repository, target: &FunctionTarget) -> Vec<u32> {
+    if let Some(arity) = target.arity {
+        return vec![arity];
+    }
+    let mut arities: Vec<u32> = repository
+        .modules_named(&target.module)
+        .iter()
+        .flat_map(|m| &m.functions)
+        .filter(|f| f.name == target.name)
+        .map(|f| f.arity)
+        .collect();
+    if arities.is_empty() {
+        // Not the project's: every arity it is called with.
+        arities = (0..=255)
+            .filter(|&a| {
+                !repository
+                    .callers(&target.module, &target.name, a)
+                    .is_empty()
+            })
+            .collect();
+    }
+    arities.sort_unstable();
+    arities.dedup();
+    arities
+}
+
+/// The function holding a call site, if the site is in one.
+fn enclosing(
+    repository: &Repository,
+    site: CallSite,
+) -> (&FileRecord, Option<&Module>, Option<&Function>) {
+    let file = &repository.files()[site.file as usize];
+    match site.owner {
+        CallOwner::Script => (file, None, None),
+        CallOwner::ModuleBody { module } | CallOwner::DynamicDefinition { module, .. } => {
+            (file, file.modules.get(module as usize), None)
+        }
+        CallOwner::Clause {
+            module, function, ..
+        } => {
+            let module = file.modules.get(module as usize);
+            (
+                file,
+                module,
+                module.and_then(|m| m.functions.get(function as usize)),
+            )
+        }
+    }
+}
+
+fn call_edge_row(
+    depth: u32,
+    file: &FileRecord,
+    module: Option<&Module>,
+    function: Option<&Function>,
+    call: &Call,
+    callee_id: Option<String>,
+) -> Vec<Cell> {
+    let mut row = vec![
+        int(depth),
+        opt(module.map(|m| m.name.clone())),
+        opt(module
+            .zip(function)
+            .map(|(m, f)| signature(&m.name, &f.name, f.arity))),
+        opt(function.map(|f| f.id.clone())),
+        opt(call.module.map(|m| m.to_string())),
+        opt(callee_text(call)),
+        opt(callee_id),
+        text(name_of(&call.target)),
+        int(call.line),
+        int(call.column),
+    ];
+    row.extend(place(file));
+    row
+}
+
+fn project_function_id(
+    repository: &Repository,
+    module: &str,
+    name: &str,
+    arity: u32,
+) -> Option<String> {
+    repository
+        .functions(module, name, arity)
+        .first()
+        .map(|f| f.id.clone())
+}
+
+/// `callers of M.f/a depth N`: breadth first, each caller function visited once.
+fn callers(
+    repository: &Repository,
+    target: &Spanned<FunctionTarget>,
+    depth: u32,
+    deadline: &Deadline,
+) -> Result<Vec<Vec<Cell>>, QueryError> {
+    let mut rows = Vec::new();
+    let mut seen: HashSet<(String, String, u32)> = HashSet::new();
+    let mut frontier: VecDeque<(String, String, u32, u32)> =
+        target_arities(repository, &target.value)
+            .into_iter()
+            .map(|a| (target.value.module.clone(), target.value.name.clone(), a, 1))
+            .collect();
+    while let Some((module, name, arity, level)) = frontier.pop_front() {
+        if deadline.expired() {
+            return Err(timed_out());
+        }
+        if !seen.insert((module.clone(), name.clone(), arity)) {
+            continue;
+        }
+        let callee_id = project_function_id(repository, &module, &name, arity);
+        for site in repository.callers(&module, &name, arity) {
+            let call = repository.call(site);
+            let (file, caller_module, caller) = enclosing(repository, site);
+            rows.push(call_edge_row(
+                level,
+                file,
+                caller_module,
+                caller,
+                call,
+                callee_id.clone(),
+            ));
+            if level < depth {
+                if let (Some(m), Some(f)) = (caller_module, caller) {
+                    frontier.push_back((m.name.clone(), f.name.clone(), f.arity, level + 1));
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// `callees of M.f/a depth N`: the calls its clauses make, then those of the project
+/// functions they call.
+fn callees(
+    repository: &Repository,
+    target: &Spanned<FunctionTarget>,
+    depth: u32,
+    deadline: &Deadline,
+) -> Result<Vec<Vec<Cell>>, QueryError> {
+    let mut rows = Vec::new();
+    let mut seen: HashSet<(String, String, u32)> = HashSet::new();
+    let mut frontier: VecDeque<(String, String, u32, u32)> =
+        target_arities(repository, &target.value)
+            .into_iter()
+            .map(|a| (target.value.module.clone(), target.value.name.clone(), a, 1))
+            .collect();
+    while let Some((module, name, arity, level)) = frontier.pop_front() {
+        if deadline.expired() {
+            return Err(timed_out());
+        }
+        if !seen.insert((module.clone(), name.clone(), arity)) {
+            continue;
+        }
+        for file in repository.files() {
+            for m in file.modules.iter().filter(|m| m.name == module) {
+                for function in m
+                    .functions
+                    .iter()
+                    .filter(|f| f.name == name && f.arity == arity)
+                {
+                    for call in function
+                        .clauses
+                        .iter()
+                        .flat_map(|c| &c.calls)
+                        .filter(|c| !c.quoted)
+                    {
+                        let (Some(callee_module), Some(callee_name), Some(callee_arity)) =
+                            (call.module, call.name, call.arity)
+                        else {
+                            rows.push(call_edge_row(
+                                level,
+                                file,
+                                Some(m),
+                                Some(function),
+                                call,
+                                None,
+                            ));
+                            continue;
+                        };
+                        let project =
+                            matches!(call.target, CallTarget::Local | CallTarget::Project);
+                        let callee_id = project
+                            .then(|| {
+                                project_function_id(
+                                    repository,
+                                    callee_module.as_str(),
+                                    callee_name.as_str(),
+                                    callee_arity,
+                                )
+                            })
+                            .flatten();
+                        rows.push(call_edge_row(
+                            level,
+                            file,
+                            Some(m),
+                            Some(function),
+                            call,
+                            callee_id,
+                        ));
+                        if project && level < depth {
+                            frontier.push_back((
+                                callee_module.to_string(),
+                                callee_name.to_string(),
+                                callee_arity,
+                                level + 1,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// `path from A to B`: a shortest chain of dependencies (breadth first over the graph, edges
+/// in name order, so the answer is deterministic).
+fn path(
+    repository: &Repository,
+    from: &Spanned<String>,
+    to: &Spanned<String>,
+) -> Result<Vec<Vec<Cell>>, QueryError> {
+    let graph = repository.graph();
+    for module in [from, to] {
+        if !graph.modules.iter().any(|m| m.name == module.value) {
+            let names = graph.modules.iter().map(|m| m.name.as_str());
+            let mut error = QueryError::new(
+                module.span,
+                format!("no module '{}' in the project", module.value),
+            );
+            if let Some(close) = closest(&module.value, names) {
+                error = error.with_hint(format!("did you mean '{close}'?"));
+            }
+            return Err(error);
+        }
+    }
+    let mut outgoing: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, edge) in graph.edges.iter().enumerate() {
+        outgoing.entry(edge.from.as_str()).or_default().push(index);
+    }
+    let mut came_from: HashMap<&str, usize> = HashMap::new();
+    let mut queue = VecDeque::from([from.value.as_str()]);
+    let mut visited: HashSet<&str> = HashSet::from([from.value.as_str()]);
+    while let Some(module) = queue.pop_front() {
+        if module == to.value {
+            break;
+        }
+        for &index in outgoing.get(module).map_or(&[][..], Vec::as_slice) {
+            let next = graph.edges[index].to.as_str();
+            if visited.insert(next) {
+                came_from.insert(next, index);
+                queue.push_back(next);
+            }
+        }
+    }
+    let mut chain = Vec::new();
+    let mut at = to.value.as_str();
+    while at != from.value {
+        let Some(&index) = came_from.get(at) else {
+            return Ok(Vec::new());
+        };
+        chain.push(index);
+        at = graph.edges[index].from.as_str();
+    }
+    chain.reverse();
+    Ok(chain
+        .into_iter()
+        .enumerate()
+        .map(|(step, index)| edge_row(repository, &graph.edges[index], Some(step + 1)))
+        .collect())
+}
+
+/// `cycles [label L]`: the report's cycles, or with a label the strongly connected components
+/// of the edges with that label alone.
+fn cycles(repository: &Repository, label: Option<&str>) -> Vec<Vec<Cell>> {
+    let graph = repository.graph();
+    let row = |modules: Vec<String>, compile_edges: Vec<String>| {
+        vec![
+            Cell::Int(i64::try_from(modules.len()).unwrap_or(i64::MAX)),
+            Cell::Bool(!compile_edges.is_empty()),
+            Cell::List(compile_edges),
+        ]
+        .into_iter()
+        .fold(vec![Cell::List(modules)], |mut row, cell| {
+            row.push(cell);
+            row
+        })
+    };
+    let Some(label) = label else {
+        return graph
+            .cycles
+            .iter()
+            .map(|cycle| {
+                row(
+                    cycle.modules.clone(),
+                    cycle
+                        .compile_edges
+                        .iter()
+                        .map(|e| format!("{} -> {}", e.from, e.to))
+                        .collect(),
+                )
+            })
+            .collect();
+    };
+    let names: Vec<&str> = graph.modules.iter().map(|m| m.name.as_str()).collect();
+    let position: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let mut adjacency = vec![Vec::new(); names.len()];
+    for edge in graph.edges.iter().filter(|e| name_of(&e.label) == label) {
+        if let (Some(&a), Some(&b)) = (
+            position.get(edge.from.as_str()),
+            position.get(edge.to.as_str()),
+        ) {
+            adjacency[a].push(b);
+        }
+    }
+    let mut components: Vec<Vec<String>> = crate::graph::strongly_connected(&adjacency)
+        .into_iter()
+        .filter(|c| c.len() > 1)
+        .map(|c| {
+            let mut modules: Vec<String> = c.into_iter().map(|i| names[i].to_string()).collect();
+            modules.sort();
+            modules
+        })
+        .collect();
+    components.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    components
+        .into_iter()
+        .map(|modules| {
+            let members: HashSet<&str> = modules.iter().map(String::as_str).collect();
+            let compile_edges = graph
+                .edges
+                .iter()
+                .filter(|e| {
+                    name_of(&e.label) == "compile"
+                        && members.contains(e.from.as_str())
+                        && members.contains(e.to.as_str())
+                })
+                .map(|e| format!("{} -> {}", e.from, e.to))
+                .collect();
+            row(modules, compile_edges)
+        })
+        .collect()
+}
