@@ -131,7 +131,13 @@ pub(crate) fn execute(
     data: &Data<'_>,
     deadline: &Deadline,
 ) -> Result<Answer, QueryError> {
+    if deadline.expired() {
+        return Err(timed_out());
+    }
     let table = rows(&query.source, data, deadline)?;
+    if deadline.expired() {
+        return Err(timed_out());
+    }
     let index = |field: &Spanned<String>| -> Result<usize, QueryError> {
         table
             .fields
@@ -685,12 +691,17 @@ fn framework_callback(kinds: &[ModuleKind], name: &str, arity: u32) -> bool {
 
 /// Called from outside the project's code (see the `entry_point` field).
 fn entry_point(
+    file: &FileRecord,
     module: &Module,
     function: &Function,
     callbacks: &HashSet<(String, String, u32)>,
 ) -> bool {
     if !is_public(function.kind) {
         return false;
+    }
+    // Mix calls a project's `project/0`, `application/0`, `deps/0`... by name.
+    if file.role == crate::model::FileRole::MixProject {
+        return true;
     }
     let kinds = &module.kinds;
     function.impl_attribute
@@ -756,7 +767,7 @@ fn functions(repository: &Repository) -> Vec<Vec<Cell>> {
                     opt_int(metrics.and_then(|m| m.abc)),
                     opt_int(metrics.map(|m| m.lines)),
                     int(i64::try_from(callers).unwrap_or(i64::MAX)),
-                    Cell::Bool(entry_point(module, function, &callbacks)),
+                    Cell::Bool(entry_point(file, module, function, &callbacks)),
                     Cell::Bool(is_public(function.kind)),
                 ];
                 row.extend(place(file));

@@ -1,0 +1,481 @@
+//! `elixirscope query` ([6]) from outside: the real binary on the fixtures. Selection queries
+//! per entity, operator and ordering; graph questions on a fixture with known call chains and
+//! cycles; every output format; errors with positions; the index serving a second query; and
+//! the differential test against Elixir's own parser.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::{bin, fixtures, run_with, Run};
+use serde_json::Value;
+
+fn query_in(cache: &Path, query: &str, path: &Path, extra: &[&str]) -> Run {
+    let mut command = bin();
+    command
+        .env("ELIXIRSCOPE_CACHE_DIR", cache)
+        .arg("query")
+        .arg(query)
+        .arg(path)
+        .args(extra);
+    run_with(&mut command)
+}
+
+/// The JSON answer, validated against `schema/query.schema.json`.
+fn answer(query: &str, path: &Path) -> Value {
+    let cache = common::fresh_cache_dir();
+    let run = query_in(&cache, query, path, &["--format", "json"]);
+    assert_eq!(run.code(), 0, "{query}: {}", run.stderr());
+    let value: Value = serde_json::from_str(&run.stdout())
+        .unwrap_or_else(|e| panic!("{query}: not JSON ({e}): {}", run.stdout()));
+    validate(&value);
+    assert_eq!(value["query"], query);
+    assert_eq!(
+        value["count"].as_u64().unwrap() as usize,
+        value["rows"].as_array().unwrap().len()
+    );
+    value
+}
+
+fn validate(value: &Value) {
+    static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/query.schema.json");
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        jsonschema::validator_for(&schema).unwrap()
+    });
+    let errors: Vec<String> = schema.iter_errors(value).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// One column of every row, as text.
+fn column(value: &Value, name: &str) -> Vec<String> {
+    value["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| match &row[name] {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+fn graph() -> PathBuf {
+    fixtures().join("graph")
+}
+
+fn sample() -> PathBuf {
+    fixtures().join("sample_app")
+}
+
+#[test]
+fn functions_by_module_complexity_and_order() {
+    let rows = answer(
+        r#"functions where module = "Graph.Ping" select name, arity"#,
+        &graph(),
+    );
+    assert_eq!(rows["columns"], serde_json::json!(["name", "arity"]));
+    assert_eq!(column(&rows, "name"), ["ping"]);
+    let complex = answer(
+        "functions where complexity > 1 order by complexity desc, signature limit 3",
+        &sample(),
+    );
+    let values: Vec<i64> = column(&complex, "complexity")
+        .iter()
+        .map(|c| c.parse().unwrap())
+        .collect();
+    assert_eq!(values.len(), 3);
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
+    assert!(values.iter().all(|v| *v > 1));
+    // The default order: file, line, then name.
+    let all = answer("functions select file, line, name", &graph());
+    let keys: Vec<(String, i64)> = all["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap().to_string(),
+                r["line"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}
+
+#[test]
+fn modules_by_kind_and_moduledoc() {
+    let servers = answer(
+        "modules where kind = genserver and not has_moduledoc",
+        &sample(),
+    );
+    for row in servers["rows"].as_array().unwrap() {
+        assert!(row["kinds"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("genserver")));
+        assert_eq!(row["has_moduledoc"], false);
+    }
+    let documented = answer(
+        "modules where kind = genserver and has_moduledoc count",
+        &sample(),
+    );
+    let all = answer("modules where kind = genserver count", &sample());
+    let count = |v: &Value| v["rows"][0]["count"].as_i64().unwrap();
+    assert_eq!(
+        count(&documented) + servers["count"].as_i64().unwrap(),
+        count(&all)
+    );
+    assert!(count(&all) > 0);
+}
+
+#[test]
+fn calls_with_regular_expressions_and_in() {
+    let repo = answer(
+        r#"calls where callee ~ "Repo" and module ~ "Controller$""#,
+        &sample(),
+    );
+    assert!(repo["count"].as_u64().unwrap() > 0);
+    for row in repo["rows"].as_array().unwrap() {
+        assert!(row["callee"].as_str().unwrap().contains("Repo"));
+        assert!(row["module"].as_str().unwrap().ends_with("Controller"));
+    }
+    let targets = answer(
+        "calls where target in [erlang, dynamic] select target",
+        &sample(),
+    );
+    let seen: BTreeSet<String> = column(&targets, "target").into_iter().collect();
+    assert!(
+        seen.iter().all(|t| t == "erlang" || t == "dynamic"),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn dependencies_by_label_and_unused_functions() {
+    let compile = answer("dependencies where label = compile", &graph());
+    assert!(compile["count"].as_u64().unwrap() > 0);
+    assert!(column(&compile, "label").iter().all(|l| l == "compile"));
+    // Graph.Settings.name/0 is never called; Graph.Schema.Fields.field/1 is, through the
+    // import a `use`d template makes; mix.exs's project/0 is Mix's to call.
+    let unused = answer(
+        "functions where callers = 0 and kind = def and not entry_point select signature",
+        &graph(),
+    );
+    let signatures = column(&unused, "signature");
+    assert!(
+        signatures.contains(&"Graph.Settings.name/0".to_string()),
+        "{signatures:?}"
+    );
+    for used in [
+        "Graph.Ping.ping/1",
+        "Graph.Schema.Fields.field/1",
+        "Graph.MixProject.project/0",
+    ] {
+        assert!(
+            !signatures.contains(&used.to_string()),
+            "{used}: {signatures:?}"
+        );
+    }
+    // An @impl callback is an entry point.
+    let entry = answer(
+        r#"functions where module = "Graph.Notifier.Log" select name, entry_point"#,
+        &graph(),
+    );
+    assert_eq!(entry["rows"][0]["entry_point"], true);
+}
+
+#[test]
+fn findings_and_files() {
+    let findings = answer("findings where role = lib order by rule", &sample());
+    assert!(findings["count"].as_u64().unwrap() > 0);
+    assert!(column(&findings, "role").iter().all(|r| r == "lib"));
+    let rules = column(&findings, "rule");
+    let mut sorted = rules.clone();
+    sorted.sort();
+    assert_eq!(rules, sorted);
+    let files = answer("files where status = ok count", &graph());
+    assert!(files["rows"][0]["count"].as_i64().unwrap() >= 8);
+}
+
+#[test]
+fn callers_callees_and_their_depth() {
+    let direct = answer("callers of Graph.Ping.ping/1", &graph());
+    let callers: BTreeSet<String> = column(&direct, "caller").into_iter().collect();
+    assert!(callers.contains("Graph.Pong.pong/1"), "{callers:?}");
+    assert!(column(&direct, "depth").iter().all(|d| d == "1"));
+    let deeper = answer("callers of Graph.Ping.ping depth 2", &graph());
+    // Depth 2: the callers of Graph.Pong.pong/1, among them Graph.Ping.ping/1 itself.
+    let second: Vec<String> = deeper["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["depth"] == 2)
+        .map(|r| r["caller"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        second.contains(&"Graph.Ping.ping/1".to_string()),
+        "{second:?}"
+    );
+    let callees = answer("callees of Graph.Pong.pong/1", &graph());
+    assert_eq!(column(&callees, "callee"), ["Graph.Ping.ping/1"]);
+    assert!(!column(&callees, "callee_id")[0].is_empty());
+}
+
+#[test]
+fn dependents_dependencies_paths_and_cycles() {
+    let dependents = answer("dependents of Graph.Ping", &graph());
+    assert!(column(&dependents, "from").contains(&"Graph.Pong".to_string()));
+    let dependencies = answer("dependencies of Graph.Pong", &graph());
+    assert_eq!(column(&dependencies, "to"), ["Graph.Ping"]);
+    let path = answer("path from Graph.Router to Graph.User", &graph());
+    let steps: Vec<(String, String)> = path["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["from"].as_str().unwrap().into(),
+                r["to"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(steps.first().unwrap().0, "Graph.Router");
+    assert_eq!(steps.last().unwrap().1, "Graph.User");
+    assert!(
+        steps.windows(2).all(|w| w[0].1 == w[1].0),
+        "a chain: {steps:?}"
+    );
+    let none = answer("path from Graph.User to Graph.Router", &graph());
+    assert_eq!(none["count"], 0);
+    let cycles = answer("cycles", &graph());
+    let members: Vec<String> = column(&cycles, "modules");
+    assert!(members
+        .iter()
+        .any(|m| m.contains("Graph.Ping") && m.contains("Graph.Pong")));
+    let compile = answer("cycles label compile", &graph());
+    assert!(
+        !column(&compile, "modules")
+            .iter()
+            .any(|m| m.contains("Graph.Ping")),
+        "Ping and Pong call each other at run time"
+    );
+}
+
+#[test]
+fn errors_point_at_the_query_and_exit_2() {
+    let cache = common::fresh_cache_dir();
+    for (query, expected) in [
+        (
+            "functions where > 5",
+            "query:1:17: expected a field after 'where', found '>'",
+        ),
+        (
+            "functions where complexty > 5",
+            "query:1:17: unknown field 'complexty' for functions",
+        ),
+        ("fuctions", "query:1:1: unknown entity 'fuctions'"),
+        (
+            r#"functions where arity = "two""#,
+            "query:1:25: arity is a number",
+        ),
+        (
+            r#"functions where name ~ "(""#,
+            "query:1:24: invalid regular expression",
+        ),
+        (
+            "path from Graph.Nope to Graph.Ping",
+            "no module 'Graph.Nope' in the project",
+        ),
+    ] {
+        let run = query_in(&cache, query, &graph(), &["--format", "json"]);
+        assert_eq!(run.code(), 2, "{query}: {}", run.stderr());
+        assert!(run.stderr().contains(expected), "{query}: {}", run.stderr());
+        assert!(run.stdout().is_empty());
+    }
+    let hint = query_in(&cache, "functions where complexty > 5", &graph(), &[]);
+    assert!(
+        hint.stderr().contains("did you mean 'complexity'?"),
+        "{}",
+        hint.stderr()
+    );
+    let timeout = query_in(&cache, "functions", &graph(), &["--timeout-ms", "0"]);
+    assert_eq!(timeout.code(), 2);
+    assert!(
+        timeout.stderr().contains("time limit"),
+        "{}",
+        timeout.stderr()
+    );
+    // An empty result is an answer.
+    let empty = query_in(
+        &cache,
+        r#"modules where name = "Nothing""#,
+        &graph(),
+        &["--format", "json"],
+    );
+    assert_eq!(empty.code(), 0);
+    let value: Value = serde_json::from_str(&empty.stdout()).unwrap();
+    assert_eq!(value["count"], 0);
+}
+
+#[test]
+fn every_output_format() {
+    let query = r#"functions where module = "Graph.Ping" or module = "Graph.Pong" select signature, callers"#;
+    let cache = common::fresh_cache_dir();
+    let text = query_in(&cache, query, &graph(), &["--format", "text"]).stdout();
+    insta::assert_snapshot!("query_text", text);
+    let ndjson = query_in(&cache, query, &graph(), &["--format", "ndjson"]).stdout();
+    insta::assert_snapshot!("query_ndjson", ndjson);
+    let mut json: Value =
+        serde_json::from_str(&query_in(&cache, query, &graph(), &["--format", "json"]).stdout())
+            .unwrap();
+    validate(&json);
+    json.as_object_mut().unwrap().remove("runtime");
+    json.as_object_mut().unwrap().remove("root");
+    insta::assert_snapshot!("query_json", serde_json::to_string_pretty(&json).unwrap());
+    let fields =
+        run_with(bin().args(["query", "--fields", "functions", "--format", "text"])).stdout();
+    assert!(
+        fields
+            .lines()
+            .any(|l| l.starts_with("complexity") && l.contains("int")),
+        "{fields}"
+    );
+    let bad = run_with(bin().args(["query", "--fields", "fuctions"]));
+    assert_eq!(bad.code(), 2);
+    assert!(
+        bad.stderr().contains("did you mean 'functions'?"),
+        "{}",
+        bad.stderr()
+    );
+}
+
+#[test]
+fn a_second_query_is_served_by_the_index() {
+    let cache = common::fresh_cache_dir();
+    let first = query_in(&cache, "modules count", &graph(), &["--format", "json"]);
+    let second = query_in(&cache, "functions count", &graph(), &["--format", "json"]);
+    let value: Value = serde_json::from_str(&second.stdout()).unwrap();
+    let counters = &value["runtime"]["cache"];
+    assert_eq!(counters["parsed"], 0, "{counters:#}");
+    assert_eq!(counters["re_resolved"], 0, "{counters:#}");
+    assert_eq!(first.code(), 0);
+}
+
+/// The differential test of [6]: for every module of the fixtures, `functions where module =
+/// "…"` returns exactly the (name, arity, min_arity) of the definitions Elixir's parser finds.
+#[test]
+fn functions_of_every_module_match_elixirs_parser() {
+    let Some(elixir) = oracle() else { return };
+    let mut files = Vec::new();
+    elixir_files(&fixtures(), &mut files);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/definitions.exs");
+    let output = Command::new(elixir)
+        .arg(script)
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut expected: BTreeMap<String, BTreeSet<(String, u32, u32)>> = BTreeMap::new();
+    for line in String::from_utf8(output.stdout).unwrap().lines() {
+        let file: Value = serde_json::from_str(line).unwrap();
+        if file["parse"] != "ok" {
+            continue;
+        }
+        for module in file["modules"].as_array().unwrap() {
+            let entry = expected
+                .entry(module["name"].as_str().unwrap().to_string())
+                .or_default();
+            for definition in module["definitions"].as_array().unwrap() {
+                entry.insert((
+                    definition["name"].as_str().unwrap().to_string(),
+                    definition["arity"].as_u64().unwrap() as u32,
+                    definition["min_arity"].as_u64().unwrap() as u32,
+                ));
+            }
+        }
+    }
+    assert!(expected.len() > 50, "modules: {}", expected.len());
+    let cache = common::fresh_cache_dir();
+    let mut differences = Vec::new();
+    for (module, definitions) in &expected {
+        let query = format!(
+            "functions where module = \"{}\" select name, arity, min_arity",
+            module.replace('\\', "\\\\").replace('"', "\\\"")
+        );
+        let run = query_in(&cache, &query, &fixtures(), &["--format", "json"]);
+        assert_eq!(run.code(), 0, "{query}: {}", run.stderr());
+        let value: Value = serde_json::from_str(&run.stdout()).unwrap();
+        let ours: BTreeSet<(String, u32, u32)> = value["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap().to_string(),
+                    r["arity"].as_u64().unwrap() as u32,
+                    r["min_arity"].as_u64().unwrap() as u32,
+                )
+            })
+            .collect();
+        if &ours != definitions {
+            differences.push(format!(
+                "{module}: missing {:?}, extra {:?}",
+                definitions.difference(&ours).collect::<Vec<_>>(),
+                ours.difference(definitions).collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{} modules differ:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+}
+
+fn oracle() -> Option<PathBuf> {
+    let found = Command::new("elixir")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|_| PathBuf::from("elixir"));
+    if found.is_none() {
+        assert!(
+            std::env::var("ELIXIRSCOPE_REQUIRE_ORACLE").as_deref() != Ok("1"),
+            "ELIXIRSCOPE_REQUIRE_ORACLE=1 but `elixir` is not installed (apt-get install elixir)"
+        );
+        eprintln!("skipped: `elixir` is not installed, so the differential test cannot run");
+    }
+    found
+}
+
+fn elixir_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            elixir_files(&path, out);
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("ex" | "exs")
+        ) {
+            out.push(path);
+        }
+    }
+}
