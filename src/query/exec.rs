@@ -77,6 +77,55 @@ impl Cell {
     }
 }
 
+/// A row with only the `needed` fields evaluated (the others null): a filter over 350,000
+/// calls computes the two fields it reads, not twenty.
+macro_rules! row {
+    ($needed:expr; $($cell:expr),* $(,)?) => {{
+        let needed: &[bool] = $needed;
+        let mut row = Vec::with_capacity(needed.len());
+        let mut _position = 0;
+        $(
+            row.push(if needed.get(_position).copied().unwrap_or(false) { $cell } else { Cell::Null });
+            _position += 1;
+        )*
+        row
+    }};
+}
+
+/// Where an entity's rows go as they are made: each is first made with the fields the filter
+/// reads, and made whole only when the filter holds, so the cost and the memory follow the
+/// answer, not the project.
+struct Sink<'f> {
+    filter: Option<&'f Filter>,
+    /// The fields the filter reads, and those the answer needs.
+    filtering: Vec<bool>,
+    needed: &'f [bool],
+    rows: Vec<Vec<Cell>>,
+    seen: usize,
+    deadline: &'f Deadline,
+    expired: bool,
+}
+
+impl Sink<'_> {
+    fn push(&mut self, make: &dyn Fn(&[bool]) -> Vec<Cell>) {
+        self.seen += 1;
+        if self.expired || (self.seen.is_multiple_of(1024) && self.deadline.expired()) {
+            self.expired = true;
+            return;
+        }
+        if let Some(filter) = self.filter {
+            if !filter.matches(&make(&self.filtering)) {
+                return;
+            }
+        }
+        self.rows.push(make(self.needed));
+    }
+}
+
+fn role_of(file: &FileRecord) -> Cell {
+    text(name_of(&file.role))
+}
+
 fn text(value: impl Into<String>) -> Cell {
     Cell::Str(value.into())
 }
@@ -115,13 +164,60 @@ pub(crate) struct Data<'a> {
     pub(crate) findings: &'a [(&'a FileRecord, &'a Finding)],
 }
 
-/// A table being built: the rows of one entity, all its fields.
+/// A table being built: the rows of one source, every field (those not needed null).
 struct Table {
     kind: &'static str,
     fields: &'static [Field],
     rows: Vec<Vec<Cell>>,
-    /// The default order: these fields, ascending.
-    order: &'static [&'static str],
+    /// The filter already ran while the rows were made.
+    filtered: bool,
+}
+
+/// The kind of rows a source gives, and its default order.
+fn kind_of(source: &Source) -> Result<(&'static str, &'static [&'static str]), QueryError> {
+    Ok(match source {
+        Source::Entity(entity) => match entity.value.as_str() {
+            "modules" => ("modules", &["file", "line", "name"]),
+            "functions" => ("functions", &["file", "line", "name"]),
+            "clauses" => ("clauses", &["file", "line", "name"]),
+            "calls" => ("calls", &["file", "line", "column"]),
+            "references" => ("references", &["file", "line", "column"]),
+            "dependencies" => ("dependencies", &["from", "to"]),
+            "files" => ("files", &["file"]),
+            "findings" => ("findings", &["file", "line", "column", "rule"]),
+            other => {
+                return Err(QueryError::new(
+                    entity.span,
+                    format!("unknown entity '{other}'"),
+                ))
+            }
+        },
+        Source::Callers { .. } => ("callers", &["depth", "file", "line", "column"]),
+        Source::Callees { .. } => ("callees", &["depth", "file", "line", "column"]),
+        Source::Dependents(_) | Source::DependenciesOf(_) => ("dependencies", &["from", "to"]),
+        Source::Path { .. } => ("path", &["step"]),
+        Source::Cycles { .. } => ("cycles", &[]),
+        Source::Pattern { pattern, .. } => {
+            return Err(QueryError::new(
+                pattern.span,
+                "structural patterns are not built yet (issue [6] item 3)",
+            ))
+        }
+    })
+}
+
+/// The fields an expression reads.
+fn read_by(filter: &Filter, needed: &mut [bool]) {
+    match filter {
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            read_by(a, needed);
+            read_by(b, needed);
+        }
+        Filter::Not(a) => read_by(a, needed),
+        Filter::Truthy(i) | Filter::Compare(i, ..) | Filter::Match(i, _) | Filter::In(i, _) => {
+            needed[*i] = true;
+        }
+    }
 }
 
 /// Runs `query`; `deadline` is looked at between rows (a pathological regex over a large
@@ -134,41 +230,24 @@ pub(crate) fn execute(
     if deadline.expired() {
         return Err(timed_out());
     }
-    let table = rows(&query.source, data, deadline)?;
-    if deadline.expired() {
-        return Err(timed_out());
-    }
+    let (kind, default_order) = kind_of(&query.source)?;
+    let fields = fields::of(kind).unwrap_or(&[]);
     let index = |field: &Spanned<String>| -> Result<usize, QueryError> {
-        table
-            .fields
+        fields
             .iter()
             .position(|f| f.name == field.value)
-            .ok_or_else(|| unknown_field(field, table.kind, table.fields))
+            .ok_or_else(|| unknown_field(field, kind, fields))
     };
     // Compile the filter once: field positions, regexes, checked value types.
     let filter = query
         .filter
         .as_ref()
-        .map(|expr| Filter::compile(expr, table.fields, table.kind))
+        .map(|expr| Filter::compile(expr, fields, kind))
         .transpose()?;
-    let mut rows = table.rows;
-    if let Some(filter) = &filter {
-        let mut kept = Vec::with_capacity(rows.len());
-        for (n, row) in rows.into_iter().enumerate() {
-            if n % 1024 == 0 && deadline.expired() {
-                return Err(timed_out());
-            }
-            if filter.matches(&row) {
-                kept.push(row);
-            }
-        }
-        rows = kept;
-    }
     let order: Vec<(usize, bool)> = if query.order.is_empty() {
-        table
-            .order
+        default_order
             .iter()
-            .filter_map(|name| table.fields.iter().position(|f| f.name == *name))
+            .filter_map(|name| fields.iter().position(|f| f.name == *name))
             .map(|i| (i, false))
             .collect()
     } else {
@@ -178,6 +257,40 @@ pub(crate) fn execute(
             .map(|item| Ok((index(&item.field)?, item.descending)))
             .collect::<Result<_, QueryError>>()?
     };
+    let selected: Vec<usize> = match &query.select {
+        Some(fields) => fields.iter().map(index).collect::<Result<_, _>>()?,
+        None => (0..fields.len()).collect(),
+    };
+    // Only what the filter, the order and the output read is computed.
+    let mut needed = vec![false; fields.len()];
+    if let Some(filter) = &filter {
+        read_by(filter, &mut needed);
+    }
+    for &(i, _) in &order {
+        needed[i] = true;
+    }
+    if !query.count {
+        for &i in &selected {
+            needed[i] = true;
+        }
+    }
+    let table = rows(&query.source, data, deadline, &needed, filter.as_ref())?;
+    if deadline.expired() {
+        return Err(timed_out());
+    }
+    let mut rows = table.rows;
+    if let (Some(filter), false) = (&filter, table.filtered) {
+        let mut kept = Vec::with_capacity(rows.len());
+        for (n, row) in rows.into_iter().enumerate() {
+            if n.is_multiple_of(1024) && deadline.expired() {
+                return Err(timed_out());
+            }
+            if filter.matches(&row) {
+                kept.push(row);
+            }
+        }
+        rows = kept;
+    }
     if !order.is_empty() {
         rows.sort_by(|a, b| {
             for &(i, descending) in &order {
@@ -197,10 +310,6 @@ pub(crate) fn execute(
     if let Some(limit) = &query.limit {
         rows.truncate(usize::try_from(limit.value).unwrap_or(usize::MAX));
     }
-    let selected: Vec<usize> = match &query.select {
-        Some(fields) => fields.iter().map(index).collect::<Result<_, _>>()?,
-        None => (0..table.fields.len()).collect(),
-    };
     if query.count {
         return Ok(Answer {
             kind: table.kind,
@@ -434,95 +543,90 @@ fn compare(cell: &Cell, op: Op, literal: &Literal) -> bool {
 }
 
 /// The rows of a query's source, every field.
-fn rows(source: &Source, data: &Data<'_>, deadline: &Deadline) -> Result<Table, QueryError> {
+fn rows(
+    source: &Source,
+    data: &Data<'_>,
+    deadline: &Deadline,
+    needed: &[bool],
+    filter: Option<&Filter>,
+) -> Result<Table, QueryError> {
     let repository = data.repository;
-    let table = |kind: &'static str, order: &'static [&'static str], rows: Vec<Vec<Cell>>| Table {
+    let (kind, _) = kind_of(source)?;
+    let fields = fields::of(kind).unwrap_or(&[]);
+    let made = |rows: Vec<Vec<Cell>>| Table {
         kind,
-        fields: fields::of(kind).unwrap_or(&[]),
+        fields,
         rows,
-        order,
+        filtered: false,
     };
-    Ok(match source {
-        Source::Entity(entity) => match entity.value.as_str() {
-            "modules" => table("modules", &["file", "line", "name"], modules(repository)),
-            "functions" => table(
-                "functions",
-                &["file", "line", "name"],
-                functions(repository),
-            ),
-            "clauses" => table("clauses", &["file", "line", "name"], clauses(repository)),
-            "calls" => table("calls", &["file", "line", "column"], calls(repository)),
-            "references" => table(
-                "references",
-                &["file", "line", "column"],
-                references(repository),
-            ),
-            "dependencies" => table(
-                "dependencies",
-                &["from", "to"],
-                repository
-                    .graph()
-                    .edges
-                    .iter()
-                    .map(|e| edge_row(repository, e, None))
-                    .collect(),
-            ),
-            "files" => table("files", &["file"], files(repository)),
-            "findings" => table(
-                "findings",
-                &["file", "line", "column", "rule"],
-                data.findings
-                    .iter()
-                    .map(|(file, finding)| finding_row(repository, file, finding))
-                    .collect(),
-            ),
-            other => {
-                return Err(QueryError::new(
-                    entity.span,
-                    format!("unknown entity '{other}'"),
-                ))
+    if let Source::Entity(_) = source {
+        let mut filtering = vec![false; needed.len()];
+        if let Some(filter) = filter {
+            read_by(filter, &mut filtering);
+        }
+        let mut sink = Sink {
+            filter,
+            filtering,
+            needed,
+            rows: Vec::new(),
+            seen: 0,
+            deadline,
+            expired: false,
+        };
+        match kind {
+            "modules" => modules(repository, &mut sink),
+            "functions" => functions(repository, &mut sink),
+            "clauses" => clauses(repository, &mut sink),
+            "calls" => calls(repository, &mut sink),
+            "references" => references(repository, &mut sink),
+            "files" => files(repository, &mut sink),
+            "dependencies" => {
+                for edge in &repository.graph().edges {
+                    sink.push(&|_: &[bool]| edge_row(repository, edge, None));
+                }
             }
-        },
-        Source::Callers { target, depth } => table(
-            "callers",
-            &["depth", "file", "line", "column"],
-            callers(repository, target, depth_of(depth), deadline)?,
-        ),
-        Source::Callees { target, depth } => table(
-            "callees",
-            &["depth", "file", "line", "column"],
-            callees(repository, target, depth_of(depth), deadline)?,
-        ),
-        Source::Dependents(module) => table(
-            "dependencies",
-            &["from", "to"],
+            _ => {
+                for (file, finding) in data.findings {
+                    sink.push(&|needed: &[bool]| finding_row(needed, repository, file, finding));
+                }
+            }
+        }
+        if sink.expired {
+            return Err(timed_out());
+        }
+        return Ok(Table {
+            kind,
+            fields,
+            rows: sink.rows,
+            filtered: true,
+        });
+    }
+    Ok(match source {
+        Source::Callers { target, depth } => {
+            made(callers(repository, target, depth_of(depth), deadline)?)
+        }
+        Source::Callees { target, depth } => {
+            made(callees(repository, target, depth_of(depth), deadline)?)
+        }
+        Source::Dependents(module) => made(
             repository
                 .dependents(&module.value)
                 .into_iter()
                 .map(|e| edge_row(repository, e, None))
                 .collect(),
         ),
-        Source::DependenciesOf(module) => table(
-            "dependencies",
-            &["from", "to"],
+        Source::DependenciesOf(module) => made(
             repository
                 .dependencies(&module.value)
                 .into_iter()
                 .map(|e| edge_row(repository, e, None))
                 .collect(),
         ),
-        Source::Path { from, to } => table("path", &["step"], path(repository, from, to)?),
-        Source::Cycles { label } => table(
-            "cycles",
-            &[],
-            cycles(repository, label.as_ref().map(|l| l.value.as_str())),
-        ),
-        Source::Pattern { pattern, .. } => {
-            return Err(QueryError::new(
-                pattern.span,
-                "structural patterns are not built yet (issue [6] item 3)",
-            ))
+        Source::Path { from, to } => made(path(repository, from, to)?),
+        Source::Cycles { label } => {
+            made(cycles(repository, label.as_ref().map(|l| l.value.as_str())))
         }
+        Source::Entity(_) | Source::Pattern { .. } => made(Vec::new()),
     })
 }
 
@@ -558,14 +662,13 @@ fn targets(module: &Module, kind: DirectiveKind) -> Cell {
     )
 }
 
-fn modules(repository: &Repository) -> Vec<Vec<Cell>> {
+fn modules(repository: &Repository, sink: &mut Sink<'_>) {
     let graph: HashMap<&str, (u32, u32)> = repository
         .graph()
         .modules
         .iter()
         .map(|m| (m.name.as_str(), (m.fan_in, m.fan_out)))
         .collect();
-    let mut rows = Vec::new();
     for file in repository.files() {
         for module in &file.modules {
             let kinds: Vec<String> = module.kinds.iter().map(name_of).collect();
@@ -576,39 +679,42 @@ fn modules(repository: &Repository) -> Vec<Vec<Cell>> {
                 .filter(|f| is_public(f.kind))
                 .count();
             let (fan_in, fan_out) = graph.get(module.name.as_str()).copied().unwrap_or((0, 0));
-            let mut row = vec![
-                text(&module.id),
-                text(&module.name),
-                text(name_of(&module.definition)),
-                Cell::List(kinds.clone()),
-                Cell::List(kinds),
-                opt(module.implements.as_ref().map(|i| i.protocol.clone())),
-                opt(module.implements.as_ref().map(|i| i.for_type.clone())),
-                opt(module.parent.clone()),
-                int(module.line),
-                int(module.end_line),
-                text(doc_state(module.moduledoc)),
-                Cell::Bool(module.moduledoc != DocState::Absent),
-                Cell::List(module.derives.clone()),
-                Cell::List(module.struct_fields.clone().unwrap_or_default()),
-                targets(module, DirectiveKind::Behaviour),
-                targets(module, DirectiveKind::Use),
-                targets(module, DirectiveKind::Import),
-                targets(module, DirectiveKind::Alias),
-                int(i64::try_from(module.functions.len()).unwrap_or(i64::MAX)),
-                int(i64::try_from(public).unwrap_or(i64::MAX)),
-                int(i64::try_from(module.functions.len() - public).unwrap_or(i64::MAX)),
-                opt_int(metrics.map(|m| m.lines)),
-                opt_int(metrics.map(|m| m.cyclomatic_sum)),
-                opt_int(metrics.map(|m| m.cyclomatic_max)),
-                int(fan_in),
-                int(fan_out),
-            ];
-            row.extend(place(file));
-            rows.push(row);
+            sink.push(&|needed: &[bool]| {
+                row![
+                    needed;
+                    text(&module.id),
+                    text(&module.name),
+                    text(name_of(&module.definition)),
+                    Cell::List(kinds.clone()),
+                    Cell::List(kinds.clone()),
+                    opt(module.implements.as_ref().map(|i| i.protocol.clone())),
+                    opt(module.implements.as_ref().map(|i| i.for_type.clone())),
+                    opt(module.parent.clone()),
+                    int(module.line),
+                    int(module.end_line),
+                    text(doc_state(module.moduledoc)),
+                    Cell::Bool(module.moduledoc != DocState::Absent),
+                    Cell::List(module.derives.clone()),
+                    Cell::List(module.struct_fields.clone().unwrap_or_default()),
+                    targets(module, DirectiveKind::Behaviour),
+                    targets(module, DirectiveKind::Use),
+                    targets(module, DirectiveKind::Import),
+                    targets(module, DirectiveKind::Alias),
+                    int(i64::try_from(module.functions.len()).unwrap_or(i64::MAX)),
+                    int(i64::try_from(public).unwrap_or(i64::MAX)),
+                    int(i64::try_from(module.functions.len() - public).unwrap_or(i64::MAX)),
+                    opt_int(metrics.map(|m| m.lines)),
+                    opt_int(metrics.map(|m| m.cyclomatic_sum)),
+                    opt_int(metrics.map(|m| m.cyclomatic_max)),
+                    int(fan_in),
+                    int(fan_out),
+                    text(&file.path),
+                    role_of(file),
+                    opt(file.project.clone()),
+                ]
+            });
         }
     }
-    rows
 }
 
 fn is_public(kind: FunctionKind) -> bool {
@@ -725,7 +831,7 @@ fn signature(module: &str, name: &str, arity: u32) -> String {
     format!("{module}.{name}/{arity}")
 }
 
-fn functions(repository: &Repository) -> Vec<Vec<Cell>> {
+fn functions(repository: &Repository, sink: &mut Sink<'_>) {
     // Callbacks the project's own behaviours declare.
     let callbacks: HashSet<(String, String, u32)> = repository
         .files()
@@ -737,81 +843,87 @@ fn functions(repository: &Repository) -> Vec<Vec<Cell>> {
                 .map(move |c| (m.name.clone(), c.name.clone(), c.arity))
         })
         .collect();
-    let mut rows = Vec::new();
     for file in repository.files() {
         for module in &file.modules {
             for function in &module.functions {
                 let metrics = function.metrics.as_ref();
-                let callers = repository
-                    .callers(&module.name, &function.name, function.arity)
-                    .len();
-                let mut row = vec![
-                    text(&function.id),
-                    text(&module.name),
-                    text(&function.name),
-                    text(function.kind.keyword()),
-                    int(function.arity),
-                    int(function.min_arity),
-                    text(signature(&module.name, &function.name, function.arity)),
-                    int(function.line),
-                    int(function.end_line),
-                    text(doc_state(function.doc)),
-                    Cell::Bool(function.spec),
-                    Cell::Bool(function.impl_attribute),
-                    opt(function.delegate.as_ref().map(|d| d.to.clone())),
-                    int(i64::try_from(function.clauses.len()).unwrap_or(i64::MAX)),
-                    opt_int(metrics.and_then(|m| m.cyclomatic)),
-                    opt_int(metrics.and_then(|m| m.cyclomatic)),
-                    opt_int(metrics.and_then(|m| m.perceived)),
-                    opt_int(metrics.map(|m| m.nesting)),
-                    opt_int(metrics.and_then(|m| m.abc)),
-                    opt_int(metrics.map(|m| m.lines)),
-                    int(i64::try_from(callers).unwrap_or(i64::MAX)),
-                    Cell::Bool(entry_point(file, module, function, &callbacks)),
-                    Cell::Bool(is_public(function.kind)),
-                ];
-                row.extend(place(file));
-                rows.push(row);
+                sink.push(&|needed: &[bool]| {
+                    row![
+                        needed;
+                        text(&function.id),
+                        text(&module.name),
+                        text(&function.name),
+                        text(function.kind.keyword()),
+                        int(function.arity),
+                        int(function.min_arity),
+                        text(signature(&module.name, &function.name, function.arity)),
+                        int(function.line),
+                        int(function.end_line),
+                        text(doc_state(function.doc)),
+                        Cell::Bool(function.spec),
+                        Cell::Bool(function.impl_attribute),
+                        opt(function.delegate.as_ref().map(|d| d.to.clone())),
+                        int(i64::try_from(function.clauses.len()).unwrap_or(i64::MAX)),
+                        opt_int(metrics.and_then(|m| m.cyclomatic)),
+                        opt_int(metrics.and_then(|m| m.cyclomatic)),
+                        opt_int(metrics.and_then(|m| m.perceived)),
+                        opt_int(metrics.map(|m| m.nesting)),
+                        opt_int(metrics.and_then(|m| m.abc)),
+                        opt_int(metrics.map(|m| m.lines)),
+                        int(i64::try_from(
+                            repository
+                                .callers(&module.name, &function.name, function.arity)
+                                .len()
+                        )
+                        .unwrap_or(i64::MAX)),
+                        Cell::Bool(entry_point(file, module, function, &callbacks)),
+                        Cell::Bool(is_public(function.kind)),
+                        text(&file.path),
+                        role_of(file),
+                        opt(file.project.clone()),
+                    ]
+                });
             }
         }
     }
-    rows
 }
 
-fn clauses(repository: &Repository) -> Vec<Vec<Cell>> {
-    let mut rows = Vec::new();
+fn clauses(repository: &Repository, sink: &mut Sink<'_>) {
     for file in repository.files() {
         for module in &file.modules {
             for function in &module.functions {
                 for (index, clause) in function.clauses.iter().enumerate() {
                     let metrics = clause.metrics.as_ref();
-                    let mut row = vec![
-                        text(&clause.id),
-                        text(&module.name),
-                        text(format!("{}/{}", function.name, function.arity)),
-                        text(&function.name),
-                        int(function.arity),
-                        text(function.kind.keyword()),
-                        int(i64::try_from(index + 1).unwrap_or(i64::MAX)),
-                        int(clause.line),
-                        int(clause.end_line),
-                        opt(clause.guard.clone()),
-                        Cell::Bool(clause.head),
-                        opt_int(metrics.and_then(|m| m.cyclomatic)),
-                        opt_int(metrics.and_then(|m| m.cyclomatic)),
-                        opt_int(metrics.and_then(|m| m.perceived)),
-                        opt_int(metrics.map(|m| m.nesting)),
-                        opt_int(metrics.and_then(|m| m.abc.as_ref().map(|a| a.size))),
-                        opt_int(metrics.map(|m| m.lines)),
-                        int(i64::try_from(clause.calls.len()).unwrap_or(i64::MAX)),
-                    ];
-                    row.extend(place(file));
-                    rows.push(row);
+                    sink.push(&|needed: &[bool]| {
+                        row![
+                            needed;
+                            text(&clause.id),
+                            text(&module.name),
+                            text(format!("{}/{}", function.name, function.arity)),
+                            text(&function.name),
+                            int(function.arity),
+                            text(function.kind.keyword()),
+                            int(i64::try_from(index + 1).unwrap_or(i64::MAX)),
+                            int(clause.line),
+                            int(clause.end_line),
+                            opt(clause.guard.clone()),
+                            Cell::Bool(clause.head),
+                            opt_int(metrics.and_then(|m| m.cyclomatic)),
+                            opt_int(metrics.and_then(|m| m.cyclomatic)),
+                            opt_int(metrics.and_then(|m| m.perceived)),
+                            opt_int(metrics.map(|m| m.nesting)),
+                            opt_int(metrics.and_then(|m| m.abc.as_ref().map(|a| a.size))),
+                            opt_int(metrics.map(|m| m.lines)),
+                            int(i64::try_from(clause.calls.len()).unwrap_or(i64::MAX)),
+                            text(&file.path),
+                            role_of(file),
+                            opt(file.project.clone()),
+                        ]
+                    });
                 }
             }
         }
     }
-    rows
 }
 
 fn callee_text(call: &Call) -> Option<String> {
@@ -825,12 +937,14 @@ fn callee_text(call: &Call) -> Option<String> {
 }
 
 fn call_row(
+    needed: &[bool],
     file: &FileRecord,
     module: Option<&Module>,
     function: Option<&Function>,
     call: &Call,
 ) -> Vec<Cell> {
-    let mut row = vec![
+    row![
+        needed;
         opt(module.map(|m| m.name.clone())),
         opt(function.map(|f| format!("{}/{}", f.name, f.arity))),
         opt(function.map(|f| f.id.clone())),
@@ -856,36 +970,36 @@ fn call_row(
         ),
         int(call.line),
         int(call.column),
-    ];
-    row.extend(place(file));
-    row
+        text(&file.path),
+        role_of(file),
+        opt(file.project.clone()),
+    ]
 }
 
-fn calls(repository: &Repository) -> Vec<Vec<Cell>> {
-    let mut rows = Vec::new();
+fn calls(repository: &Repository, sink: &mut Sink<'_>) {
     for file in repository.files() {
         for call in &file.calls {
-            rows.push(call_row(file, None, None, call));
+            sink.push(&|needed: &[bool]| call_row(needed, file, None, None, call));
         }
         for module in &file.modules {
             for call in &module.calls {
-                rows.push(call_row(file, Some(module), None, call));
+                sink.push(&|needed: &[bool]| call_row(needed, file, Some(module), None, call));
             }
             for function in &module.functions {
                 for call in function.clauses.iter().flat_map(|c| &c.calls) {
-                    rows.push(call_row(file, Some(module), Some(function), call));
+                    sink.push(&|needed: &[bool]| {
+                        call_row(needed, file, Some(module), Some(function), call)
+                    });
                 }
             }
             for call in module.dynamic_definitions.iter().flat_map(|d| &d.calls) {
-                rows.push(call_row(file, Some(module), None, call));
+                sink.push(&|needed: &[bool]| call_row(needed, file, Some(module), None, call));
             }
         }
     }
-    rows
 }
 
-fn references(repository: &Repository) -> Vec<Vec<Cell>> {
-    let mut rows = Vec::new();
+fn references(repository: &Repository, sink: &mut Sink<'_>) {
     for file in repository.files() {
         for module in &file.modules {
             let lists = std::iter::once((None, &module.references))
@@ -903,22 +1017,25 @@ fn references(repository: &Repository) -> Vec<Vec<Cell>> {
                 );
             for (function, references) in lists {
                 for reference in references {
-                    let mut row = vec![
-                        text(&module.name),
-                        opt(function.map(|f| format!("{}/{}", f.name, f.arity))),
-                        text(reference.module.to_string()),
-                        text(name_of(&reference.kind)),
-                        Cell::Bool(reference.runtime),
-                        int(reference.line),
-                        int(reference.column),
-                    ];
-                    row.extend(place(file));
-                    rows.push(row);
+                    sink.push(&|needed: &[bool]| {
+                        row![
+                            needed;
+                            text(&module.name),
+                            opt(function.map(|f| format!("{}/{}", f.name, f.arity))),
+                            text(reference.module.to_string()),
+                            text(name_of(&reference.kind)),
+                            Cell::Bool(reference.runtime),
+                            int(reference.line),
+                            int(reference.column),
+                            text(&file.path),
+                            role_of(file),
+                            opt(file.project.clone()),
+                        ]
+                    });
                 }
             }
         }
     }
-    rows
 }
 
 fn edge_row(repository: &Repository, edge: &crate::model::Edge, step: Option<usize>) -> Vec<Cell> {
@@ -941,12 +1058,11 @@ fn edge_row(repository: &Repository, edge: &crate::model::Edge, step: Option<usi
     row
 }
 
-fn files(repository: &Repository) -> Vec<Vec<Cell>> {
-    repository
-        .files()
-        .iter()
-        .map(|file| {
-            let mut row = vec![
+fn files(repository: &Repository, sink: &mut Sink<'_>) {
+    for file in repository.files() {
+        sink.push(&|needed: &[bool]| {
+            row![
+                needed;
                 text(&file.path),
                 text(name_of(&file.status)),
                 opt(file.reason.as_ref().map(name_of)),
@@ -956,15 +1072,22 @@ fn files(repository: &Repository) -> Vec<Vec<Cell>> {
                 opt(file.hash.clone()),
                 int(i64::try_from(file.modules.len()).unwrap_or(i64::MAX)),
                 int(i64::try_from(file.errors.len()).unwrap_or(i64::MAX)),
-            ];
-            row.extend(place(file));
-            row
-        })
-        .collect()
+                text(&file.path),
+                role_of(file),
+                opt(file.project.clone()),
+            ]
+        });
+    }
 }
 
-fn finding_row(repository: &Repository, file: &FileRecord, finding: &Finding) -> Vec<Cell> {
-    let mut row = vec![
+fn finding_row(
+    needed: &[bool],
+    repository: &Repository,
+    file: &FileRecord,
+    finding: &Finding,
+) -> Vec<Cell> {
+    row![
+        needed;
         text(&finding.rule),
         text(finding.category.as_str()),
         text(finding.severity.as_str()),
@@ -976,11 +1099,10 @@ fn finding_row(repository: &Repository, file: &FileRecord, finding: &Finding) ->
         int(finding.end_line),
         int(finding.end_column),
         text(&finding.fingerprint),
-    ];
-    let project =
-        crate::project::mix::nearest(repository.projects(), &file.path).map(|p| p.path.clone());
-    row.extend([text(&file.path), text(name_of(&file.role)), opt(project)]);
-    row
+        text(&file.path),
+        role_of(file),
+        opt(crate::project::mix::nearest(repository.projects(), &file.path).map(|p| p.path.clone())),
+    ]
 }
 
 /// The functions a target names: one arity, or every arity defined (or called) when absent.
@@ -1042,7 +1164,7 @@ fn call_edge_row(
     call: &Call,
     callee_id: Option<String>,
 ) -> Vec<Cell> {
-    let mut row = vec![
+    vec![
         int(depth),
         opt(module.map(|m| m.name.clone())),
         opt(module
@@ -1055,9 +1177,10 @@ fn call_edge_row(
         text(name_of(&call.target)),
         int(call.line),
         int(call.column),
-    ];
-    row.extend(place(file));
-    row
+        text(&file.path),
+        role_of(file),
+        opt(file.project.clone()),
+    ]
 }
 
 fn project_function_id(
