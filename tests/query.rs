@@ -479,3 +479,32 @@ fn elixir_files(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// The `callers` field of every function (counted once per query) agrees with the graph
+/// question `callers of M.f/a` (answered through the repository's call index).
+#[test]
+fn the_callers_field_agrees_with_callers_of() {
+    for tree in [graph(), fixtures().join("calls")] {
+        let functions = answer("functions select signature, callers", &tree);
+        let cache = common::fresh_cache_dir();
+        let mut compared = 0;
+        for row in functions["rows"].as_array().unwrap() {
+            let signature = row["signature"].as_str().unwrap();
+            let query = format!("callers of {signature} count");
+            let run = query_in(&cache, &query, &tree, &["--format", "json"]);
+            if run.code() != 0 {
+                // A name the query language cannot write as a target (an operator): skipped.
+                continue;
+            }
+            let value: Value = serde_json::from_str(&run.stdout()).unwrap();
+            assert_eq!(
+                value["rows"][0]["count"],
+                row["callers"],
+                "{signature} in {}",
+                tree.display()
+            );
+            compared += 1;
+        }
+        assert!(compared >= 10, "{compared} compared in {}", tree.display());
+    }
+}

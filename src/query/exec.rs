@@ -831,7 +831,79 @@ fn signature(module: &str, name: &str, arity: u32) -> String {
     format!("{module}.{name}/{arity}")
 }
 
+/// Resolved call sites by callee, counted once per query (what `callers` of every function
+/// reads), with the smallest arity each `Module.name/arity` accepts: the same answer as
+/// `Repository::callers`, without a lookup per function.
+struct CallerCounts<'r> {
+    /// (module, name) → call sites by arity.
+    sites: HashMap<(&'r str, &'r str), BTreeMap<u32, u64>>,
+    /// (module, name, arity) → the smallest min_arity among its definitions.
+    min_arity: HashMap<(&'r str, &'r str, u32), u32>,
+}
+
+impl<'r> CallerCounts<'r> {
+    fn of(repository: &'r Repository) -> CallerCounts<'r> {
+        let mut counts = CallerCounts {
+            sites: HashMap::new(),
+            min_arity: HashMap::new(),
+        };
+        let mut add = |calls: &'r [Call]| {
+            for call in calls.iter().filter(|c| !c.quoted) {
+                if let (Some(module), Some(name), Some(arity)) =
+                    (call.module, call.name, call.arity)
+                {
+                    *counts
+                        .sites
+                        .entry((module.as_str(), name.as_str()))
+                        .or_default()
+                        .entry(arity)
+                        .or_default() += 1;
+                }
+            }
+        };
+        for file in repository.files() {
+            add(&file.calls);
+            for module in &file.modules {
+                add(&module.calls);
+                for function in &module.functions {
+                    for clause in &function.clauses {
+                        add(&clause.calls);
+                    }
+                }
+                for definition in &module.dynamic_definitions {
+                    add(&definition.calls);
+                }
+            }
+        }
+        for module in repository.files().iter().flat_map(|f| &f.modules) {
+            for function in &module.functions {
+                let entry = counts
+                    .min_arity
+                    .entry((module.name.as_str(), function.name.as_str(), function.arity))
+                    .or_insert(function.min_arity);
+                *entry = (*entry).min(function.min_arity);
+            }
+        }
+        counts
+    }
+
+    fn callers(&self, module: &str, name: &str, arity: u32) -> i64 {
+        let low = self
+            .min_arity
+            .get(&(module, name, arity))
+            .copied()
+            .unwrap_or(arity);
+        let total: u64 = self
+            .sites
+            .get(&(module, name))
+            .map(|by_arity| by_arity.range(low..=arity).map(|(_, n)| n).sum())
+            .unwrap_or(0);
+        i64::try_from(total).unwrap_or(i64::MAX)
+    }
+}
+
 fn functions(repository: &Repository, sink: &mut Sink<'_>) {
+    let counts = std::cell::OnceCell::new();
     // Callbacks the project's own behaviours declare.
     let callbacks: HashSet<(String, String, u32)> = repository
         .files()
@@ -870,12 +942,9 @@ fn functions(repository: &Repository, sink: &mut Sink<'_>) {
                         opt_int(metrics.map(|m| m.nesting)),
                         opt_int(metrics.and_then(|m| m.abc)),
                         opt_int(metrics.map(|m| m.lines)),
-                        int(i64::try_from(
-                            repository
-                                .callers(&module.name, &function.name, function.arity)
-                                .len()
-                        )
-                        .unwrap_or(i64::MAX)),
+                        int(counts
+                            .get_or_init(|| CallerCounts::of(repository))
+                            .callers(&module.name, &function.name, function.arity)),
                         Cell::Bool(entry_point(file, module, function, &callbacks)),
                         Cell::Bool(is_public(function.kind)),
                         text(&file.path),
