@@ -300,6 +300,20 @@ fn errors_point_at_the_query_and_exit_2() {
         assert!(run.stderr().contains(expected), "{query}: {}", run.stderr());
         assert!(run.stdout().is_empty());
     }
+    // A query that cannot work is refused before any file is read.
+    for query in [
+        "functions where complexty > 5",
+        "pattern 'Repo.get!($S, $ID)'",
+    ] {
+        let early = query_in(&cache, query, Path::new("/nonexistent/tree"), &[]);
+        assert_eq!(early.code(), 2);
+        assert!(
+            early.stderr().contains("query:1:"),
+            "{query}: {}",
+            early.stderr()
+        );
+        assert!(!early.stderr().contains("not found"), "{}", early.stderr());
+    }
     let hint = query_in(&cache, "functions where complexty > 5", &graph(), &[]);
     assert!(
         hint.stderr().contains("did you mean 'complexity'?"),

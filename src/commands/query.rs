@@ -41,7 +41,7 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<u8> {
         );
         return Ok(exit::USAGE_OR_FATAL);
     };
-    let query = match syntax::parse(&text) {
+    let query = match syntax::parse(&text).and_then(|query| exec::check(&query).map(|()| query)) {
         Ok(query) => query,
         Err(error) => return Ok(usage(&error, &text)),
     };

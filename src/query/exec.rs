@@ -220,6 +220,28 @@ fn read_by(filter: &Filter, needed: &mut [bool]) {
     }
 }
 
+/// Checks what can be checked before any file is read: the source, every field named, the
+/// values' types and the regular expressions. A typo is reported at once, not after a run over
+/// a large tree.
+pub(crate) fn check(query: &Query) -> Result<(), QueryError> {
+    let (kind, _) = kind_of(&query.source)?;
+    let fields = fields::of(kind).unwrap_or(&[]);
+    if let Some(expr) = &query.filter {
+        Filter::compile(expr, fields, kind)?;
+    }
+    let named = query
+        .order
+        .iter()
+        .map(|item| &item.field)
+        .chain(query.select.iter().flatten());
+    for field in named {
+        if !fields.iter().any(|f| f.name == field.value) {
+            return Err(unknown_field(field, kind, fields));
+        }
+    }
+    Ok(())
+}
+
 /// Runs `query`; `deadline` is looked at between rows (a pathological regex over a large
 /// table ends with an error, not a hang).
 pub(crate) fn execute(
