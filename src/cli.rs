@@ -105,6 +105,9 @@ macro_rules! query_examples {
   How one module comes to depend on another:
     elixirscope query 'path from MyAppWeb.UserController to MyApp.Repo'
 
+  Where a Repo is read with an id (aliases resolved, pipes normalised):
+    elixirscope query \"pattern 'MyApp.Repo.get!($S, $ID)'\"
+
   The fields an entity has:
     elixirscope query --fields functions"
     };
@@ -174,7 +177,8 @@ pub(crate) enum Command {
     /// [asc|desc], ...] [limit N] [count]` over modules, functions, clauses, calls,
     /// references, dependencies, findings and files; or a graph question: `callers of M.f/2
     /// [depth N]`, `callees of M.f/2 [depth N]`, `dependents of M`, `dependencies of M`, `path
-    /// from M to N`, `cycles [label compile|export|runtime]`. The first query on a project
+    /// from M to N`, `cycles [label compile|export|runtime]`; or a structural pattern: `pattern
+    /// 'Repo.get!($S, $ID)'`. The first query on a project
     /// fills the index; later ones read it. docs/query.md has the grammar and every field.
     #[command(after_help = query_examples!(), after_long_help = concat!(query_examples!(), "\n\n", exit_codes_help!(), "\n  (an invalid query, an unknown field or a query past --timeout-ms exits 2; an empty result exits 0)"))]
     Query(QueryArgs),

@@ -19,6 +19,7 @@ use crate::query::exec::{self, Data};
 use crate::query::{fields, syntax};
 use crate::report::query::{self as report, QueryReport, QueryRuntime, Row};
 use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
+use crate::subsystems::analysis::pattern_matcher::structural;
 use crate::subsystems::signals;
 
 /// Version of the query report's shape (`schema/query.schema.json`).
@@ -72,8 +73,25 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<u8> {
     let query_started = Instant::now();
     let repository = Arc::clone(&batch.repository);
     let timeout = Duration::from_millis(args.timeout_ms);
+    let shared = Arc::clone(batch.host.shared());
+    let root = batch.root.clone();
     let answer = batch.host.run_task("query", move || {
         let deadline = Deadline::after(timeout, signals::run_token());
+        // A structural pattern: the PatternMatcher searches every parsed file on the batch
+        // pool first.
+        let matches = match &query.source {
+            Source::Pattern { pattern, .. } => {
+                let compiled = exec::compile_pattern(pattern)?;
+                structural::search(
+                    &compiled,
+                    &root,
+                    repository.files(),
+                    shared.bulkheads.batch(),
+                    &deadline,
+                )
+            }
+            _ => Vec::new(),
+        };
         let found: Vec<(&FileRecord, &Finding)> = repository
             .files()
             .iter()
@@ -86,6 +104,7 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<u8> {
         let data = Data {
             repository: &repository,
             findings: &found,
+            matches: &matches,
         };
         exec::execute(&query, &data, &deadline)
     });

@@ -162,6 +162,8 @@ pub(crate) struct Answer {
 pub(crate) struct Data<'a> {
     pub(crate) repository: &'a Repository,
     pub(crate) findings: &'a [(&'a FileRecord, &'a Finding)],
+    /// For `pattern` queries: the PatternMatcher's matches, by file index.
+    pub(crate) matches: &'a [(usize, crate::syntax::pattern::Match)],
 }
 
 /// A table being built: the rows of one source, every field (those not needed null).
@@ -197,12 +199,25 @@ fn kind_of(source: &Source) -> Result<(&'static str, &'static [&'static str]), Q
         Source::Dependents(_) | Source::DependenciesOf(_) => ("dependencies", &["from", "to"]),
         Source::Path { .. } => ("path", &["step"]),
         Source::Cycles { .. } => ("cycles", &[]),
-        Source::Pattern { pattern, .. } => {
-            return Err(QueryError::new(
-                pattern.span,
-                "structural patterns are not built yet (issue [6] item 3)",
-            ))
-        }
+        Source::Pattern { .. } => ("pattern", &["file", "line", "column"]),
+    })
+}
+
+/// A pattern query's pattern, compiled; an error points into the pattern's text.
+pub(crate) fn compile_pattern(
+    pattern: &Spanned<String>,
+) -> Result<crate::syntax::pattern::Pattern, QueryError> {
+    crate::syntax::pattern::Pattern::compile(&pattern.value).map_err(|error| {
+        // The span covers the quotes: the text starts one character in.
+        let at = pattern.span.start + 1 + error.offset;
+        QueryError::new(
+            Span {
+                start: at,
+                end: at + 1,
+            },
+            error.message,
+        )
+        .with_hint("docs/query.md, \"Structural patterns\"")
     })
 }
 
@@ -225,6 +240,12 @@ fn read_by(filter: &Filter, needed: &mut [bool]) {
 /// a large tree.
 pub(crate) fn check(query: &Query) -> Result<(), QueryError> {
     let (kind, _) = kind_of(&query.source)?;
+    if let Source::Pattern { pattern, inside } = &query.source {
+        compile_pattern(pattern)?;
+        if let Some(expr) = inside {
+            Filter::compile(expr, fields::FUNCTIONS, "functions")?;
+        }
+    }
     let fields = fields::of(kind).unwrap_or(&[]);
     if let Some(expr) = &query.filter {
         Filter::compile(expr, fields, kind)?;
@@ -648,7 +669,16 @@ fn rows(
         Source::Cycles { label } => {
             made(cycles(repository, label.as_ref().map(|l| l.value.as_str())))
         }
-        Source::Entity(_) | Source::Pattern { .. } => made(Vec::new()),
+        Source::Pattern { inside, .. } => made(pattern_rows(
+            data,
+            inside
+                .as_ref()
+                .map(|expr| Filter::compile(expr, fields::FUNCTIONS, "functions"))
+                .transpose()?
+                .as_ref(),
+            deadline,
+        )?),
+        Source::Entity(_) => made(Vec::new()),
     })
 }
 
@@ -1540,4 +1570,106 @@ fn cycles(repository: &Repository, label: Option<&str>) -> Vec<Vec<Cell>> {
             row(modules, compile_edges)
         })
         .collect()
+}
+
+/// The innermost module and the function of `file` whose lines hold `line`.
+fn enclosing_at(file: &FileRecord, line: u32) -> (Option<&Module>, Option<&Function>) {
+    let module = file
+        .modules
+        .iter()
+        .filter(|m| m.line <= line && line <= m.end_line)
+        .max_by_key(|m| m.line);
+    let function = module.and_then(|m| {
+        m.functions
+            .iter()
+            .find(|f| f.line <= line && line <= f.end_line)
+    });
+    (module, function)
+}
+
+/// The rows of a pattern query; with `inside`, only the matches within the functions it
+/// selects.
+fn pattern_rows(
+    data: &Data<'_>,
+    inside: Option<&Filter>,
+    deadline: &Deadline,
+) -> Result<Vec<Vec<Cell>>, QueryError> {
+    let repository = data.repository;
+    let files = repository.files();
+    // (file, first line, last line) of the functions `inside` selects.
+    let ranges: Option<Vec<(String, i64, i64)>> = match inside {
+        Some(filter) => {
+            let position = |name: &str| fields::FUNCTIONS.iter().position(|f| f.name == name);
+            let (Some(file), Some(line), Some(end)) =
+                (position("file"), position("line"), position("end_line"))
+            else {
+                return Ok(Vec::new());
+            };
+            let mut needed = vec![false; fields::FUNCTIONS.len()];
+            needed[file] = true;
+            needed[line] = true;
+            needed[end] = true;
+            let mut filtering = vec![false; fields::FUNCTIONS.len()];
+            read_by(filter, &mut filtering);
+            let mut sink = Sink {
+                filter: Some(filter),
+                filtering,
+                needed: &needed,
+                rows: Vec::new(),
+                seen: 0,
+                deadline,
+                expired: false,
+            };
+            functions(repository, &mut sink);
+            if sink.expired {
+                return Err(timed_out());
+            }
+            Some(
+                sink.rows
+                    .into_iter()
+                    .filter_map(|row| match (&row[file], &row[line], &row[end]) {
+                        (Cell::Str(f), Cell::Int(l), Cell::Int(e)) => Some((f.clone(), *l, *e)),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        }
+        None => None,
+    };
+    let mut rows = Vec::new();
+    for (index, found) in data.matches {
+        let Some(file) = files.get(*index) else {
+            continue;
+        };
+        if let Some(ranges) = &ranges {
+            let line = i64::from(found.line);
+            if !ranges
+                .iter()
+                .any(|(f, l, e)| *f == file.path && *l <= line && line <= *e)
+            {
+                continue;
+            }
+        }
+        let (module, function) = enclosing_at(file, found.line);
+        rows.push(vec![
+            opt(module.map(|m| m.name.clone())),
+            opt(function.map(|f| format!("{}/{}", f.name, f.arity))),
+            int(found.line),
+            int(found.column),
+            int(found.end_line),
+            int(found.end_column),
+            text(&found.text),
+            Cell::List(
+                found
+                    .captures
+                    .iter()
+                    .map(|(name, captured)| format!("{name}={captured}"))
+                    .collect(),
+            ),
+            text(&file.path),
+            role_of(file),
+            opt(file.project.clone()),
+        ]);
+    }
+    Ok(rows)
 }

@@ -397,6 +397,25 @@ pub(crate) const CYCLES: &[Field] = &[
     f("compile_edges", List, "its compile edges, as From -> To"),
 ];
 
+/// Rows of structural patterns.
+pub(crate) const PATTERN_MATCHES: &[Field] = &[
+    f("module", Str, "module the match is in"),
+    f("function", Str, "function the match is in: name/arity"),
+    f("line", Int, "first line"),
+    f("column", Int, "first column"),
+    f("end_line", Int, "last line"),
+    f("end_column", Int, "column after the last character"),
+    f("text", Str, "the matched source"),
+    f(
+        "captures",
+        List,
+        "what each metavariable matched, as NAME=source",
+    ),
+    FILE,
+    ROLE,
+    PROJECT,
+];
+
 /// The fields of an entity (or graph row kind), by the name `query` uses.
 pub(crate) fn of(entity: &str) -> Option<&'static [Field]> {
     Some(match entity {
@@ -411,6 +430,7 @@ pub(crate) fn of(entity: &str) -> Option<&'static [Field]> {
         "callers" | "callees" => CALL_EDGES,
         "path" => PATH_STEPS,
         "cycles" => CYCLES,
+        "pattern" => PATTERN_MATCHES,
         _ => return None,
     })
 }
@@ -434,11 +454,13 @@ mod tests {
             "callers",
             "path",
             "cycles",
+            "pattern",
         ] {
             let title = match entity {
                 "callers" => "callers / callees (graph rows)".to_string(),
                 "path" => "path (graph rows)".to_string(),
                 "cycles" => "cycles (graph rows)".to_string(),
+                "pattern" => "pattern (structural matches)".to_string(),
                 other => other.to_string(),
             };
             text.push_str(&format!(

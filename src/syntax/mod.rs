@@ -3,6 +3,7 @@
 //! nothing here recurses on the input's depth).
 
 pub(crate) mod kinds;
+pub(crate) mod pattern;
 mod tree;
 
 use std::cell::RefCell;

@@ -3,3 +3,4 @@
 
 pub(crate) mod core;
 pub(crate) mod pattern_library;
+pub(crate) mod structural;

@@ -1,0 +1,67 @@
+//! The PatternMatcher's structural search (issue [6] item 3): a compiled
+//! [`Pattern`](crate::syntax::pattern::Pattern) over every parsed file of a batch, on the batch
+//! pool. Each file is read and parsed again (its tree is not kept: trees cost ~27x the source),
+//! and matched with the aliases its modules declare, so `Repo.get!` under `alias MyApp.Repo`
+//! matches `MyApp.Repo.get!(...)`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::model::{DirectiveKind, FileRecord, Status};
+use crate::otp::cancel::Deadline;
+use crate::syntax::pattern::{Match, Pattern};
+use crate::syntax::{parse_tree_sitter, ParseInput};
+
+/// Every match of `pattern` in `files` (paths relative to `root`), as (file index, match), in
+/// file then source order. Files that no longer read or parse are left out.
+pub(crate) fn search(
+    pattern: &Pattern,
+    root: &Path,
+    files: &[FileRecord],
+    pool: &rayon::ThreadPool,
+    deadline: &Deadline,
+) -> Vec<(usize, Match)> {
+    pool.install(|| {
+        files
+            .par_iter()
+            .enumerate()
+            .filter(|(_, f)| matches!(f.status, Status::Ok | Status::SyntaxError))
+            .flat_map_iter(|(index, file)| {
+                let found = if deadline.expired() {
+                    Vec::new()
+                } else {
+                    in_file(pattern, root, file, deadline)
+                };
+                found.into_iter().map(move |m| (index, m))
+            })
+            .collect()
+    })
+}
+
+fn in_file(pattern: &Pattern, root: &Path, file: &FileRecord, deadline: &Deadline) -> Vec<Match> {
+    let Ok(bytes) = std::fs::read(root.join(&file.path)) else {
+        return Vec::new();
+    };
+    let Some(tree) = parse_tree_sitter(ParseInput::Bytes(&bytes), deadline) else {
+        return Vec::new();
+    };
+    pattern.find(&tree, &bytes, &aliases(file), deadline)
+}
+
+/// Short name → full name of every `alias` in the file (`as:`, else the last segment).
+fn aliases(file: &FileRecord) -> HashMap<String, String> {
+    file.modules
+        .iter()
+        .flat_map(|m| &m.directives)
+        .filter(|d| d.kind == DirectiveKind::Alias)
+        .filter_map(|d| {
+            let short = d
+                .alias_as
+                .clone()
+                .or_else(|| d.target.rsplit('.').next().map(str::to_string))?;
+            Some((short, d.target.clone()))
+        })
+        .collect()
+}

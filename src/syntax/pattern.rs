@@ -1,0 +1,490 @@
+//! Structural patterns (issue [6] item 3, first part): Elixir code with metavariables, matched
+//! against files' syntax trees. `$X` matches one expression, `$$$X` zero or more arguments or
+//! elements, `$_` anything without capturing it; a variable used twice must match the same
+//! code (compared as text).
+//!
+//! `$X` is not Elixir, so the pattern is parsed with a placeholder standing where the variable
+//! stands: an identifier in expression position, which tree-sitter also accepts as an alias
+//! head (`$M.f()`), an atom (`:$A`) or a keyword key (`$K: 1`). Beyond syntax:
+//!
+//! - pipes are normalised: `x |> f(y)` matches `f($A, $B)`;
+//! - aliases are resolved: with `alias MyApp.Repo` in the file, `Repo.get!(...)` matches
+//!   `MyApp.Repo.get!(...)` (the caller gives the file's aliases).
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use crate::otp::cancel::Deadline;
+use crate::syntax::{parse_tree_sitter, ParseInput};
+
+/// The placeholder prefix a metavariable becomes in the pattern's source.
+const PLACEHOLDER: &str = "es_metavar_";
+const MANY: &str = "many_";
+
+/// A compiled pattern: its source with placeholders, and its syntax tree.
+pub(crate) struct Pattern {
+    source: String,
+    tree: tree_sitter::Tree,
+}
+
+/// One match: where, and what each variable captured.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Match {
+    /// 1-based lines, 1-based columns in characters.
+    pub(crate) line: u32,
+    pub(crate) column: u32,
+    pub(crate) end_line: u32,
+    pub(crate) end_column: u32,
+    pub(crate) text: String,
+    /// (variable, captured source text), in the order the variables first appear.
+    pub(crate) captures: Vec<(String, String)>,
+}
+
+/// Why a pattern cannot be used.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PatternError {
+    /// Offset in characters in the pattern text.
+    pub(crate) offset: usize,
+    pub(crate) message: String,
+}
+
+impl Pattern {
+    /// Replaces the metavariables by placeholders and parses the result as Elixir.
+    pub(crate) fn compile(text: &str) -> Result<Pattern, PatternError> {
+        let mut source = String::with_capacity(text.len() * 2);
+        let chars: Vec<char> = text.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] != '$' {
+                source.push(chars[i]);
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut many = false;
+            if chars[i..].starts_with(&['$', '$', '$']) {
+                many = true;
+                i += 3;
+            } else {
+                i += 1;
+            }
+            let name_start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let name: String = chars[name_start..i].iter().collect();
+            if name.is_empty()
+                || !(name == "_" || name.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+            {
+                return Err(PatternError {
+                    offset: start,
+                    message:
+                        "a metavariable is `$` and a capitalised name (`$X`, `$$$ARGS`) or `$_`"
+                            .into(),
+                });
+            }
+            source.push_str(PLACEHOLDER);
+            if many {
+                source.push_str(MANY);
+            }
+            source.push_str(&name.to_ascii_lowercase());
+        }
+        let deadline = Deadline::after(
+            std::time::Duration::from_secs(5),
+            crate::otp::cancel::CancelToken::new(),
+        );
+        let tree = parse_tree_sitter(ParseInput::Bytes(source.as_bytes()), &deadline).ok_or(
+            PatternError {
+                offset: 0,
+                message: "the pattern took too long to parse".into(),
+            },
+        )?;
+        let root = tree.root_node();
+        if root.has_error() {
+            return Err(PatternError {
+                offset: 0,
+                message: "the pattern is not an Elixir expression (metavariables aside)".into(),
+            });
+        }
+        if expressions(root).len() != 1 {
+            return Err(PatternError {
+                offset: 0,
+                message: "a pattern is one expression".into(),
+            });
+        }
+        Ok(Pattern { source, tree })
+    }
+
+    fn root(&self) -> Node<'_> {
+        expressions(self.tree.root_node())[0]
+    }
+
+    /// Every match in `source` (its tree `tree`), outermost first, in source order. `aliases`:
+    /// the file's `alias` directives, short name → full name.
+    pub(crate) fn find(
+        &self,
+        tree: &tree_sitter::Tree,
+        source: &[u8],
+        aliases: &HashMap<String, String>,
+        deadline: &Deadline,
+    ) -> Vec<Match> {
+        let pattern = self.root();
+        let mut matches = Vec::new();
+        let mut cursor = tree.walk();
+        let mut visited = 0usize;
+        'walk: loop {
+            let node = cursor.node();
+            visited += 1;
+            if visited.is_multiple_of(4096) && deadline.expired() {
+                break;
+            }
+            let mut matcher = Matcher {
+                pattern_source: self.source.as_bytes(),
+                source,
+                aliases,
+                captures: Vec::new(),
+            };
+            if node.is_named() && matcher.node(pattern, node) {
+                matches.push(describe(node, source, matcher.captures));
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    continue 'walk;
+                }
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+            }
+        }
+        matches
+    }
+}
+
+/// The expressions of a tree's root, comments aside.
+fn expressions(root: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect()
+}
+
+fn describe(node: Node<'_>, source: &[u8], captures: Vec<(String, String)>) -> Match {
+    let column = |byte: usize, row: usize| {
+        let line_start = source[..byte]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1);
+        let _ = row;
+        String::from_utf8_lossy(&source[line_start..byte])
+            .chars()
+            .count() as u32
+            + 1
+    };
+    let start = node.start_position();
+    let end = node.end_position();
+    Match {
+        line: start.row as u32 + 1,
+        column: column(node.start_byte(), start.row),
+        end_line: end.row as u32 + 1,
+        end_column: column(node.end_byte(), end.row),
+        text: String::from_utf8_lossy(&source[node.byte_range()]).into_owned(),
+        captures: captures
+            .into_iter()
+            .filter(|(name, _)| name != "_")
+            .collect(),
+    }
+}
+
+/// Punctuation that carries no meaning once the tree is built.
+fn is_punctuation(kind: &str) -> bool {
+    matches!(
+        kind,
+        "(" | ")" | "," | "[" | "]" | "{" | "}" | "%{" | "<<" | ">>" | "\n"
+    )
+}
+
+/// The children that matter: named ones (comments aside) and meaningful anonymous tokens
+/// (operators, `do`/`end`, keywords).
+fn significant(node: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = node.walk();
+    node.children(&mut cursor)
+        .filter(|c| c.kind() != "comment" && (c.is_named() || !is_punctuation(c.kind())))
+        .collect()
+}
+
+/// The arguments of a call, comments aside.
+fn arguments(node: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = node.walk();
+    let list = node.children(&mut cursor).find(|c| c.kind() == "arguments");
+    let Some(list) = list else {
+        return Vec::new();
+    };
+    let mut inner = list.walk();
+    list.named_children(&mut inner)
+        .filter(|c| c.kind() != "comment")
+        .collect()
+}
+
+/// A placeholder's variable: (name, many).
+fn variable(node: Node<'_>, pattern_source: &[u8]) -> Option<(String, bool)> {
+    let text = std::str::from_utf8(&pattern_source[node.byte_range()]).ok()?;
+    let text = text
+        .trim()
+        .trim_start_matches(':')
+        .trim_end_matches(':')
+        .trim();
+    let name = text.strip_prefix(PLACEHOLDER)?;
+    if !matches!(node.kind(), "identifier" | "atom" | "keyword")
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return None;
+    }
+    Some(match name.strip_prefix(MANY) {
+        Some(rest) => (rest.to_ascii_uppercase(), true),
+        None => (name.to_ascii_uppercase(), false),
+    })
+}
+
+struct Matcher<'a> {
+    pattern_source: &'a [u8],
+    source: &'a [u8],
+    aliases: &'a HashMap<String, String>,
+    captures: Vec<(String, String)>,
+}
+
+impl Matcher<'_> {
+    fn text<'n>(&self, node: Node<'n>) -> &'_ str {
+        std::str::from_utf8(&self.source[node.byte_range()]).unwrap_or("")
+    }
+
+    fn pattern_text(&self, node: Node<'_>) -> &str {
+        std::str::from_utf8(&self.pattern_source[node.byte_range()]).unwrap_or("")
+    }
+
+    /// Binds a variable, or checks a bound one captured the same text.
+    fn bind(&mut self, name: &str, text: &str) -> bool {
+        if name == "_" {
+            return true;
+        }
+        if let Some((_, bound)) = self.captures.iter().find(|(n, _)| n == name) {
+            return bound == text;
+        }
+        self.captures.push((name.to_string(), text.to_string()));
+        true
+    }
+
+    fn node(&mut self, pattern: Node<'_>, code: Node<'_>) -> bool {
+        if let Some((name, false)) = variable(pattern, self.pattern_source) {
+            // A placeholder matches any one expression; in a keyword key, any key.
+            let text = self.text(code).to_string();
+            let text = if pattern.kind() == "keyword" {
+                text.trim_end().trim_end_matches(':').to_string()
+            } else if pattern.kind() == "atom" {
+                text.trim_start_matches(':').to_string()
+            } else {
+                text
+            };
+            return self.bind(&name, &text);
+        }
+        // A pipe into a call is the call with the piped value as first argument.
+        if pattern.kind() == "call" && code.kind() == "binary_operator" {
+            return self.piped_call(pattern, code);
+        }
+        if pattern.kind() != code.kind() {
+            return false;
+        }
+        if pattern.kind() == "alias" {
+            let written = self.pattern_text(pattern);
+            let found = self.text(code);
+            return written == found || self.expand(found).as_deref() == Some(written);
+        }
+        let (pattern_children, code_children) = (significant(pattern), significant(code));
+        if pattern_children.is_empty() {
+            return code_children.is_empty() && self.pattern_text(pattern) == self.text(code);
+        }
+        let saved = self.captures.len();
+        let matched = self.sequence(&pattern_children, &code_children);
+        if !matched {
+            self.captures.truncate(saved);
+        }
+        matched
+    }
+
+    /// `Repo` under `alias MyApp.Repo` (or `alias MyApp.Repo, as: Repo`), `Repo.Sub` too.
+    fn expand(&self, alias: &str) -> Option<String> {
+        let (head, rest) = match alias.split_once('.') {
+            Some((head, rest)) => (head, Some(rest)),
+            None => (alias, None),
+        };
+        let full = self.aliases.get(head)?;
+        Some(match rest {
+            Some(rest) => format!("{full}.{rest}"),
+            None => full.clone(),
+        })
+    }
+
+    /// Matches lists of children, a `$$$` variable taking zero or more of them.
+    fn sequence(&mut self, patterns: &[Node<'_>], codes: &[Node<'_>]) -> bool {
+        let Some((first, rest)) = patterns.split_first() else {
+            return codes.is_empty();
+        };
+        if let Some((name, true)) = variable(*first, self.pattern_source) {
+            for taken in 0..=codes.len() {
+                let saved = self.captures.len();
+                let text = match (codes.first(), codes.get(taken.wrapping_sub(1))) {
+                    (Some(a), Some(b)) if taken > 0 => {
+                        String::from_utf8_lossy(&self.source[a.start_byte()..b.end_byte()])
+                            .into_owned()
+                    }
+                    _ => String::new(),
+                };
+                if self.bind(&name, &text) && self.sequence(rest, &codes[taken..]) {
+                    return true;
+                }
+                self.captures.truncate(saved);
+            }
+            return false;
+        }
+        let Some((code, code_rest)) = codes.split_first() else {
+            return false;
+        };
+        let saved = self.captures.len();
+        if first.is_named() != code.is_named()
+            || (!first.is_named() && self.pattern_text(*first) != self.text(*code))
+            || !(first.is_named() && self.node(*first, *code) || !first.is_named())
+        {
+            self.captures.truncate(saved);
+            return false;
+        }
+        if self.sequence(rest, code_rest) {
+            return true;
+        }
+        self.captures.truncate(saved);
+        false
+    }
+
+    /// `value |> f(args)` against the pattern call `f(first, args...)`.
+    fn piped_call(&mut self, pattern: Node<'_>, code: Node<'_>) -> bool {
+        let operator = code.child_by_field_name("operator");
+        let (Some(operator), Some(left), Some(right)) = (
+            operator,
+            code.child_by_field_name("left"),
+            code.child_by_field_name("right"),
+        ) else {
+            return false;
+        };
+        if self.text(operator) != "|>" || right.kind() != "call" {
+            return false;
+        }
+        let (Some(pattern_target), Some(code_target)) = (
+            pattern.child_by_field_name("target"),
+            right.child_by_field_name("target"),
+        ) else {
+            return false;
+        };
+        let saved = self.captures.len();
+        if !self.node(pattern_target, code_target) {
+            self.captures.truncate(saved);
+            return false;
+        }
+        let mut code_arguments = vec![left];
+
+        code_arguments.extend(arguments(right));
+        let pattern_arguments = arguments(pattern);
+        if self.sequence(&pattern_arguments, &code_arguments) {
+            return true;
+        }
+        self.captures.truncate(saved);
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn find(pattern: &str, code: &str, aliases: &[(&str, &str)]) -> Vec<Match> {
+        let pattern = Pattern::compile(pattern).unwrap();
+        let deadline = crate::syntax::within(std::time::Duration::from_secs(10));
+        let tree = parse_tree_sitter(ParseInput::Bytes(code.as_bytes()), &deadline).unwrap();
+        let aliases = aliases
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        pattern.find(&tree, code.as_bytes(), &aliases, &deadline)
+    }
+
+    fn captures(m: &Match) -> Vec<(&str, &str)> {
+        m.captures
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_variable_binds_one_expression() {
+        let found = find(
+            "Repo.get!($SCHEMA, $ID)",
+            "def show(id), do: Repo.get!(User, id)\ndef x, do: Repo.get(User, 1)\n",
+            &[],
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(captures(&found[0]), [("SCHEMA", "User"), ("ID", "id")]);
+        assert_eq!((found[0].line, found[0].column), (1, 19));
+        assert_eq!(found[0].text, "Repo.get!(User, id)");
+    }
+
+    #[test]
+    fn many_takes_zero_or_more_and_repeated_variables_must_agree() {
+        let code = "f()\nf(1)\nf(1, 2, 3)\ng(a, a)\ng(a, b)\n";
+        assert_eq!(find("f($$$ARGS)", code, &[]).len(), 3);
+        let rest = find("f(1, $$$REST)", code, &[]);
+        assert_eq!(rest.len(), 2);
+        assert_eq!(captures(&rest[1]), [("REST", "2, 3")]);
+        let same = find("g($X, $X)", code, &[]);
+        assert_eq!(same.len(), 1);
+        assert_eq!(same[0].text, "g(a, a)");
+        assert_eq!(find("g($_, $_)", code, &[]).len(), 2);
+    }
+
+    #[test]
+    fn placeholders_stand_for_aliases_atoms_and_keys() {
+        let code = "Foo.bar(1)\nBaz.bar(2)\nx = :ok\ny = :error\nopts(timeout: 5, retry: 1)\n";
+        let modules = find("$M.bar($A)", code, &[]);
+        assert_eq!(modules.len(), 2);
+        assert_eq!(captures(&modules[1]), [("M", "Baz"), ("A", "2")]);
+        let atoms = find("x = :$A", code, &[]);
+        assert_eq!(atoms.len(), 1);
+        assert_eq!(captures(&atoms[0]), [("A", "ok")]);
+        let keys = find("opts($K: 5, retry: $R)", code, &[]);
+        assert_eq!(keys.len(), 1);
+        assert_eq!(captures(&keys[0])[0], ("K", "timeout"));
+    }
+
+    #[test]
+    fn aliases_are_resolved_and_pipes_normalised() {
+        let code = "Repo.get!(User, id)\nid |> String.to_atom()\nString.to_atom(x)\n";
+        let aliased = find("MyApp.Repo.get!($S, $ID)", code, &[("Repo", "MyApp.Repo")]);
+        assert_eq!(aliased.len(), 1);
+        assert!(find("MyApp.Repo.get!($S, $ID)", code, &[]).is_empty());
+        let piped = find("String.to_atom($A)", code, &[]);
+        assert_eq!(piped.len(), 2);
+        assert_eq!(captures(&piped[0]), [("A", "id")]);
+        assert_eq!(piped[0].text, "id |> String.to_atom()");
+    }
+
+    #[test]
+    fn bad_patterns_are_errors_not_panics() {
+        assert!(Pattern::compile("f($x)").is_err());
+        assert!(Pattern::compile("f(").is_err());
+        assert!(Pattern::compile("a\nb").is_err());
+        assert!(Pattern::compile("$").is_err());
+        for garbage in ["", "$$$", "$$$$X", "((((", "\u{0}", "é$É"] {
+            let _ = Pattern::compile(garbage);
+        }
+    }
+}
