@@ -116,6 +116,45 @@ impl Pattern {
         Ok(Pattern { source, tree })
     }
 
+    /// The function name a call pattern calls, when it is written (not a metavariable): only
+    /// files with a call of that name can match, which the index's records tell without
+    /// parsing anything.
+    pub(crate) fn call_name(&self) -> Option<String> {
+        let root = self.root();
+        if root.kind() != "call" {
+            return None;
+        }
+        let target = root.child_by_field_name("target")?;
+        let name = match target.kind() {
+            "dot" => target.child_by_field_name("right")?,
+            "identifier" => target,
+            _ => return None,
+        };
+        if name.kind() != "identifier" || variable(name, self.source.as_bytes()).is_some() {
+            return None;
+        }
+        let text = std::str::from_utf8(&self.source.as_bytes()[name.byte_range()]).ok()?;
+        (!text.starts_with(PLACEHOLDER)).then(|| text.to_string())
+    }
+
+    /// The module a remote call pattern calls, as written (`Repo`, `MyApp.Repo`), when it is an
+    /// alias and not a metavariable.
+    pub(crate) fn call_module(&self) -> Option<String> {
+        let root = self.root();
+        let target = root
+            .child_by_field_name("target")
+            .filter(|_| root.kind() == "call")?;
+        let left = target
+            .child_by_field_name("left")
+            .filter(|_| target.kind() == "dot")?;
+        if left.kind() != "alias" {
+            return None;
+        }
+        std::str::from_utf8(&self.source.as_bytes()[left.byte_range()])
+            .ok()
+            .map(str::to_string)
+    }
+
     fn root(&self) -> Node<'_> {
         expressions(self.tree.root_node())[0]
     }
@@ -475,6 +514,24 @@ mod tests {
         assert_eq!(piped.len(), 2);
         assert_eq!(captures(&piped[0]), [("A", "id")]);
         assert_eq!(piped[0].text, "id |> String.to_atom()");
+    }
+
+    #[test]
+    fn a_call_pattern_names_its_function() {
+        let name = |p: &str| Pattern::compile(p).unwrap().call_name();
+        assert_eq!(name("Repo.get!($S, $ID)").as_deref(), Some("get!"));
+        assert_eq!(name("to_atom($A)").as_deref(), Some("to_atom"));
+        assert_eq!(name("$M.insert($CS)").as_deref(), Some("insert"));
+        assert_eq!(name("Repo.$F($X)"), None);
+        assert_eq!(name("$F($X)"), None);
+        assert_eq!(name("x = :$A"), None);
+        let module = |p: &str| Pattern::compile(p).unwrap().call_module();
+        assert_eq!(
+            module("MyApp.Repo.get!($S, $ID)").as_deref(),
+            Some("MyApp.Repo")
+        );
+        assert_eq!(module("$M.insert($CS)"), None);
+        assert_eq!(module("to_atom($A)"), None);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use crate::syntax::pattern::{Match, Pattern};
 use crate::syntax::{parse_tree_sitter, ParseInput};
 
 /// Every match of `pattern` in `files` (paths relative to `root`), as (file index, match), in
-/// file then source order. Files that no longer read or parse are left out.
+/// file then source order. Files that no longer read or parse are left out. A call pattern
+/// reads only the files whose records hold a call of its function's name (the index answers
+/// that without parsing); the others cannot match.
 pub(crate) fn search(
     pattern: &Pattern,
     root: &Path,
@@ -23,11 +25,17 @@ pub(crate) fn search(
     pool: &rayon::ThreadPool,
     deadline: &Deadline,
 ) -> Vec<(usize, Match)> {
+    let name = pattern.call_name();
+    let module = pattern.call_module();
     pool.install(|| {
         files
             .par_iter()
             .enumerate()
             .filter(|(_, f)| matches!(f.status, Status::Ok | Status::SyntaxError))
+            .filter(|(_, f)| {
+                name.as_deref()
+                    .is_none_or(|name| calls(f, name, module.as_deref()))
+            })
             .flat_map_iter(|(index, file)| {
                 let found = if deadline.expired() {
                     Vec::new()
@@ -64,4 +72,37 @@ fn aliases(file: &FileRecord) -> HashMap<String, String> {
             Some((short, d.target.clone()))
         })
         .collect()
+}
+
+/// Whether the record holds a call of `name` (any form) whose module, after alias expansion,
+/// is `module` as written or ends with it (`Repo` is written for `MyApp.Repo`), or may be
+/// unknown.
+fn calls(file: &FileRecord, name: &str, module: Option<&str>) -> bool {
+    let fits = |call_module: Option<crate::model::Symbol>| match (module, call_module) {
+        (None, _) | (_, None) => true,
+        (Some(written), Some(found)) => {
+            let found = found.as_str();
+            found == written
+                || found
+                    .strip_suffix(written)
+                    .is_some_and(|head| head.ends_with('.'))
+                || written
+                    .strip_suffix(found)
+                    .is_some_and(|head| head.ends_with('.'))
+        }
+    };
+    let named = |calls: &[crate::model::Call]| {
+        calls
+            .iter()
+            .any(|c| c.name.is_some_and(|n| n.as_str() == name) && fits(c.module))
+    };
+    named(&file.calls)
+        || file.modules.iter().any(|m| {
+            named(&m.calls)
+                || m.functions
+                    .iter()
+                    .flat_map(|f| &f.clauses)
+                    .any(|c| named(&c.calls))
+                || m.dynamic_definitions.iter().any(|d| named(&d.calls))
+        })
 }
