@@ -412,6 +412,11 @@ pub(crate) struct QueryArgs {
     #[arg(value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
 
+    /// A structural pattern, as `pattern 'PATTERN'` would give it, without quoting it inside a
+    /// query: `-p 'Repo.get!($S, $ID)'`. Any QUERY given is read as a path.
+    #[arg(short = 'p', long, value_name = "PATTERN", conflicts_with = "fields")]
+    pub(crate) pattern: Option<String>,
+
     /// List the fields of ENTITY (modules, functions, clauses, calls, references,
     /// dependencies, findings, files; callers, callees, path, cycles) with their types and
     /// meaning, and exit. Any QUERY given is read as a path.

@@ -659,3 +659,30 @@ fn every_ast_grep_match_is_a_row() {
     }
     assert!(compared >= 20, "only {compared} ast-grep matches compared");
 }
+
+#[test]
+fn dash_p_spares_the_quoting() {
+    let cache = common::fresh_cache_dir();
+    let rules = fixtures().join("rules");
+    let mut command = bin();
+    command
+        .env("ELIXIRSCOPE_CACHE_DIR", &cache)
+        .args(["query", "-p", "String.to_atom($A)"])
+        .arg(&rules)
+        .args(["--format", "json"]);
+    let run = run_with(&mut command);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let value: Value = serde_json::from_str(&run.stdout()).unwrap();
+    validate(&value);
+    let quoted = answer("pattern 'String.to_atom($A)'", &rules);
+    assert_eq!(value["rows"], quoted["rows"]);
+    assert!(value["count"].as_u64().unwrap() > 0);
+    // A quote in the pattern needs no escaping with -p.
+    let mut command = bin();
+    command
+        .env("ELIXIRSCOPE_CACHE_DIR", &cache)
+        .args(["query", "-p", "String.to_atom('x')", "--format", "json"])
+        .arg(&rules);
+    let run = run_with(&mut command);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+}

@@ -35,7 +35,20 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<u8> {
         // `--fields ENTITY [PATH]`: a QUERY given is a path.
         return print_fields(entity, args);
     }
-    let Some(text) = args.query.clone() else {
+    // `-p PATTERN`: the pattern query, quoted for the user; a QUERY given is a path.
+    let text = match &args.pattern {
+        Some(pattern) => {
+            if let Some(path) = &args.query {
+                paths.insert(0, PathBuf::from(path));
+            }
+            Some(format!(
+                "pattern '{}'",
+                pattern.replace('\\', "\\\\").replace('\'', "\\'")
+            ))
+        }
+        None => args.query.clone(),
+    };
+    let Some(text) = text else {
         eprintln!(
             "elixirscope: error: a query is required, e.g. `elixirscope query 'functions where \
              complexity > 5'`; `elixirscope query --help` lists the forms"
