@@ -417,6 +417,12 @@ pub(crate) struct QueryArgs {
     #[arg(short = 'p', long, value_name = "PATTERN", conflicts_with = "fields")]
     pub(crate) pattern: Option<String>,
 
+    /// Run one read-only SQL SELECT over the query tables (one per entity, the fields of
+    /// `--fields ENTITY` as columns; see docs/query.md, "Raw SQL"). Any QUERY given is read as
+    /// a path.
+    #[arg(long, value_name = "STATEMENT", conflicts_with_all = ["fields", "pattern"])]
+    pub(crate) sql: Option<String>,
+
     /// List the fields of ENTITY (modules, functions, clauses, calls, references,
     /// dependencies, findings, files; callers, callees, path, cycles) with their types and
     /// meaning, and exit. Any QUERY given is read as a path.

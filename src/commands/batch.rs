@@ -203,6 +203,16 @@ pub(crate) fn run(
     })
 }
 
+/// Where a run's index is: off for `--no-cache`, standard input (`allowed` false) and runs
+/// with injected faults (their results are not the files').
+pub(crate) fn cache_setting(input: &InputArgs, allowed: bool) -> CacheSetting {
+    match &input.cache_dir {
+        _ if input.no_cache || !allowed || crate::faults::active() => CacheSetting::Off,
+        Some(folder) => CacheSetting::Folder(folder.clone()),
+        None => CacheSetting::UnderRoot,
+    }
+}
+
 /// Opens the index for this run, or says in a warning why it cannot be used. Off for
 /// `--no-cache`, standard input, and runs with injected faults (their results are not the
 /// files').
@@ -213,12 +223,7 @@ fn open_cache(
     analysis: Option<&Analysis>,
     warnings: &mut Vec<String>,
 ) -> Option<Arc<Cache>> {
-    let setting = match &input.cache_dir {
-        _ if input.no_cache || !options.cache || crate::faults::active() => CacheSetting::Off,
-        Some(folder) => CacheSetting::Folder(folder.clone()),
-        None => CacheSetting::UnderRoot,
-    };
-    let location = index::Location::of(&setting, root)?;
+    let location = index::Location::of(&cache_setting(input, options.cache), root)?;
     let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let config = index::facts_config(options.calls, options.metrics);
     match Cache::open(

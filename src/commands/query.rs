@@ -8,18 +8,25 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::{Format, QueryArgs};
+use std::path::Path;
+
+use crate::cli::{Format, InputArgs, QueryArgs};
 use crate::commands::batch::{self, BatchOptions};
 use crate::commands::output;
+use crate::discover::Discovery;
 use crate::exit;
-use crate::model::{FileRecord, Finding};
+use crate::index;
+use crate::index::query_store::{self, QueryStore, TableWriter};
+use crate::model::{CacheRuntime, FileRecord, Finding, PhaseTiming};
 use crate::otp::cancel::Deadline;
-use crate::query::ast::{closest, QueryError, Source, ENTITIES};
-use crate::query::exec::{self, Data};
-use crate::query::{fields, syntax};
+use crate::query::ast::{closest, Query, QueryError, Source, Spanned, ENTITIES};
+use crate::query::exec::{self, Answer, Data, PatternMatch};
+use crate::query::tables::{self, Tables};
+use crate::query::{fields, sql, syntax};
 use crate::report::query::{self as report, QueryReport, QueryRuntime, Row};
 use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
 use crate::subsystems::analysis::pattern_matcher::structural;
+use crate::subsystems::root::{Host, QUERY_SUBSYSTEMS};
 use crate::subsystems::signals;
 
 /// Version of the query report's shape (`schema/query.schema.json`).
@@ -35,18 +42,19 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<u8> {
         // `--fields ENTITY [PATH]`: a QUERY given is a path.
         return print_fields(entity, args);
     }
-    // `-p PATTERN`: the pattern query, quoted for the user; a QUERY given is a path.
-    let text = match &args.pattern {
-        Some(pattern) => {
-            if let Some(path) = &args.query {
-                paths.insert(0, PathBuf::from(path));
-            }
-            Some(format!(
-                "pattern '{}'",
-                pattern.replace('\\', "\\\\").replace('\'', "\\'")
-            ))
+    // `-p PATTERN` and `--sql STATEMENT`: a QUERY given is a path.
+    if args.pattern.is_some() || args.sql.is_some() {
+        if let Some(path) = &args.query {
+            paths.insert(0, PathBuf::from(path));
         }
-        None => args.query.clone(),
+    }
+    let text = match (&args.pattern, &args.sql) {
+        (Some(pattern), _) => Some(format!(
+            "pattern '{}'",
+            pattern.replace('\\', "\\\\").replace('\'', "\\'")
+        )),
+        (None, Some(statement)) => Some(statement.clone()),
+        (None, None) => args.query.clone(),
     };
     let Some(text) = text else {
         eprintln!(
@@ -55,94 +63,72 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<u8> {
         );
         return Ok(exit::USAGE_OR_FATAL);
     };
-    let query = match syntax::parse(&text).and_then(|query| exec::check(&query).map(|()| query)) {
-        Ok(query) => query,
-        Err(error) => return Ok(usage(&error, &text)),
+    let work = if args.sql.is_some() {
+        Work::Sql(text.clone())
+    } else {
+        match syntax::parse(&text).and_then(|query| exec::check(&query).map(|()| query)) {
+            Ok(query) => Work::Query(Box::new(query)),
+            Err(error) => return Ok(usage(&error, &text)),
+        }
     };
     if paths.is_empty() {
         paths.push(PathBuf::from("."));
     }
-    let findings = matches!(&query.source, Source::Entity(e) if e.value == "findings");
+    let scope = batch::scope(&paths, &args.input);
     let discovery = batch::discover(&paths, &args.input)?;
-    let batch = batch::run(
-        discovery,
-        &args.input,
-        BatchOptions {
-            calls: true,
-            metrics: true,
-            quiet: args.output.quiet,
-            // Findings come from the analysis (cached by the index per rule selection): the
-            // default rules, as `analyze` runs them.
-            analysis: findings.then(|| Selection {
-                foreign_suppressions: true,
-                ..Selection::default()
-            }),
-            cache: true,
-            project_phase: !findings,
-            scope: Some(batch::scope(&paths, &args.input)),
-        },
-        started,
-    )?;
-    let query_started = Instant::now();
-    let repository = Arc::clone(&batch.repository);
     let timeout = Duration::from_millis(args.timeout_ms);
-    let shared = Arc::clone(batch.host.shared());
-    let root = batch.root.clone();
-    let answer = batch.host.run_task("query", move || {
-        let deadline = Deadline::after(timeout, signals::run_token());
-        // A structural pattern: the PatternMatcher searches every parsed file on the batch
-        // pool first.
-        let matches = match &query.source {
-            Source::Pattern { pattern, .. } => {
-                let compiled = exec::compile_pattern(pattern)?;
-                structural::search(
-                    &compiled,
-                    &root,
-                    repository.files(),
-                    shared.bulkheads.batch(),
-                    &deadline,
-                )
-            }
-            _ => Vec::new(),
-        };
-        let found: Vec<(&FileRecord, &Finding)> = repository
-            .files()
-            .iter()
-            .flat_map(|file| {
-                file.analysis
-                    .iter()
-                    .flat_map(move |a| a.findings.iter().map(move |f| (file, f)))
-            })
-            .collect();
-        let data = Data {
-            repository: &repository,
-            findings: &found,
-            matches: &matches,
-        };
-        exec::execute(&query, &data, &deadline)
-    });
-    let mut phases = batch.phases.clone();
-    phases.push(batch::phase("query", query_started));
-    let shutdown_started = Instant::now();
-    let root = batch.root.display().to_string();
-    let jobs = batch.jobs;
-    let warnings = batch.warnings.clone();
-    let cache = batch.cache.clone();
-    batch.host.shutdown();
-    phases.push(batch::phase("runtime_shutdown", shutdown_started));
-    let answer = match answer {
-        Ok(Ok(answer)) => answer,
-        Ok(Err(error)) => return Ok(usage(&error, &text)),
-        Err(err) => return Err(err.into()),
+    let needs = work.needs();
+
+    // An unchanged tree is answered from the index's query tables (or its cache of answers),
+    // without decoding a record or running the project phase.
+    let warm = Warm::open(args, &discovery, &scope, needs.findings);
+    let answered = match warm {
+        Some(warm) => warm.answer(&work, &text, &discovery, timeout, started)?,
+        None => None,
     };
-    let columns: Arc<Vec<String>> =
-        Arc::new(answer.columns.iter().map(|c| c.to_string()).collect());
+    let (answer, runtime, root) = match answered {
+        Some(answered) => answered,
+        None => {
+            let root = discovery.root.clone();
+            let cold = Cold {
+                args,
+                text: &text,
+                scope: &scope,
+                timeout,
+                started,
+            };
+            let (answer, runtime) = if needs.findings && !needs.facts.is_empty() {
+                // `--sql` over findings and facts: the analysis first (its table), then the
+                // facts with the findings table beside them.
+                let again = batch::discover(&paths, &args.input)?;
+                let (_, _, findings) = cold.run(again, None, &["findings"], Tables::default())?;
+                let (answer, runtime, _) =
+                    cold.run(discovery, Some(&work), &needs.facts, findings)?;
+                (answer, runtime)
+            } else {
+                let entities = if needs.findings {
+                    vec!["findings"]
+                } else {
+                    needs.facts.clone()
+                };
+                let (answer, runtime, _) =
+                    cold.run(discovery, Some(&work), &entities, Tables::default())?;
+                (answer, runtime)
+            };
+            (answer, runtime, root)
+        }
+    };
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(error) => return Ok(usage(&error, &text)),
+    };
+    let columns: Arc<Vec<String>> = Arc::new(answer.columns.clone());
     let count = answer.rows.len();
     let report = QueryReport {
         schema_version: SCHEMA_VERSION,
-        root,
+        root: root.display().to_string(),
         query: text,
-        kind: answer.kind.to_string(),
+        kind: answer.kind.clone(),
         columns: columns.to_vec(),
         rows: answer
             .rows
@@ -153,12 +139,7 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<u8> {
             })
             .collect(),
         count,
-        runtime: QueryRuntime {
-            jobs,
-            phases,
-            cache,
-            warnings,
-        },
+        runtime,
     };
     let format = output::resolved_format(&args.output);
     output::emit_to(args.output.output.as_deref(), |out| match format {
@@ -168,6 +149,454 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<u8> {
     })?;
     batch::free_at_exit(report);
     Ok(exit::SUCCESS)
+}
+
+/// What the command answers: a query of the language, or a `--sql` statement.
+enum Work {
+    Query(Box<Query>),
+    Sql(String),
+}
+
+/// The tables a piece of work reads.
+struct Needs {
+    /// The `findings` table (the analysis).
+    findings: bool,
+    /// The other tables (the facts and the project phase).
+    facts: Vec<&'static str>,
+}
+
+impl Work {
+    fn needs(&self) -> Needs {
+        let entities: Vec<&'static str> = match self {
+            Work::Query(query) => exec::plan(query)
+                .map(|plan| plan.into_iter().map(|(entity, _)| entity).collect())
+                .unwrap_or_default(),
+            Work::Sql(statement) => sql::views_named(statement),
+        };
+        Needs {
+            findings: entities.contains(&"findings"),
+            facts: entities.into_iter().filter(|e| *e != "findings").collect(),
+        }
+    }
+
+    /// The columns to load: the query's plan, or every column of the views a statement names.
+    fn plan(&self) -> Option<Vec<(&'static str, Vec<&'static str>)>> {
+        match self {
+            Work::Query(query) => exec::plan(query).ok(),
+            Work::Sql(statement) => Some(
+                sql::views_named(statement)
+                    .into_iter()
+                    .map(|view| {
+                        let fields = fields::of(view).unwrap_or(&[]);
+                        (view, fields.iter().map(|f| f.name).collect())
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The answer from the tables (and a pattern's matches).
+    fn answer(
+        &self,
+        tables: &Tables,
+        matches: &[PatternMatch],
+        deadline: &Deadline,
+    ) -> Result<Answer, QueryError> {
+        match self {
+            Work::Query(query) => exec::execute(query, &Data { tables, matches }, deadline),
+            Work::Sql(statement) => sql::run(tables, statement, deadline),
+        }
+    }
+
+    fn pattern(&self) -> Option<&Spanned<String>> {
+        match self {
+            Work::Query(query) => match &query.source {
+                Source::Pattern { pattern, .. } => Some(pattern),
+                _ => None,
+            },
+            Work::Sql(_) => None,
+        }
+    }
+}
+
+/// The facts configuration of `query` (calls and metrics, as `parse` by default).
+fn facts() -> String {
+    index::facts_config(true, true)
+}
+
+/// The rule selection of the `findings` table: the default rules, as `analyze` runs them.
+fn findings_selection() -> Selection {
+    Selection {
+        foreign_suppressions: true,
+        ..Selection::default()
+    }
+}
+
+/// A query on a tree the index holds unchanged: its query tables and answers.
+struct Warm {
+    store: QueryStore,
+    scope: String,
+    generation: String,
+    /// The generation of the `findings` table (under the rule selection).
+    findings_generation: Option<String>,
+    root: PathBuf,
+    jobs: usize,
+}
+
+/// What a query answered, how, and where.
+type Answered = (Result<Answer, QueryError>, QueryRuntime, PathBuf);
+
+impl Warm {
+    fn open(args: &QueryArgs, discovery: &Discovery, scope: &str, findings: bool) -> Option<Warm> {
+        let location =
+            index::Location::of(&batch::cache_setting(&args.input, true), &discovery.root)?;
+        let canonical =
+            std::fs::canonicalize(&discovery.root).unwrap_or_else(|_| discovery.root.clone());
+        let store = QueryStore::open(&location, &canonical, &facts())?;
+        let generation = store.fresh_generation(discovery, args.input.max_file_size)?;
+        let findings_generation = if findings {
+            Some(query_store::with_rules(
+                &generation,
+                &findings_selection().compile().ok()?.fingerprint(),
+            ))
+        } else {
+            None
+        };
+        Some(Warm {
+            store,
+            scope: scope.to_string(),
+            generation,
+            findings_generation,
+            root: discovery.root.clone(),
+            jobs: jobs(&args.input),
+        })
+    }
+
+    fn generation_of(&self, entity: &str) -> &str {
+        match (&self.findings_generation, entity) {
+            (Some(generation), "findings") => generation,
+            _ => &self.generation,
+        }
+    }
+
+    /// The answer from the cache or the tables; `None` when the index cannot give it (a table
+    /// missing or stale): the query then builds the repository.
+    fn answer(
+        self,
+        work: &Work,
+        text: &str,
+        discovery: &Discovery,
+        timeout: Duration,
+        started: Instant,
+    ) -> anyhow::Result<Option<Answered>> {
+        let mut phases = vec![batch::phase("discover", started)];
+        // Answers are kept under the generation of everything they read.
+        let answers_generation = match &self.findings_generation {
+            Some(findings) => query_store::with_rules(&self.generation, findings),
+            None => self.generation.clone(),
+        };
+        let cache_key = match work {
+            Work::Query(_) => format!("query:{text}"),
+            Work::Sql(_) => format!("sql:{text}"),
+        };
+        let runtime = |phases: Vec<PhaseTiming>, answered_from: &str| QueryRuntime {
+            jobs: self.jobs,
+            phases,
+            cache: Some(CacheRuntime {
+                database: self.store.database().display().to_string(),
+                unchanged: discovery.entries.len() as u64,
+                ..CacheRuntime::default()
+            }),
+            answered_from: answered_from.to_string(),
+            warnings: Vec::new(),
+        };
+        let cache_started = Instant::now();
+        if let Some(answer) = self
+            .store
+            .answer(&self.scope, &answers_generation, &cache_key)
+            .and_then(|blob| Answer::decode(&blob))
+        {
+            phases.push(batch::phase("query_cache", cache_started));
+            let runtime = runtime(phases, ANSWERS);
+            return Ok(Some((Ok(answer), runtime, self.root.clone())));
+        }
+        let Some(plan) = work.plan() else {
+            return Ok(None);
+        };
+        let wanted: Vec<(&str, &str, Vec<&str>)> = plan
+            .iter()
+            .map(|(entity, fields)| (*entity, self.generation_of(entity), fields.clone()))
+            .collect();
+        let Some(tables) = self.store.tables(&self.scope, &wanted) else {
+            return Ok(None);
+        };
+        phases.push(batch::phase("load_tables", cache_started));
+        // A pattern reads the records of the files its call can be in (from the calls table),
+        // and matches them again from source on the query pool.
+        let candidates = match work.pattern() {
+            Some(pattern) => {
+                let Ok(compiled) = exec::compile_pattern(pattern) else {
+                    return Ok(None);
+                };
+                let paths: Vec<&str> = match structural::candidates(&compiled, &tables) {
+                    Some(paths) => paths
+                        .into_iter()
+                        .filter_map(|p| {
+                            discovery
+                                .entries
+                                .binary_search_by(|e| e.path.as_str().cmp(p.as_str()))
+                                .ok()
+                                .map(|i| discovery.entries[i].path.as_str())
+                        })
+                        .collect(),
+                    None => discovery
+                        .entries
+                        .iter()
+                        .filter(|e| self.store.entry_status(&e.path).is_some())
+                        .map(|e| e.path.as_str())
+                        .collect(),
+                };
+                let Some(records) = self.store.records(&paths) else {
+                    return Ok(None);
+                };
+                Some((compiled, records))
+            }
+            None => None,
+        };
+        let query_started = Instant::now();
+        let host = Host::start(QUERY_SUBSYSTEMS, self.jobs, None)?;
+        let shared = Arc::clone(host.shared());
+        let root = self.root.clone();
+        let tables = Arc::new(tables);
+        let task_tables = Arc::clone(&tables);
+        let work = Arc::new(match work {
+            Work::Query(query) => Work::Query(query.clone()),
+            Work::Sql(statement) => Work::Sql(statement.clone()),
+        });
+        let task_work = Arc::clone(&work);
+        let answer = host.run_task("query", move || {
+            let deadline = Deadline::after(timeout, signals::run_token());
+            let matches = match candidates {
+                Some((compiled, records)) => structural::search(
+                    &compiled,
+                    &root,
+                    &records,
+                    shared.bulkheads.batch(),
+                    &deadline,
+                ),
+                None => Vec::new(),
+            };
+            task_work.answer(&task_tables, &matches, &deadline)
+        });
+        host.shutdown();
+        phases.push(batch::phase("query", query_started));
+        let answer = answer?;
+        if let Some(blob) = answer.as_ref().ok().and_then(Answer::encode) {
+            self.store
+                .store_answer(&self.scope, &answers_generation, &cache_key, &blob);
+        }
+        let runtime = runtime(phases, TABLES);
+        batch::free_at_exit(tables);
+        Ok(Some((answer, runtime, self.root.clone())))
+    }
+}
+
+/// `runtime.answered_from`: the query cache, the query tables, or the records.
+const ANSWERS: &str = "query_cache";
+const TABLES: &str = "query_tables";
+const RECORDS: &str = "records";
+
+fn jobs(input: &InputArgs) -> usize {
+    input
+        .jobs
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// A query that builds the repository (a cold index, or a tree that changed).
+struct Cold<'a> {
+    args: &'a QueryArgs,
+    text: &'a str,
+    scope: &'a str,
+    timeout: Duration,
+    started: Instant,
+}
+
+impl Cold<'_> {
+    /// The batch as `parse` runs it (or `analyze`, for `findings`), the tables of `entities`
+    /// built from it (with `extra` beside them) and stored for the next query, and `work`
+    /// answered from them. A run that only reloaded records (every file unchanged, the tables
+    /// missing) builds every table, so the queries that follow are answered from the index.
+    fn run(
+        &self,
+        discovery: Discovery,
+        work: Option<&Work>,
+        entities: &[&'static str],
+        extra: Tables,
+    ) -> anyhow::Result<(Result<Answer, QueryError>, QueryRuntime, Tables)> {
+        let findings = entities.contains(&"findings");
+        let batch = batch::run(
+            discovery,
+            &self.args.input,
+            BatchOptions {
+                calls: true,
+                metrics: true,
+                quiet: self.args.output.quiet,
+                analysis: findings.then(findings_selection),
+                cache: true,
+                project_phase: !findings,
+                scope: Some(self.scope.to_string()),
+            },
+            self.started,
+        )?;
+        let query_started = Instant::now();
+        let repository = Arc::clone(&batch.repository);
+        let shared = Arc::clone(batch.host.shared());
+        let root = batch.root.clone();
+        let rules = shared
+            .patterns
+            .as_ref()
+            .and_then(|patterns| patterns.analysis())
+            .map(|analysis| analysis.fingerprint());
+        let reloaded = batch.cache.as_ref().is_some_and(|c| c.parsed == 0);
+        let entities: Vec<&'static str> = if !findings && reloaded {
+            exec::STORED.to_vec()
+        } else {
+            entities.to_vec()
+        };
+        let task_work = work.map(|work| match work {
+            Work::Query(query) => Work::Query(query.clone()),
+            Work::Sql(statement) => Work::Sql(statement.clone()),
+        });
+        let timeout = self.timeout;
+        let answer = batch.host.run_task("query", move || {
+            let deadline = Deadline::after(timeout, signals::run_token());
+            let found: Vec<(&FileRecord, &Finding)> = repository
+                .files()
+                .iter()
+                .flat_map(|file| {
+                    file.analysis
+                        .iter()
+                        .flat_map(move |a| a.findings.iter().map(move |f| (file, f)))
+                })
+                .collect();
+            let mut tables = exec::build(&repository, &found, &entities);
+            let built: Vec<String> = tables.iter().map(|(e, _)| e.to_string()).collect();
+            for (entity, table) in extra.into_tables() {
+                tables.insert(&entity, table);
+            }
+            let Some(work) = task_work else {
+                return Ok((Ok(Answer::default()), tables, built));
+            };
+            // A structural pattern: the PatternMatcher searches the parsed files on the
+            // batch pool.
+            let matches = match work.pattern() {
+                Some(pattern) => structural::search(
+                    &exec::compile_pattern(pattern)?,
+                    &root,
+                    repository.files(),
+                    shared.bulkheads.batch(),
+                    &deadline,
+                ),
+                None => Vec::new(),
+            };
+            let answer = work.answer(&tables, &matches, &deadline);
+            Ok::<_, QueryError>((answer, tables, built))
+        });
+        let mut phases = batch.phases.clone();
+        phases.push(batch::phase("query", query_started));
+        let (answer, tables) = match answer {
+            Ok(Ok((answer, tables, built))) => {
+                let store_started = Instant::now();
+                let key = work.map(|work| match work {
+                    Work::Query(_) => format!("query:{}", self.text),
+                    Work::Sql(_) => format!("sql:{}", self.text),
+                });
+                store_tables(
+                    &batch,
+                    self.scope,
+                    key.as_deref(),
+                    rules.as_deref(),
+                    &tables,
+                    &built,
+                    &answer,
+                );
+                phases.push(batch::phase("store_tables", store_started));
+                (answer, tables)
+            }
+            Ok(Err(error)) => (Err(error), Tables::default()),
+            Err(err) => return Err(err.into()),
+        };
+        let shutdown_started = Instant::now();
+        let jobs = batch.jobs;
+        let warnings = batch.warnings.clone();
+        let cache = batch.cache.clone();
+        batch.host.shutdown();
+        phases.push(batch::phase("runtime_shutdown", shutdown_started));
+        Ok((
+            answer,
+            QueryRuntime {
+                jobs,
+                phases,
+                cache,
+                answered_from: RECORDS.to_string(),
+                warnings,
+            },
+            tables,
+        ))
+    }
+}
+
+/// Stores the tables a run built (and its answer) for the next query on the same scope, when
+/// the run used the index and its project phase was whole.
+fn store_tables(
+    batch: &batch::Batch,
+    scope: &str,
+    key: Option<&str>,
+    rules: Option<&str>,
+    tables: &Tables,
+    built: &[String],
+    answer: &Result<Answer, QueryError>,
+) {
+    let Some(cache) = &batch.cache else {
+        return;
+    };
+    if batch.repository.unresolved_files() > 0 {
+        return;
+    }
+    let canonical = std::fs::canonicalize(&batch.root).unwrap_or_else(|_| batch.root.clone());
+    let Some(writer) = TableWriter::open(Path::new(&cache.database), &canonical, &facts()) else {
+        return;
+    };
+    let generation = query_store::generation(batch.repository.files());
+    let findings_generation = rules.map(|rules| query_store::with_rules(&generation, rules));
+    let entries: Vec<(&str, &str, &tables::Table)> = tables
+        .iter()
+        .filter(|(entity, _)| built.iter().any(|b| b == entity))
+        .map(|(entity, table)| {
+            let generation = match (&findings_generation, entity) {
+                (Some(g), "findings") => g.as_str(),
+                _ => generation.as_str(),
+            };
+            (entity, generation, table)
+        })
+        .collect();
+    if writer.store(scope, &entries).is_err() {
+        return;
+    }
+    // The answer of a run that read findings and facts is not kept: the next run answers it
+    // from the tables.
+    if let (Some(key), Some(blob), false) = (
+        key,
+        answer.as_ref().ok().and_then(Answer::encode),
+        tables.get("findings").is_some() && built.iter().all(|b| b != "findings"),
+    ) {
+        let generation = match &findings_generation {
+            Some(findings) => query_store::with_rules(&generation, findings),
+            None => generation.clone(),
+        };
+        writer.store_answer(scope, &generation, key, &blob);
+    }
 }
 
 /// An invalid query: where, what, a hint; exit 2.

@@ -20,6 +20,7 @@
 //! opened by a path the index names), and any error — a corrupt or foreign database, a blob that
 //! fails to decode, a full disk — becomes one warning and a run without the bad entries.
 
+pub(crate) mod query_store;
 mod schema;
 mod writer;
 
@@ -37,7 +38,7 @@ use crate::project::enhanced::{FileState, Outcome, Previous};
 pub(crate) use writer::Writer;
 
 /// Bumped when the tables or the stored form change incompatibly.
-pub(crate) const SCHEMA_VERSION: u32 = 2;
+pub(crate) const SCHEMA_VERSION: u32 = 3;
 /// The name of the database file inside the cache folder.
 pub(crate) const DATABASE: &str = "index.db";
 /// The default cache folder under the root.

@@ -10,10 +10,11 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use super::{versions, Entry, RootInfo, Stat, BUSY_TIMEOUT, SCHEMA_VERSION};
 use crate::model::Status;
 
-/// Version 2 of the schema. `files` holds one row per (root, facts configuration, path);
+/// Version 3 of the schema. `files` holds one row per (root, facts configuration, path);
 /// `findings` one per such row and rule selection, removed with it; `scopes` one per run scope
 /// (the paths and discovery options of a run) whose project phase is stored, and `resolutions`
-/// one per file of such a scope.
+/// one per file of such a scope; `query_tables` one per (scope, entity, field) of the query
+/// tables and `query_answers` the query cache, both valid for one generation of the scope.
 const CREATE: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -66,6 +67,27 @@ CREATE TABLE IF NOT EXISTS resolutions (
     state  BLOB NOT NULL,
     PRIMARY KEY (root, config, scope, path),
     FOREIGN KEY (root, config, scope) REFERENCES scopes(root, config, scope) ON DELETE CASCADE
+) STRICT;
+CREATE TABLE IF NOT EXISTS query_tables (
+    root       INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+    config     TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    entity     TEXT NOT NULL,
+    field      TEXT NOT NULL,
+    generation TEXT NOT NULL,
+    data       BLOB NOT NULL,
+    written_ns INTEGER NOT NULL,
+    PRIMARY KEY (root, config, scope, entity, field)
+) STRICT;
+CREATE TABLE IF NOT EXISTS query_answers (
+    root       INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+    config     TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    generation TEXT NOT NULL,
+    query      TEXT NOT NULL,
+    answer     BLOB NOT NULL,
+    written_ns INTEGER NOT NULL,
+    PRIMARY KEY (root, config, scope, generation, query)
 ) STRICT;
 ";
 
@@ -152,7 +174,8 @@ pub(super) fn open(database: &Path) -> Result<Connection, OpenError> {
         // Another tool or grammar version made these entries: none of them can be trusted.
         transaction
             .execute_batch(
-                "DELETE FROM resolutions; DELETE FROM scopes; DELETE FROM findings; DELETE FROM files;",
+                "DELETE FROM query_answers; DELETE FROM query_tables; DELETE FROM resolutions; \
+                 DELETE FROM scopes; DELETE FROM findings; DELETE FROM files;",
             )
             .map_err(OpenError::Unreadable)?;
         for (key, value) in &current {

@@ -130,7 +130,7 @@ pub(crate) struct RuntimeInfo {
     pub(crate) warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CacheRuntime {
     /// The database file.

@@ -3,7 +3,8 @@
 //! then name), cut by `limit`, shaped by `select` or counted by `count`.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::ops::Range;
 
 use regex_lite::Regex;
 use serde::Serialize;
@@ -12,10 +13,9 @@ use super::ast::{
     closest, Expr, FunctionTarget, Op, Query, QueryError, Source, Span, Spanned, Value,
 };
 use super::fields::{self, Field, FieldType};
-use crate::graph::index::{CallOwner, CallSite};
+use super::tables::{self, TableBuilder, Tables};
 use crate::model::{
-    Call, CallTarget, DirectiveKind, DocState, FileRecord, Finding, Function, FunctionKind, Module,
-    ModuleKind,
+    Call, DirectiveKind, DocState, FileRecord, Finding, Function, FunctionKind, Module, ModuleKind,
 };
 use crate::otp::cancel::Deadline;
 use crate::project::Repository;
@@ -26,6 +26,8 @@ pub(crate) enum Cell {
     Null,
     Bool(bool),
     Int(i64),
+    /// Only `--sql` answers hold these (an average, a ratio).
+    Float(f64),
     Str(String),
     List(Vec<String>),
 }
@@ -36,6 +38,7 @@ impl Serialize for Cell {
             Cell::Null => serializer.serialize_none(),
             Cell::Bool(b) => serializer.serialize_bool(*b),
             Cell::Int(i) => serializer.serialize_i64(*i),
+            Cell::Float(f) => serializer.serialize_f64(*f),
             Cell::Str(s) => serializer.serialize_str(s),
             Cell::List(l) => l.serialize(serializer),
         }
@@ -49,6 +52,7 @@ impl Cell {
             Cell::Null => String::new(),
             Cell::Bool(b) => b.to_string(),
             Cell::Int(i) => i.to_string(),
+            Cell::Float(f) => f.to_string(),
             Cell::Str(s) => s.clone(),
             Cell::List(l) => l.join(", "),
         }
@@ -59,6 +63,7 @@ impl Cell {
             Cell::Null => false,
             Cell::Bool(b) => *b,
             Cell::Int(i) => *i != 0,
+            Cell::Float(f) => *f != 0.0,
             Cell::Str(s) => !s.is_empty(),
             Cell::List(l) => !l.is_empty(),
         }
@@ -71,6 +76,7 @@ impl Cell {
             (Cell::Null, _) => Ordering::Less,
             (_, Cell::Null) => Ordering::Greater,
             (Cell::Int(a), Cell::Int(b)) => a.cmp(b),
+            (Cell::Float(a), Cell::Float(b)) => a.total_cmp(b),
             (Cell::Bool(a), Cell::Bool(b)) => a.cmp(b),
             (a, b) => a.text().cmp(&b.text()),
         }
@@ -151,19 +157,107 @@ fn name_of<T: Serialize>(value: &T) -> String {
 }
 
 /// The result of a query: its kind (the entity, or the graph question), columns and rows.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Answer {
-    pub(crate) kind: &'static str,
-    pub(crate) columns: Vec<&'static str>,
+    pub(crate) kind: String,
+    pub(crate) columns: Vec<String>,
     pub(crate) rows: Vec<Vec<Cell>>,
 }
 
-/// What the executor reads: the repository, and the findings for `findings` queries.
+/// A cell as the query cache keeps it.
+#[derive(Serialize, serde::Deserialize)]
+enum StoredCell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    List(Vec<String>),
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct StoredAnswer {
+    kind: String,
+    columns: Vec<String>,
+    rows: Vec<Vec<StoredCell>>,
+}
+
+impl Answer {
+    /// The stored form (the query cache's blob).
+    pub(crate) fn encode(&self) -> Option<Vec<u8>> {
+        let stored = StoredAnswer {
+            kind: self.kind.clone(),
+            columns: self.columns.clone(),
+            rows: self
+                .rows
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|cell| match cell {
+                            Cell::Null => StoredCell::Null,
+                            Cell::Bool(b) => StoredCell::Bool(*b),
+                            Cell::Int(i) => StoredCell::Int(*i),
+                            Cell::Float(f) => StoredCell::Float(*f),
+                            Cell::Str(s) => StoredCell::Str(s.clone()),
+                            Cell::List(l) => StoredCell::List(l.clone()),
+                        })
+                        .collect()
+                })
+                .collect(),
+        };
+        crate::model::stored::encode(&stored).ok()
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Option<Answer> {
+        let stored: StoredAnswer = crate::model::stored::decode(bytes).ok()?;
+        Some(Answer {
+            kind: stored.kind,
+            columns: stored.columns,
+            rows: stored
+                .rows
+                .into_iter()
+                .map(|row| {
+                    row.into_iter()
+                        .map(|cell| match cell {
+                            StoredCell::Null => Cell::Null,
+                            StoredCell::Bool(b) => Cell::Bool(b),
+                            StoredCell::Int(i) => Cell::Int(i),
+                            StoredCell::Float(f) => Cell::Float(f),
+                            StoredCell::Str(s) => Cell::Str(s),
+                            StoredCell::List(l) => Cell::List(l),
+                        })
+                        .collect()
+                })
+                .collect(),
+        })
+    }
+}
+
+/// What the executor reads: the query tables, and a pattern query's matches.
 pub(crate) struct Data<'a> {
-    pub(crate) repository: &'a Repository,
-    pub(crate) findings: &'a [(&'a FileRecord, &'a Finding)],
-    /// For `pattern` queries: the PatternMatcher's matches, by file index.
-    pub(crate) matches: &'a [(usize, crate::syntax::pattern::Match)],
+    pub(crate) tables: &'a Tables,
+    /// For `pattern` queries: the PatternMatcher's matches.
+    pub(crate) matches: &'a [PatternMatch],
+}
+
+impl<'a> Data<'a> {
+    fn table(&self, entity: &str) -> Result<&'a tables::Table, QueryError> {
+        self.tables.get(entity).ok_or_else(|| {
+            QueryError::new(
+                Span::default(),
+                format!("the {entity} table is missing (an index that does not decode?); run again with --no-cache"),
+            )
+        })
+    }
+}
+
+/// A structural match with where it is.
+#[derive(Debug, Clone)]
+pub(crate) struct PatternMatch {
+    pub(crate) path: String,
+    pub(crate) module: Option<String>,
+    pub(crate) function: Option<String>,
+    pub(crate) found: crate::syntax::pattern::Match,
 }
 
 /// A table being built: the rows of one source, every field (those not needed null).
@@ -263,6 +357,121 @@ pub(crate) fn check(query: &Query) -> Result<(), QueryError> {
     Ok(())
 }
 
+/// What a query reads: each table with the fields to load (entity, fields). The index loads
+/// these columns and nothing else.
+pub(crate) fn plan(query: &Query) -> Result<Vec<(&'static str, Vec<&'static str>)>, QueryError> {
+    let all = |entity: &'static str| -> (&'static str, Vec<&'static str>) {
+        (
+            entity,
+            fields::of(entity)
+                .unwrap_or(&[])
+                .iter()
+                .map(|f| f.name)
+                .collect(),
+        )
+    };
+    let some = |entity: &'static str, names: &[&'static str]| (entity, names.to_vec());
+    const CALL_EDGE_READS: &[&str] = &[
+        "module",
+        "function",
+        "caller_id",
+        "callee_module",
+        "callee",
+        "name",
+        "arity",
+        "quoted",
+        "target",
+        "line",
+        "column",
+        "file",
+        "role",
+        "project",
+    ];
+    const FUNCTION_INDEX_READS: &[&str] = &["module", "name", "arity", "min_arity", "id"];
+    Ok(match &query.source {
+        Source::Entity(_) => {
+            let (kind, default_order) = kind_of(&query.source)?;
+            let catalog = fields::of(kind).unwrap_or(&[]);
+            let mut needed = vec![false; catalog.len()];
+            if let Some(expr) = &query.filter {
+                read_by(&Filter::compile(expr, catalog, kind)?, &mut needed);
+            }
+            let named = query
+                .order
+                .iter()
+                .map(|o| o.field.value.as_str())
+                .chain(query.select.iter().flatten().map(|f| f.value.as_str()));
+            for name in named {
+                if let Some(i) = catalog.iter().position(|f| f.name == name) {
+                    needed[i] = true;
+                }
+            }
+            if !query.count {
+                if query.order.is_empty() {
+                    for name in default_order {
+                        if let Some(i) = catalog.iter().position(|f| f.name == *name) {
+                            needed[i] = true;
+                        }
+                    }
+                }
+                if query.select.is_none() {
+                    needed.iter_mut().for_each(|n| *n = true);
+                }
+            }
+            if !needed.iter().any(|&n| n) && !needed.is_empty() {
+                // A count without a filter: one column gives the number of rows.
+                needed[0] = true;
+            }
+            vec![(
+                kind,
+                catalog
+                    .iter()
+                    .zip(&needed)
+                    .filter(|(_, &n)| n)
+                    .map(|(f, _)| f.name)
+                    .collect(),
+            )]
+        }
+        Source::Callers { .. } | Source::Callees { .. } => vec![
+            some("calls", CALL_EDGE_READS),
+            some("functions", FUNCTION_INDEX_READS),
+        ],
+        Source::Dependents(_) | Source::DependenciesOf(_) => vec![all("dependencies")],
+        Source::Path { .. } => vec![all("dependencies"), some("modules", &["name"])],
+        Source::Cycles { label: None } => vec![all("cycles")],
+        Source::Cycles { label: Some(_) } => vec![
+            some("dependencies", &["from", "to", "label"]),
+            some("modules", &["name"]),
+        ],
+        Source::Pattern { inside, .. } => {
+            let mut wanted = vec![
+                some("files", &["file", "role", "project"]),
+                some("calls", &["callee_module", "name", "file"]),
+            ];
+            if let Some(expr) = inside {
+                let catalog = fields::FUNCTIONS;
+                let mut needed = vec![false; catalog.len()];
+                read_by(&Filter::compile(expr, catalog, "functions")?, &mut needed);
+                for name in ["file", "line", "end_line"] {
+                    if let Some(i) = catalog.iter().position(|f| f.name == name) {
+                        needed[i] = true;
+                    }
+                }
+                wanted.push((
+                    "functions",
+                    catalog
+                        .iter()
+                        .zip(&needed)
+                        .filter(|(_, &n)| n)
+                        .map(|(f, _)| f.name)
+                        .collect(),
+                ));
+            }
+            wanted
+        }
+    })
+}
+
 /// Runs `query`; `deadline` is looked at between rows (a pathological regex over a large
 /// table ends with an error, not a hang).
 pub(crate) fn execute(
@@ -287,7 +496,10 @@ pub(crate) fn execute(
         .as_ref()
         .map(|expr| Filter::compile(expr, fields, kind))
         .transpose()?;
-    let order: Vec<(usize, bool)> = if query.order.is_empty() {
+    let order: Vec<(usize, bool)> = if query.order.is_empty() && query.count {
+        // A count reads no order.
+        Vec::new()
+    } else if query.order.is_empty() {
         default_order
             .iter()
             .filter_map(|name| fields.iter().position(|f| f.name == *name))
@@ -355,14 +567,17 @@ pub(crate) fn execute(
     }
     if query.count {
         return Ok(Answer {
-            kind: table.kind,
-            columns: vec!["count"],
+            kind: table.kind.to_string(),
+            columns: vec!["count".to_string()],
             rows: vec![vec![Cell::Int(
                 i64::try_from(rows.len()).unwrap_or(i64::MAX),
             )]],
         });
     }
-    let columns = selected.iter().map(|&i| table.fields[i].name).collect();
+    let columns = selected
+        .iter()
+        .map(|&i| table.fields[i].name.to_string())
+        .collect();
     let rows = if selected.len() == table.fields.len() {
         rows
     } else {
@@ -376,7 +591,7 @@ pub(crate) fn execute(
             .collect()
     };
     Ok(Answer {
-        kind: table.kind,
+        kind: table.kind.to_string(),
         columns,
         rows,
     })
@@ -496,14 +711,102 @@ impl Filter {
             Filter::And(a, b) => a.matches(row) && b.matches(row),
             Filter::Or(a, b) => a.matches(row) || b.matches(row),
             Filter::Not(a) => !a.matches(row),
-            Filter::Truthy(i) => row[*i].truthy(),
-            Filter::Match(i, regex) => match &row[*i] {
+            leaf => leaf.field().is_some_and(|i| leaf.leaf_matches(&row[i])),
+        }
+    }
+
+    /// The field a comparison reads (`None` for `and`, `or`, `not`).
+    fn field(&self) -> Option<usize> {
+        match self {
+            Filter::Truthy(i) | Filter::Match(i, _) | Filter::Compare(i, ..) | Filter::In(i, _) => {
+                Some(*i)
+            }
+            _ => None,
+        }
+    }
+
+    /// A comparison on its field's value.
+    fn leaf_matches(&self, cell: &Cell) -> bool {
+        match self {
+            Filter::Truthy(_) => cell.truthy(),
+            Filter::Match(_, regex) => match cell {
                 Cell::Null => false,
                 Cell::List(items) => items.iter().any(|item| regex.is_match(item)),
+                Cell::Str(s) => regex.is_match(s),
                 cell => regex.is_match(&cell.text()),
             },
-            Filter::Compare(i, op, literal) => compare(&row[*i], *op, literal),
-            Filter::In(i, literals) => literals.iter().any(|l| compare(&row[*i], Op::Eq, l)),
+            Filter::Compare(_, op, literal) => compare(cell, *op, literal),
+            Filter::In(_, literals) => literals.iter().any(|l| compare(cell, Op::Eq, l)),
+            _ => false,
+        }
+    }
+}
+
+/// A filter over a table's columns: a comparison on a string column is made once per distinct
+/// string (a regex over 350,000 calls runs once per distinct callee), the others on the cell
+/// of each row; rows are made only when they match.
+struct ColumnFilter<'f, 't> {
+    filter: &'f Filter,
+    table: &'t tables::Table,
+    /// By leaf: its answer per interned string, and for null.
+    memo: HashMap<*const Filter, (Vec<bool>, bool)>,
+}
+
+impl<'f, 't> ColumnFilter<'f, 't> {
+    fn new(filter: &'f Filter, table: &'t tables::Table) -> ColumnFilter<'f, 't> {
+        let mut memo = HashMap::new();
+        let mut stack = vec![filter];
+        while let Some(node) = stack.pop() {
+            match node {
+                Filter::And(a, b) | Filter::Or(a, b) => {
+                    stack.push(a);
+                    stack.push(b);
+                }
+                Filter::Not(a) => stack.push(a),
+                leaf => {
+                    if let Some(tables::Column::Str { dict, .. }) =
+                        leaf.field().and_then(|i| table.column(i))
+                    {
+                        let by_id = dict
+                            .iter()
+                            .map(|s| leaf.leaf_matches(&Cell::Str(s.clone())))
+                            .collect();
+                        memo.insert(
+                            leaf as *const Filter,
+                            (by_id, leaf.leaf_matches(&Cell::Null)),
+                        );
+                    }
+                }
+            }
+        }
+        ColumnFilter {
+            filter,
+            table,
+            memo,
+        }
+    }
+
+    fn matches(&self, row: usize) -> bool {
+        self.eval(self.filter, row)
+    }
+
+    fn eval(&self, filter: &Filter, row: usize) -> bool {
+        match filter {
+            Filter::And(a, b) => self.eval(a, row) && self.eval(b, row),
+            Filter::Or(a, b) => self.eval(a, row) || self.eval(b, row),
+            Filter::Not(a) => !self.eval(a, row),
+            leaf => {
+                let Some(column) = leaf.field().and_then(|i| self.table.column(i)) else {
+                    return leaf.leaf_matches(&Cell::Null);
+                };
+                match (self.memo.get(&(leaf as *const Filter)), column) {
+                    (Some((by_id, null)), tables::Column::Str { ids, .. }) => match ids.get(row) {
+                        Some(&id) => by_id.get(id as usize).copied().unwrap_or(*null),
+                        None => *null,
+                    },
+                    _ => leaf.leaf_matches(&column.cell(row)),
+                }
+            }
         }
     }
 }
@@ -585,7 +888,7 @@ fn compare(cell: &Cell, op: Op, literal: &Literal) -> bool {
     }
 }
 
-/// The rows of a query's source, every field.
+/// The rows of a query's source; an entity's rows are filtered as they are made.
 fn rows(
     source: &Source,
     data: &Data<'_>,
@@ -593,7 +896,6 @@ fn rows(
     needed: &[bool],
     filter: Option<&Filter>,
 ) -> Result<Table, QueryError> {
-    let repository = data.repository;
     let (kind, _) = kind_of(source)?;
     let fields = fields::of(kind).unwrap_or(&[]);
     let made = |rows: Vec<Vec<Cell>>| Table {
@@ -616,26 +918,15 @@ fn rows(
             deadline,
             expired: false,
         };
-        match kind {
-            "modules" => modules(repository, &mut sink),
-            "functions" => functions(repository, &mut sink),
-            "clauses" => clauses(repository, &mut sink),
-            "calls" => calls(repository, &mut sink),
-            "references" => references(repository, &mut sink),
-            "files" => files(repository, &mut sink),
-            "dependencies" => {
-                for edge in &repository.graph().edges {
-                    sink.push(&|_: &[bool]| edge_row(repository, edge, None));
-                }
+        let table = data.table(kind)?;
+        let column_filter = filter.map(|f| ColumnFilter::new(f, table));
+        for row in 0..table.len {
+            if row.is_multiple_of(1024) && deadline.expired() {
+                return Err(timed_out());
             }
-            _ => {
-                for (file, finding) in data.findings {
-                    sink.push(&|needed: &[bool]| finding_row(needed, repository, file, finding));
-                }
+            if column_filter.as_ref().is_none_or(|f| f.matches(row)) {
+                sink.rows.push(table.row(row, needed));
             }
-        }
-        if sink.expired {
-            return Err(timed_out());
         }
         return Ok(Table {
             kind,
@@ -646,29 +937,15 @@ fn rows(
     }
     Ok(match source {
         Source::Callers { target, depth } => {
-            made(callers(repository, target, depth_of(depth), deadline)?)
+            made(callers(data, target, depth_of(depth), deadline)?)
         }
         Source::Callees { target, depth } => {
-            made(callees(repository, target, depth_of(depth), deadline)?)
+            made(callees(data, target, depth_of(depth), deadline)?)
         }
-        Source::Dependents(module) => made(
-            repository
-                .dependents(&module.value)
-                .into_iter()
-                .map(|e| edge_row(repository, e, None))
-                .collect(),
-        ),
-        Source::DependenciesOf(module) => made(
-            repository
-                .dependencies(&module.value)
-                .into_iter()
-                .map(|e| edge_row(repository, e, None))
-                .collect(),
-        ),
-        Source::Path { from, to } => made(path(repository, from, to)?),
-        Source::Cycles { label } => {
-            made(cycles(repository, label.as_ref().map(|l| l.value.as_str())))
-        }
+        Source::Dependents(module) => made(edges_where(data, "to", &module.value)?),
+        Source::DependenciesOf(module) => made(edges_where(data, "from", &module.value)?),
+        Source::Path { from, to } => made(path(data, from, to)?),
+        Source::Cycles { label } => made(cycles(data, label.as_ref().map(|l| l.value.as_str()))?),
         Source::Pattern { inside, .. } => made(pattern_rows(
             data,
             inside
@@ -714,14 +991,14 @@ fn targets(module: &Module, kind: DirectiveKind) -> Cell {
     )
 }
 
-fn modules(repository: &Repository, sink: &mut Sink<'_>) {
+fn modules(repository: &Repository, range: Range<usize>, sink: &mut TableBuilder) {
     let graph: HashMap<&str, (u32, u32)> = repository
         .graph()
         .modules
         .iter()
         .map(|m| (m.name.as_str(), (m.fan_in, m.fan_out)))
         .collect();
-    for file in repository.files() {
+    for file in &repository.files()[range] {
         for module in &file.modules {
             let kinds: Vec<String> = module.kinds.iter().map(name_of).collect();
             let metrics = module.metrics.as_ref();
@@ -954,8 +1231,12 @@ impl<'r> CallerCounts<'r> {
     }
 }
 
-fn functions(repository: &Repository, sink: &mut Sink<'_>) {
-    let counts = std::cell::OnceCell::new();
+fn functions(
+    repository: &Repository,
+    range: Range<usize>,
+    counts: &CallerCounts<'_>,
+    sink: &mut TableBuilder,
+) {
     // Callbacks the project's own behaviours declare.
     let callbacks: HashSet<(String, String, u32)> = repository
         .files()
@@ -967,7 +1248,7 @@ fn functions(repository: &Repository, sink: &mut Sink<'_>) {
                 .map(move |c| (m.name.clone(), c.name.clone(), c.arity))
         })
         .collect();
-    for file in repository.files() {
+    for file in &repository.files()[range] {
         for module in &file.modules {
             for function in &module.functions {
                 let metrics = function.metrics.as_ref();
@@ -994,9 +1275,7 @@ fn functions(repository: &Repository, sink: &mut Sink<'_>) {
                         opt_int(metrics.map(|m| m.nesting)),
                         opt_int(metrics.and_then(|m| m.abc)),
                         opt_int(metrics.map(|m| m.lines)),
-                        int(counts
-                            .get_or_init(|| CallerCounts::of(repository))
-                            .callers(&module.name, &function.name, function.arity)),
+                        int(counts.callers(&module.name, &function.name, function.arity)),
                         Cell::Bool(entry_point(file, module, function, &callbacks)),
                         Cell::Bool(is_public(function.kind)),
                         text(&file.path),
@@ -1009,8 +1288,8 @@ fn functions(repository: &Repository, sink: &mut Sink<'_>) {
     }
 }
 
-fn clauses(repository: &Repository, sink: &mut Sink<'_>) {
-    for file in repository.files() {
+fn clauses(repository: &Repository, range: Range<usize>, sink: &mut TableBuilder) {
+    for file in &repository.files()[range] {
         for module in &file.modules {
             for function in &module.functions {
                 for (index, clause) in function.clauses.iter().enumerate() {
@@ -1097,8 +1376,8 @@ fn call_row(
     ]
 }
 
-fn calls(repository: &Repository, sink: &mut Sink<'_>) {
-    for file in repository.files() {
+fn calls(repository: &Repository, range: Range<usize>, sink: &mut TableBuilder) {
+    for file in &repository.files()[range] {
         for call in &file.calls {
             sink.push(&|needed: &[bool]| call_row(needed, file, None, None, call));
         }
@@ -1120,8 +1399,8 @@ fn calls(repository: &Repository, sink: &mut Sink<'_>) {
     }
 }
 
-fn references(repository: &Repository, sink: &mut Sink<'_>) {
-    for file in repository.files() {
+fn references(repository: &Repository, range: Range<usize>, sink: &mut TableBuilder) {
+    for file in &repository.files()[range] {
         for module in &file.modules {
             let lists = std::iter::once((None, &module.references))
                 .chain(
@@ -1179,8 +1458,8 @@ fn edge_row(repository: &Repository, edge: &crate::model::Edge, step: Option<usi
     row
 }
 
-fn files(repository: &Repository, sink: &mut Sink<'_>) {
-    for file in repository.files() {
+fn files(repository: &Repository, range: Range<usize>, sink: &mut TableBuilder) {
+    for file in &repository.files()[range] {
         sink.push(&|needed: &[bool]| {
             row![
                 needed;
@@ -1226,26 +1505,233 @@ fn finding_row(
     ]
 }
 
+/// Every table of `entities` (entity names, and `cycles` for the report's cycles), built from
+/// a repository and, for `findings`, the analysis' findings.
+pub(crate) fn build(
+    repository: &Repository,
+    findings: &[(&FileRecord, &Finding)],
+    entities: &[&str],
+) -> Tables {
+    use rayon::prelude::*;
+    let counts = entities
+        .contains(&"functions")
+        .then(|| CallerCounts::of(repository));
+    // Per-file entities are built in chunks of files, in parallel, then appended in order.
+    let total = repository.files().len();
+    let size = (total / 32).max(64);
+    let chunks: Vec<Range<usize>> = (0..total.div_ceil(size).max(1))
+        .map(|i| i * size..((i + 1) * size).min(total))
+        .collect();
+    let per_file = [
+        "modules",
+        "functions",
+        "clauses",
+        "calls",
+        "references",
+        "files",
+    ];
+    let tasks: Vec<(&str, Range<usize>)> = entities
+        .iter()
+        .flat_map(|&entity| {
+            if per_file.contains(&entity) {
+                chunks
+                    .iter()
+                    .map(|c| (entity, c.clone()))
+                    .collect::<Vec<_>>()
+            } else {
+                vec![(entity, 0..total)]
+            }
+        })
+        .collect();
+    let pieces: Vec<(&str, tables::Table)> = tasks
+        .into_par_iter()
+        .filter_map(|(entity, range)| {
+            let mut out = TableBuilder::new(fields::of(entity)?);
+            match entity {
+                "modules" => modules(repository, range, &mut out),
+                "functions" => functions(repository, range, counts.as_ref()?, &mut out),
+                "clauses" => clauses(repository, range, &mut out),
+                "calls" => calls(repository, range, &mut out),
+                "references" => references(repository, range, &mut out),
+                "files" => files(repository, range, &mut out),
+                "dependencies" => {
+                    for edge in &repository.graph().edges {
+                        out.push_row(edge_row(repository, edge, None));
+                    }
+                }
+                "cycles" => {
+                    for row in report_cycles(repository) {
+                        out.push_row(row);
+                    }
+                }
+                "findings" => {
+                    for (file, finding) in findings {
+                        out.push(&|needed: &[bool]| finding_row(needed, repository, file, finding));
+                    }
+                }
+                _ => return None,
+            }
+            Some((entity, out.finish()))
+        })
+        .collect();
+    let mut merged: Vec<(&str, TableBuilder)> = Vec::new();
+    for (entity, table) in pieces {
+        match merged.iter_mut().find(|(e, _)| *e == entity) {
+            Some((_, builder)) => builder.append(table),
+            None => {
+                let mut builder = TableBuilder::new(fields::of(entity).unwrap_or(&[]));
+                builder.append(table);
+                merged.push((entity, builder));
+            }
+        }
+    }
+    let mut tables = Tables::default();
+    for (entity, builder) in merged {
+        tables.insert(entity, builder.finish());
+    }
+    tables
+}
+
+/// The entities the index keeps per run scope (`findings` apart: they come from the analysis).
+pub(crate) const STORED: &[&str] = &[
+    "modules",
+    "functions",
+    "clauses",
+    "calls",
+    "references",
+    "dependencies",
+    "files",
+    "cycles",
+];
+
+/// One table with its fields, read by field name.
+struct View<'t> {
+    table: &'t tables::Table,
+    fields: &'static [Field],
+}
+
+impl<'t> View<'t> {
+    fn of(data: &Data<'t>, entity: &str) -> Result<View<'t>, QueryError> {
+        Ok(View {
+            table: data.table(entity)?,
+            fields: fields::of(entity).unwrap_or(&[]),
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.table.len
+    }
+
+    fn column(&self, name: &str) -> Option<&'t tables::Column> {
+        let table: &'t tables::Table = self.table;
+        self.fields
+            .iter()
+            .position(|f| f.name == name)
+            .and_then(|i| table.column(i))
+    }
+
+    fn str(&self, row: usize, name: &str) -> Option<&'t str> {
+        self.column(name)?.str(row)
+    }
+
+    fn int(&self, row: usize, name: &str) -> Option<i64> {
+        self.column(name)?.int(row)
+    }
+
+    fn bool(&self, row: usize, name: &str) -> Option<bool> {
+        self.column(name)?.bool(row)
+    }
+
+    fn cell(&self, row: usize, name: &str) -> Cell {
+        self.column(name).map_or(Cell::Null, |c| c.cell(row))
+    }
+
+    /// Every field of `row`.
+    fn whole(&self, row: usize) -> Vec<Cell> {
+        self.table.row(row, &vec![true; self.fields.len()])
+    }
+}
+
+/// What the graph questions read of the `functions` table: (module, name, arity) → the
+/// smallest min_arity and the first id; (module, name) → the arities defined.
+struct FunctionIndex<'t> {
+    by_function: HashMap<(&'t str, &'t str, u32), (u32, &'t str)>,
+    arities: HashMap<(&'t str, &'t str), Vec<u32>>,
+}
+
+impl<'t> FunctionIndex<'t> {
+    fn of(functions: &View<'t>) -> FunctionIndex<'t> {
+        let mut index = FunctionIndex {
+            by_function: HashMap::new(),
+            arities: HashMap::new(),
+        };
+        for row in 0..functions.len() {
+            let (Some(module), Some(name), Some(arity)) = (
+                functions.str(row, "module"),
+                functions.str(row, "name"),
+                functions.int(row, "arity"),
+            ) else {
+                continue;
+            };
+            let arity = u32::try_from(arity).unwrap_or(0);
+            let min = functions
+                .int(row, "min_arity")
+                .and_then(|m| u32::try_from(m).ok())
+                .unwrap_or(arity);
+            let id = functions.str(row, "id").unwrap_or("");
+            let entry = index
+                .by_function
+                .entry((module, name, arity))
+                .or_insert((min, id));
+            entry.0 = entry.0.min(min);
+            index.arities.entry((module, name)).or_default().push(arity);
+        }
+        index
+    }
+
+    fn id(&self, module: &str, name: &str, arity: u32) -> Option<String> {
+        self.by_function
+            .get(&(module, name, arity))
+            .map(|(_, id)| id.to_string())
+    }
+}
+
+/// Call sites outside `quote`s by callee (module, name), in table order.
+fn sites_by_callee<'t>(calls: &View<'t>) -> HashMap<(&'t str, &'t str), Vec<usize>> {
+    let mut sites: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for row in 0..calls.len() {
+        if calls.bool(row, "quoted") == Some(true) || calls.int(row, "arity").is_none() {
+            continue;
+        }
+        if let (Some(module), Some(name)) =
+            (calls.str(row, "callee_module"), calls.str(row, "name"))
+        {
+            sites.entry((module, name)).or_default().push(row);
+        }
+    }
+    sites
+}
+
 /// The functions a target names: one arity, or every arity defined (or called) when absent.
-fn target_arities(repository: &Repository, target: &FunctionTarget) -> Vec<u32> {
+fn target_arities(
+    functions: &FunctionIndex<'_>,
+    calls: &View<'_>,
+    sites: &HashMap<(&str, &str), Vec<usize>>,
+    target: &FunctionTarget,
+) -> Vec<u32> {
     if let Some(arity) = target.arity {
         return vec![arity];
     }
-    let mut arities: Vec<u32> = repository
-        .modules_named(&target.module)
-        .iter()
-        .flat_map(|m| &m.functions)
-        .filter(|f| f.name == target.name)
-        .map(|f| f.arity)
-        .collect();
+    let key = (target.module.as_str(), target.name.as_str());
+    let mut arities = functions.arities.get(&key).cloned().unwrap_or_default();
     if arities.is_empty() {
         // Not the project's: every arity it is called with.
-        arities = (0..=255)
-            .filter(|&a| {
-                !repository
-                    .callers(&target.module, &target.name, a)
-                    .is_empty()
-            })
+        arities = sites
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .filter_map(|&row| calls.int(row, "arity"))
+            .filter_map(|a| u32::try_from(a).ok())
             .collect();
     }
     arities.sort_unstable();
@@ -1253,80 +1739,48 @@ fn target_arities(repository: &Repository, target: &FunctionTarget) -> Vec<u32> 
     arities
 }
 
-/// The function holding a call site, if the site is in one.
-fn enclosing(
-    repository: &Repository,
-    site: CallSite,
-) -> (&FileRecord, Option<&Module>, Option<&Function>) {
-    let file = &repository.files()[site.file as usize];
-    match site.owner {
-        CallOwner::Script => (file, None, None),
-        CallOwner::ModuleBody { module } | CallOwner::DynamicDefinition { module, .. } => {
-            (file, file.modules.get(module as usize), None)
-        }
-        CallOwner::Clause {
-            module, function, ..
-        } => {
-            let module = file.modules.get(module as usize);
-            (
-                file,
-                module,
-                module.and_then(|m| m.functions.get(function as usize)),
-            )
-        }
-    }
-}
-
-fn call_edge_row(
-    depth: u32,
-    file: &FileRecord,
-    module: Option<&Module>,
-    function: Option<&Function>,
-    call: &Call,
-    callee_id: Option<String>,
-) -> Vec<Cell> {
+/// A `callers`/`callees` row from a row of the `calls` table.
+fn call_edge_row(depth: u32, calls: &View<'_>, row: usize, callee_id: Option<String>) -> Vec<Cell> {
+    let module = calls.str(row, "module");
+    let function = calls.str(row, "function");
     vec![
         int(depth),
-        opt(module.map(|m| m.name.clone())),
-        opt(module
-            .zip(function)
-            .map(|(m, f)| signature(&m.name, &f.name, f.arity))),
-        opt(function.map(|f| f.id.clone())),
-        opt(call.module.map(|m| m.to_string())),
-        opt(callee_text(call)),
+        opt(module),
+        opt(module.zip(function).map(|(m, f)| format!("{m}.{f}"))),
+        calls.cell(row, "caller_id"),
+        calls.cell(row, "callee_module"),
+        calls.cell(row, "callee"),
         opt(callee_id),
-        text(name_of(&call.target)),
-        int(call.line),
-        int(call.column),
-        text(&file.path),
-        role_of(file),
-        opt(file.project.clone()),
+        calls.cell(row, "target"),
+        calls.cell(row, "line"),
+        calls.cell(row, "column"),
+        calls.cell(row, "file"),
+        calls.cell(row, "role"),
+        calls.cell(row, "project"),
     ]
 }
 
-fn project_function_id(
-    repository: &Repository,
-    module: &str,
-    name: &str,
-    arity: u32,
-) -> Option<String> {
-    repository
-        .functions(module, name, arity)
-        .first()
-        .map(|f| f.id.clone())
+/// `name/arity` split.
+fn name_arity(function: &str) -> Option<(&str, u32)> {
+    let (name, arity) = function.rsplit_once('/')?;
+    Some((name, arity.parse().ok()?))
 }
 
-/// `callers of M.f/a depth N`: breadth first, each caller function visited once.
+/// `callers of M.f/a depth N`: breadth first, each caller function visited once. For a
+/// project function with default arguments, calls that omit them count too.
 fn callers(
-    repository: &Repository,
+    data: &Data<'_>,
     target: &Spanned<FunctionTarget>,
     depth: u32,
     deadline: &Deadline,
 ) -> Result<Vec<Vec<Cell>>, QueryError> {
+    let calls = View::of(data, "calls")?;
+    let functions = FunctionIndex::of(&View::of(data, "functions")?);
+    let sites = sites_by_callee(&calls);
     let mut rows = Vec::new();
     let mut seen: HashSet<(String, String, u32)> = HashSet::new();
     let mut frontier: VecDeque<(String, String, u32, u32)> =
-        target_arities(repository, &target.value)
+        target_arities(&functions, &calls, &sites, &target.value)
             .into_iter()
             .map(|a| (target.value.module.clone(), target.value.name.clone(), a, 1))
             .collect();
@@ -1337,21 +1791,31 @@ fn callers(
         if !seen.insert((module.clone(), name.clone(), arity)) {
             continue;
         }
-        let callee_id = project_function_id(repository, &module, &name, arity);
-        for site in repository.callers(&module, &name, arity) {
-            let call = repository.call(site);
-            let (file, caller_module, caller) = enclosing(repository, site);
-            rows.push(call_edge_row(
-                level,
-                file,
-                caller_module,
-                caller,
-                call,
-                callee_id.clone(),
-            ));
+        let key = (module.as_str(), name.as_str(), arity);
+        let low = functions
+            .by_function
+            .get(&key)
+            .map_or(arity, |(min, _)| *min);
+        let callee_id = functions.id(&module, &name, arity);
+        for &row in sites
+            .get(&(module.as_str(), name.as_str()))
+            .into_iter()
+            .flatten()
+        {
+            let called = calls
+                .int(row, "arity")
+                .and_then(|a| u32::try_from(a).ok())
+                .unwrap_or(u32::MAX);
+            if called < low || called > arity {
+                continue;
+            }
+            rows.push(call_edge_row(level, &calls, row, callee_id.clone()));
             if level < depth {
-                if let (Some(m), Some(f)) = (caller_module, caller) {
-                    frontier.push_back((m.name.clone(), f.name.clone(), f.arity, level + 1));
+                let caller = calls
+                    .str(row, "module")
+                    .zip(calls.str(row, "function").and_then(name_arity));
+                if let Some((m, (f, a))) = caller {
+                    frontier.push_back((m.to_string(), f.to_string(), a, level + 1));
                 }
             }
         }
@@ -1362,15 +1826,30 @@ fn callers(
 /// `callees of M.f/a depth N`: the calls its clauses make, then those of the project
 /// functions they call.
 fn callees(
-    repository: &Repository,
+    data: &Data<'_>,
     target: &Spanned<FunctionTarget>,
     depth: u32,
     deadline: &Deadline,
 ) -> Result<Vec<Vec<Cell>>, QueryError> {
+    let calls = View::of(data, "calls")?;
+    let functions = FunctionIndex::of(&View::of(data, "functions")?);
+    let sites = sites_by_callee(&calls);
+    // (module, name/arity) of the function holding each clause call.
+    let mut by_caller: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for row in 0..calls.len() {
+        if calls.bool(row, "quoted") == Some(true) {
+            continue;
+        }
+        if let (Some(module), Some(function)) =
+            (calls.str(row, "module"), calls.str(row, "function"))
+        {
+            by_caller.entry((module, function)).or_default().push(row);
+        }
+    }
     let mut rows = Vec::new();
     let mut seen: HashSet<(String, String, u32)> = HashSet::new();
     let mut frontier: VecDeque<(String, String, u32, u32)> =
-        target_arities(repository, &target.value)
+        target_arities(&functions, &calls, &sites, &target.value)
             .into_iter()
             .map(|a| (target.value.module.clone(), target.value.name.clone(), a, 1))
             .collect();
@@ -1381,92 +1860,82 @@ fn callees(
         if !seen.insert((module.clone(), name.clone(), arity)) {
             continue;
         }
-        for file in repository.files() {
-            for m in file.modules.iter().filter(|m| m.name == module) {
-                for function in m
-                    .functions
-                    .iter()
-                    .filter(|f| f.name == name && f.arity == arity)
-                {
-                    for call in function
-                        .clauses
-                        .iter()
-                        .flat_map(|c| &c.calls)
-                        .filter(|c| !c.quoted)
-                    {
-                        let (Some(callee_module), Some(callee_name), Some(callee_arity)) =
-                            (call.module, call.name, call.arity)
-                        else {
-                            rows.push(call_edge_row(
-                                level,
-                                file,
-                                Some(m),
-                                Some(function),
-                                call,
-                                None,
-                            ));
-                            continue;
-                        };
-                        let project =
-                            matches!(call.target, CallTarget::Local | CallTarget::Project);
-                        let callee_id = project
-                            .then(|| {
-                                project_function_id(
-                                    repository,
-                                    callee_module.as_str(),
-                                    callee_name.as_str(),
-                                    callee_arity,
-                                )
-                            })
-                            .flatten();
-                        rows.push(call_edge_row(
-                            level,
-                            file,
-                            Some(m),
-                            Some(function),
-                            call,
-                            callee_id,
-                        ));
-                        if project && level < depth {
-                            frontier.push_back((
-                                callee_module.to_string(),
-                                callee_name.to_string(),
-                                callee_arity,
-                                level + 1,
-                            ));
-                        }
-                    }
-                }
+        let function = format!("{name}/{arity}");
+        for &row in by_caller
+            .get(&(module.as_str(), function.as_str()))
+            .into_iter()
+            .flatten()
+        {
+            let callee = (
+                calls.str(row, "callee_module"),
+                calls.str(row, "name"),
+                calls.int(row, "arity").and_then(|a| u32::try_from(a).ok()),
+            );
+            let (Some(callee_module), Some(callee_name), Some(callee_arity)) = callee else {
+                rows.push(call_edge_row(level, &calls, row, None));
+                continue;
+            };
+            let project = matches!(calls.str(row, "target"), Some("local" | "project"));
+            let callee_id = project
+                .then(|| functions.id(callee_module, callee_name, callee_arity))
+                .flatten();
+            rows.push(call_edge_row(level, &calls, row, callee_id));
+            if project && level < depth {
+                frontier.push_back((
+                    callee_module.to_string(),
+                    callee_name.to_string(),
+                    callee_arity,
+                    level + 1,
+                ));
             }
         }
     }
     Ok(rows)
 }
 
+/// `dependents of M` (`to` = M) and `dependencies of M` (`from` = M): the edges, whole.
+fn edges_where(data: &Data<'_>, end: &str, module: &str) -> Result<Vec<Vec<Cell>>, QueryError> {
+    let edges = View::of(data, "dependencies")?;
+    Ok((0..edges.len())
+        .filter(|&row| edges.str(row, end) == Some(module))
+        .map(|row| edges.whole(row))
+        .collect())
+}
+
+/// The project's module names (the `modules` table).
+fn module_names<'t>(data: &Data<'t>) -> Result<BTreeSet<&'t str>, QueryError> {
+    let modules = View::of(data, "modules")?;
+    Ok((0..modules.len())
+        .filter_map(|row| modules.str(row, "name"))
+        .collect())
+}
+
 /// `path from A to B`: a shortest chain of dependencies (breadth first over the graph, edges
 /// in name order, so the answer is deterministic).
 fn path(
-    repository: &Repository,
+    data: &Data<'_>,
     from: &Spanned<String>,
     to: &Spanned<String>,
 ) -> Result<Vec<Vec<Cell>>, QueryError> {
-    let graph = repository.graph();
+    let names = module_names(data)?;
     for module in [from, to] {
-        if !graph.modules.iter().any(|m| m.name == module.value) {
-            let names = graph.modules.iter().map(|m| m.name.as_str());
+        if !names.contains(module.value.as_str()) {
             let mut error = QueryError::new(
                 module.span,
                 format!("no module '{}' in the project", module.value),
             );
-            if let Some(close) = closest(&module.value, names) {
+            if let Some(close) = closest(&module.value, names.iter().copied()) {
                 error = error.with_hint(format!("did you mean '{close}'?"));
             }
             return Err(error);
         }
     }
+    let edges = View::of(data, "dependencies")?;
     let mut outgoing: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (index, edge) in graph.edges.iter().enumerate() {
-        outgoing.entry(edge.from.as_str()).or_default().push(index);
+    for row in 0..edges.len() {
+        if let Some(start) = edges.str(row, "from") {
+            outgoing.entry(start).or_default().push(row);
+        }
     }
     let mut came_from: HashMap<&str, usize> = HashMap::new();
     let mut queue = VecDeque::from([from.value.as_str()]);
@@ -1475,10 +1944,12 @@ fn path(
         if module == to.value {
             break;
         }
-        for &index in outgoing.get(module).map_or(&[][..], Vec::as_slice) {
-            let next = graph.edges[index].to.as_str();
+        for &row in outgoing.get(module).map_or(&[][..], Vec::as_slice) {
+            let Some(next) = edges.str(row, "to") else {
+                continue;
+            };
             if visited.insert(next) {
-                came_from.insert(next, index);
+                came_from.insert(next, row);
                 queue.push_back(next);
             }
         }
@@ -1486,61 +1957,79 @@ fn path(
     let mut chain = Vec::new();
     let mut at = to.value.as_str();
     while at != from.value {
-        let Some(&index) = came_from.get(at) else {
+        let Some(&row) = came_from.get(at) else {
             return Ok(Vec::new());
         };
-        chain.push(index);
-        at = graph.edges[index].from.as_str();
+        chain.push(row);
+        at = edges.str(row, "from").unwrap_or_default();
     }
     chain.reverse();
     Ok(chain
         .into_iter()
         .enumerate()
-        .map(|(step, index)| edge_row(repository, &graph.edges[index], Some(step + 1)))
+        .map(|(step, row)| {
+            let mut cells = vec![int(i64::try_from(step + 1).unwrap_or(i64::MAX))];
+            cells.extend(edges.whole(row));
+            cells
+        })
         .collect())
+}
+
+/// A `cycles` row.
+fn cycle_row(modules: Vec<String>, compile_edges: Vec<String>) -> Vec<Cell> {
+    vec![
+        Cell::Int(i64::try_from(modules.len()).unwrap_or(i64::MAX)),
+        Cell::Bool(!compile_edges.is_empty()),
+        Cell::List(compile_edges),
+    ]
+    .into_iter()
+    .fold(vec![Cell::List(modules)], |mut row, cell| {
+        row.push(cell);
+        row
+    })
+}
+
+/// The report's cycles, as rows (the stored `cycles` table).
+fn report_cycles(repository: &Repository) -> Vec<Vec<Cell>> {
+    repository
+        .graph()
+        .cycles
+        .iter()
+        .map(|cycle| {
+            cycle_row(
+                cycle.modules.clone(),
+                cycle
+                    .compile_edges
+                    .iter()
+                    .map(|e| format!("{} -> {}", e.from, e.to))
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 /// `cycles [label L]`: the report's cycles, or with a label the strongly connected components
 /// of the edges with that label alone.
-fn cycles(repository: &Repository, label: Option<&str>) -> Vec<Vec<Cell>> {
-    let graph = repository.graph();
-    let row = |modules: Vec<String>, compile_edges: Vec<String>| {
-        vec![
-            Cell::Int(i64::try_from(modules.len()).unwrap_or(i64::MAX)),
-            Cell::Bool(!compile_edges.is_empty()),
-            Cell::List(compile_edges),
-        ]
-        .into_iter()
-        .fold(vec![Cell::List(modules)], |mut row, cell| {
-            row.push(cell);
-            row
-        })
-    };
+fn cycles(data: &Data<'_>, label: Option<&str>) -> Result<Vec<Vec<Cell>>, QueryError> {
     let Some(label) = label else {
-        return graph
-            .cycles
-            .iter()
-            .map(|cycle| {
-                row(
-                    cycle.modules.clone(),
-                    cycle
-                        .compile_edges
-                        .iter()
-                        .map(|e| format!("{} -> {}", e.from, e.to))
-                        .collect(),
-                )
-            })
-            .collect();
+        let stored = View::of(data, "cycles")?;
+        return Ok((0..stored.len()).map(|row| stored.whole(row)).collect());
     };
-    let names: Vec<&str> = graph.modules.iter().map(|m| m.name.as_str()).collect();
+    let names: Vec<&str> = module_names(data)?.into_iter().collect();
     let position: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let edges = View::of(data, "dependencies")?;
+    let ends = |row: usize| {
+        edges
+            .str(row, "from")
+            .zip(edges.str(row, "to"))
+            .zip(edges.str(row, "label"))
+    };
     let mut adjacency = vec![Vec::new(); names.len()];
-    for edge in graph.edges.iter().filter(|e| name_of(&e.label) == label) {
-        if let (Some(&a), Some(&b)) = (
-            position.get(edge.from.as_str()),
-            position.get(edge.to.as_str()),
-        ) {
-            adjacency[a].push(b);
+    for row in 0..edges.len() {
+        if let Some(((a, b), l)) = ends(row) {
+            if let (true, Some(&a), Some(&b)) = (l == label, position.get(a), position.get(b)) {
+                adjacency[a].push(b);
+            }
         }
     }
     let mut components: Vec<Vec<String>> = crate::graph::strongly_connected(&adjacency)
@@ -1553,38 +2042,18 @@ fn cycles(repository: &Repository, label: Option<&str>) -> Vec<Vec<Cell>> {
         })
         .collect();
     components.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    components
+    Ok(components
         .into_iter()
         .map(|modules| {
             let members: HashSet<&str> = modules.iter().map(String::as_str).collect();
-            let compile_edges = graph
-                .edges
-                .iter()
-                .filter(|e| {
-                    name_of(&e.label) == "compile"
-                        && members.contains(e.from.as_str())
-                        && members.contains(e.to.as_str())
-                })
-                .map(|e| format!("{} -> {}", e.from, e.to))
+            let compile_edges = (0..edges.len())
+                .filter_map(ends)
+                .filter(|((a, b), l)| *l == "compile" && members.contains(a) && members.contains(b))
+                .map(|((a, b), _)| format!("{a} -> {b}"))
                 .collect();
-            row(modules, compile_edges)
+            cycle_row(modules, compile_edges)
         })
-        .collect()
-}
-
-/// The innermost module and the function of `file` whose lines hold `line`.
-fn enclosing_at(file: &FileRecord, line: u32) -> (Option<&Module>, Option<&Function>) {
-    let module = file
-        .modules
-        .iter()
-        .filter(|m| m.line <= line && line <= m.end_line)
-        .max_by_key(|m| m.line);
-    let function = module.and_then(|m| {
-        m.functions
-            .iter()
-            .find(|f| f.line <= line && line <= f.end_line)
-    });
-    (module, function)
+        .collect())
 }
 
 /// The rows of a pattern query; with `inside`, only the matches within the functions it
@@ -1594,11 +2063,10 @@ fn pattern_rows(
     inside: Option<&Filter>,
     deadline: &Deadline,
 ) -> Result<Vec<Vec<Cell>>, QueryError> {
-    let repository = data.repository;
-    let files = repository.files();
     // (file, first line, last line) of the functions `inside` selects.
     let ranges: Option<Vec<(String, i64, i64)>> = match inside {
         Some(filter) => {
+            let functions = data.table("functions")?;
             let position = |name: &str| fields::FUNCTIONS.iter().position(|f| f.name == name);
             let (Some(file), Some(line), Some(end)) =
                 (position("file"), position("line"), position("end_line"))
@@ -1620,7 +2088,9 @@ fn pattern_rows(
                 deadline,
                 expired: false,
             };
-            functions(repository, &mut sink);
+            for row in 0..functions.len {
+                sink.push(&|needed: &[bool]| functions.row(row, needed));
+            }
             if sink.expired {
                 return Err(timed_out());
             }
@@ -1636,40 +2106,63 @@ fn pattern_rows(
         }
         None => None,
     };
+    let files = View::of(data, "files")?;
+    let place: HashMap<&str, usize> = (0..files.len())
+        .filter_map(|row| Some((files.str(row, "file")?, row)))
+        .collect();
     let mut rows = Vec::new();
-    for (index, found) in data.matches {
-        let Some(file) = files.get(*index) else {
-            continue;
-        };
+    for found in data.matches {
         if let Some(ranges) = &ranges {
-            let line = i64::from(found.line);
+            let line = i64::from(found.found.line);
             if !ranges
                 .iter()
-                .any(|(f, l, e)| *f == file.path && *l <= line && line <= *e)
+                .any(|(f, l, e)| *f == found.path && *l <= line && line <= *e)
             {
                 continue;
             }
         }
-        let (module, function) = enclosing_at(file, found.line);
+        let (role, project) = match place.get(found.path.as_str()) {
+            Some(&row) => (files.cell(row, "role"), files.cell(row, "project")),
+            None => (Cell::Null, Cell::Null),
+        };
+        let m = &found.found;
         rows.push(vec![
-            opt(module.map(|m| m.name.clone())),
-            opt(function.map(|f| format!("{}/{}", f.name, f.arity))),
-            int(found.line),
-            int(found.column),
-            int(found.end_line),
-            int(found.end_column),
-            text(&found.text),
+            opt(found.module.clone()),
+            opt(found.function.clone()),
+            int(m.line),
+            int(m.column),
+            int(m.end_line),
+            int(m.end_column),
+            text(&m.text),
             Cell::List(
-                found
-                    .captures
+                m.captures
                     .iter()
                     .map(|(name, captured)| format!("{name}={captured}"))
                     .collect(),
             ),
-            text(&file.path),
-            role_of(file),
-            opt(file.project.clone()),
+            text(&found.path),
+            role,
+            project,
         ]);
     }
     Ok(rows)
+}
+
+/// The innermost module and the function of `file` whose lines hold `line`, by name and
+/// `name/arity`.
+pub(crate) fn enclosing_at(file: &FileRecord, line: u32) -> (Option<String>, Option<String>) {
+    let module = file
+        .modules
+        .iter()
+        .filter(|m| m.line <= line && line <= m.end_line)
+        .max_by_key(|m| m.line);
+    let function = module.and_then(|m| {
+        m.functions
+            .iter()
+            .find(|f| f.line <= line && line <= f.end_line)
+    });
+    (
+        module.map(|m| m.name.clone()),
+        function.map(|f| format!("{}/{}", f.name, f.arity)),
+    )
 }

@@ -4,4 +4,6 @@
 pub(crate) mod ast;
 pub(crate) mod exec;
 pub(crate) mod fields;
+pub(crate) mod sql;
 pub(crate) mod syntax;
+pub(crate) mod tables;

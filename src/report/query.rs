@@ -61,6 +61,10 @@ pub(crate) struct QueryRuntime {
     /// What the index did to answer (absent with `--no-cache`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) cache: Option<CacheRuntime>,
+    /// Where the answer came from: `query_cache` (a stored answer of the same query on the
+    /// same files), `query_tables` (the index's query tables of the unchanged tree) or
+    /// `records` (the run built the repository: a cold index or a changed tree).
+    pub(crate) answered_from: String,
     pub(crate) warnings: Vec<String>,
 }
 
@@ -175,6 +179,7 @@ mod tests {
                 jobs: 1,
                 phases: Vec::new(),
                 cache: None,
+                answered_from: "records".into(),
                 warnings: Vec::new(),
             },
         };

@@ -29,6 +29,8 @@ use crate::project::Repository;
 
 /// The subsystems a batch command over files needs, in start order.
 pub(crate) const BATCH_SUBSYSTEMS: &[&str] = &["repository", "parsing", "task_supervisor"];
+/// A query answered from the index's tables: no parsing, a pool for the pattern matcher.
+pub(crate) const QUERY_SUBSYSTEMS: &[&str] = &["task_supervisor"];
 /// `analyze` adds the Analysis subsystem.
 pub(crate) const ANALYSIS_SUBSYSTEMS: &[&str] =
     &["repository", "parsing", "analysis", "task_supervisor"];

@@ -4,27 +4,30 @@
 //! and matched with the aliases its modules declare, so `Repo.get!` under `alias MyApp.Repo`
 //! matches `MyApp.Repo.get!(...)`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use rayon::prelude::*;
 
 use crate::model::{DirectiveKind, FileRecord, Status};
 use crate::otp::cancel::Deadline;
+use crate::query::exec::{enclosing_at, PatternMatch};
+use crate::query::fields;
+use crate::query::tables::Tables;
 use crate::syntax::pattern::{Match, Pattern};
 use crate::syntax::{parse_tree_sitter, ParseInput};
 
-/// Every match of `pattern` in `files` (paths relative to `root`), as (file index, match), in
-/// file then source order. Files that no longer read or parse are left out. A call pattern
-/// reads only the files whose records hold a call of its function's name (the index answers
-/// that without parsing); the others cannot match.
+/// Every match of `pattern` in `files` (paths relative to `root`), with the module and function
+/// around it, in file then source order. Files that no longer read or parse are left out. A
+/// call pattern reads only the files whose records hold a call of its function's name; the
+/// others cannot match.
 pub(crate) fn search(
     pattern: &Pattern,
     root: &Path,
     files: &[FileRecord],
     pool: &rayon::ThreadPool,
     deadline: &Deadline,
-) -> Vec<(usize, Match)> {
+) -> Vec<PatternMatch> {
     let name = pattern.call_name();
     let module = pattern.call_module();
     pool.install(|| {
@@ -44,8 +47,57 @@ pub(crate) fn search(
                 };
                 found.into_iter().map(move |m| (index, m))
             })
-            .collect()
+            .collect::<Vec<(usize, Match)>>()
     })
+    .into_iter()
+    .map(|(index, found)| {
+        let file = &files[index];
+        let (module, function) = enclosing_at(file, found.line);
+        PatternMatch {
+            path: file.path.clone(),
+            module,
+            function,
+            found,
+        }
+    })
+    .collect()
+}
+
+/// The files a call pattern can match in, from the `calls` query table (its callee module and
+/// name columns): those with a call of the pattern's function whose module fits. `None` when
+/// the pattern is not a call (every file is a candidate) or the columns are missing.
+pub(crate) fn candidates(pattern: &Pattern, tables: &Tables) -> Option<BTreeSet<String>> {
+    let name = pattern.call_name()?;
+    let module = pattern.call_module();
+    let calls = tables.get("calls")?;
+    let position = |field: &str| fields::CALLS.iter().position(|f| f.name == field);
+    let names = calls.column(position("name")?)?;
+    let modules = calls.column(position("callee_module")?)?;
+    let paths = calls.column(position("file")?)?;
+    Some(
+        (0..calls.len)
+            .filter(|&row| names.str(row) == Some(name.as_str()))
+            .filter(|&row| fits(module.as_deref(), modules.str(row)))
+            .filter_map(|row| paths.str(row).map(str::to_string))
+            .collect(),
+    )
+}
+
+/// Whether a call's module (after alias expansion) fits the module a pattern writes: the same,
+/// one ending with it (`Repo` is written for `MyApp.Repo`), or unknown.
+fn fits(written: Option<&str>, found: Option<&str>) -> bool {
+    match (written, found) {
+        (None, _) | (_, None) => true,
+        (Some(written), Some(found)) => {
+            found == written
+                || found
+                    .strip_suffix(written)
+                    .is_some_and(|head| head.ends_with('.'))
+                || written
+                    .strip_suffix(found)
+                    .is_some_and(|head| head.ends_with('.'))
+        }
+    }
 }
 
 fn in_file(pattern: &Pattern, root: &Path, file: &FileRecord, deadline: &Deadline) -> Vec<Match> {
@@ -78,18 +130,8 @@ fn aliases(file: &FileRecord) -> HashMap<String, String> {
 /// is `module` as written or ends with it (`Repo` is written for `MyApp.Repo`), or may be
 /// unknown.
 fn calls(file: &FileRecord, name: &str, module: Option<&str>) -> bool {
-    let fits = |call_module: Option<crate::model::Symbol>| match (module, call_module) {
-        (None, _) | (_, None) => true,
-        (Some(written), Some(found)) => {
-            let found = found.as_str();
-            found == written
-                || found
-                    .strip_suffix(written)
-                    .is_some_and(|head| head.ends_with('.'))
-                || written
-                    .strip_suffix(found)
-                    .is_some_and(|head| head.ends_with('.'))
-        }
+    let fits = |call_module: Option<crate::model::Symbol>| {
+        fits(module, call_module.as_ref().map(|m| m.as_str()))
     };
     let named = |calls: &[crate::model::Call]| {
         calls

@@ -1,0 +1,467 @@
+//! The query tables and the query cache (issue [6]; `docs/index.md`, schema v3).
+//!
+//! A run that builds a repository for a query stores its query tables
+//! ([`crate::query::tables`]) under the run scope and the scope's *generation*: a hash of every
+//! discovered path with its status and content hash. A later query on the same scope checks,
+//! from the stat of each discovered file against the stored entries (no file is read), that
+//! the generation is unchanged; it then decodes only the columns it reads, or serves a stored
+//! answer of the same query text: no record is decoded and no project phase runs.
+//!
+//! Every failure here (a missing table, a blob that does not decode, a locked database) only
+//! sends the query down the path that builds the repository: the cache is never the answer's
+//! only source.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use super::{schema, Entry, Location, Stat, MAX_BLOB};
+use crate::discover::{Discovery, EntryKind};
+use crate::model::{stored, FileRecord};
+use crate::query::tables::{Column, Table, Tables};
+
+/// Answers a scope keeps; the oldest go first.
+const MAX_ANSWERS: i64 = 256;
+/// An answer larger than this (encoded) is not kept: a query listing every call of a large
+/// project is cheaper to answer from the tables than to store.
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+/// Scopes whose query tables a root and configuration keep; the least recently written go.
+const MAX_TABLE_SCOPES: i64 = 8;
+
+/// The query tables and answers of one root and facts configuration.
+pub(crate) struct QueryStore {
+    connection: Connection,
+    root: i64,
+    config: String,
+    database: PathBuf,
+    entries: HashMap<String, Entry>,
+}
+
+impl std::fmt::Debug for QueryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryStore")
+            .field("database", &self.database)
+            .finish()
+    }
+}
+
+/// One discovered file as the generation sees it.
+struct Part<'a> {
+    path: &'a str,
+    status: String,
+    reason: Option<String>,
+    hash: Option<&'a str>,
+}
+
+fn name_of<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn digest<'a>(parts: impl Iterator<Item = Part<'a>>) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for part in parts {
+        for piece in [
+            part.path,
+            &part.status,
+            part.reason.as_deref().unwrap_or(""),
+            part.hash.unwrap_or(""),
+        ] {
+            hasher.update(&(piece.len() as u64).to_le_bytes());
+            hasher.update(piece.as_bytes());
+        }
+    }
+    hasher.finalize().to_hex()[..32].to_string()
+}
+
+/// The generation of a run's files (sorted by path, as a repository holds them).
+pub(crate) fn generation(files: &[FileRecord]) -> String {
+    digest(files.iter().map(|file| Part {
+        path: &file.path,
+        status: name_of(&file.status),
+        reason: file.reason.as_ref().map(name_of),
+        hash: file.hash.as_deref(),
+    }))
+}
+
+/// A generation under a rule selection (the `findings` table and its answers).
+pub(crate) fn with_rules(generation: &str, rules: &str) -> String {
+    blake3::hash(format!("{generation};rules={rules}").as_bytes()).to_hex()[..32].to_string()
+}
+
+impl QueryStore {
+    /// Opens an existing index for reading and writing query tables; `None` when there is no
+    /// index yet or it cannot serve (the path that builds the repository says why).
+    pub(crate) fn open(location: &Location, root: &Path, config: &str) -> Option<QueryStore> {
+        if !location.database.is_file() {
+            return None;
+        }
+        let connection = schema::open_connection(&location.database).ok()?;
+        let version: Option<String> = connection
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()
+            .ok()?;
+        let current = super::versions();
+        for (key, value) in &current {
+            let stored: Option<String> = connection
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+                    row.get(0)
+                })
+                .optional()
+                .ok()?;
+            if stored.as_ref() != Some(value) {
+                return None;
+            }
+        }
+        version?;
+        let root_key = root.to_string_lossy().into_owned();
+        let root: i64 = connection
+            .query_row("SELECT id FROM roots WHERE path = ?1", [&root_key], |row| {
+                row.get(0)
+            })
+            .optional()
+            .ok()??;
+        let entries = schema::load_entries(&connection, root, config).ok()?;
+        Some(QueryStore {
+            connection,
+            root,
+            config: config.to_string(),
+            database: location.database.clone(),
+            entries,
+        })
+    }
+
+    /// The generation of `discovery` when every file is unchanged since it was stored, judged
+    /// by its stat alone; `None` when any file is new, changed or racily clean (the run that
+    /// builds the repository hashes and parses what it must).
+    pub(crate) fn fresh_generation(
+        &self,
+        discovery: &Discovery,
+        max_file_size: u64,
+    ) -> Option<String> {
+        let entries = &self.entries;
+        let parts: Option<Vec<Part<'_>>> = discovery
+            .entries
+            .par_iter()
+            .map(|entry| {
+                let path = entry.path.as_str();
+                Some(match &entry.kind {
+                    EntryKind::Source => {
+                        if entry.content.is_some() {
+                            return None;
+                        }
+                        let stat = Stat::of(&std::fs::metadata(&entry.absolute).ok()?);
+                        if stat.size > max_file_size {
+                            Part {
+                                path,
+                                status: "skipped".into(),
+                                reason: Some("too_large".into()),
+                                hash: None,
+                            }
+                        } else {
+                            let stored = entries.get(path)?;
+                            if !stored.clean_by_stat(stat) {
+                                return None;
+                            }
+                            Part {
+                                path,
+                                status: name_of(&stored.status),
+                                reason: None,
+                                hash: Some(stored.hash.as_str()),
+                            }
+                        }
+                    }
+                    EntryKind::Skipped(reason, _) => Part {
+                        path,
+                        status: "skipped".into(),
+                        reason: Some(name_of(reason)),
+                        hash: None,
+                    },
+                    EntryKind::Failed(reason, _) => Part {
+                        path,
+                        status: "failed".into(),
+                        reason: Some(name_of(reason)),
+                        hash: None,
+                    },
+                })
+            })
+            .collect();
+        Some(digest(parts?.into_iter()))
+    }
+
+    /// The stored records of `paths` (as parsed, before the project phase); a record missing
+    /// or not decoding is `None`: the query then builds the repository.
+    pub(crate) fn records(&self, paths: &[&str]) -> Option<Vec<FileRecord>> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT record FROM files WHERE root = ?1 AND config = ?2 AND path = ?3
+                 AND length(record) <= ?4",
+            )
+            .ok()?;
+        let blobs: Vec<Vec<u8>> = paths
+            .iter()
+            .map(|path| {
+                statement
+                    .query_row(
+                        params![self.root, self.config, path, MAX_BLOB as i64],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .ok()
+                    .flatten()
+            })
+            .collect::<Option<_>>()?;
+        blobs
+            .par_iter()
+            .zip(paths.par_iter())
+            .map(|(blob, path)| {
+                stored::decode::<FileRecord>(blob)
+                    .ok()
+                    .filter(|record| record.path == *path)
+            })
+            .collect()
+    }
+
+    /// Whether `path` has a stored entry (a record to read).
+    pub(crate) fn entry_status(&self, path: &str) -> Option<crate::model::Status> {
+        self.entries.get(path).map(|e| e.status)
+    }
+
+    pub(crate) fn database(&self) -> &Path {
+        &self.database
+    }
+
+    /// The tables `wanted` (entity, its generation, the fields to load), or `None` when any
+    /// column is missing, stale or does not decode.
+    pub(crate) fn tables(&self, scope: &str, wanted: &[(&str, &str, Vec<&str>)]) -> Option<Tables> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT data FROM query_tables WHERE root = ?1 AND config = ?2 AND scope = ?3
+                 AND entity = ?4 AND field = ?5 AND generation = ?6 AND length(data) <= ?7",
+            )
+            .ok()?;
+        let mut tables = Tables::default();
+        for (entity, generation, fields) in wanted {
+            let catalog = crate::query::fields::of(entity)?;
+            let mut table = Table {
+                len: 0,
+                columns: vec![None; catalog.len()],
+            };
+            let mut len = None;
+            for field in fields {
+                let position = catalog.iter().position(|f| f.name == *field)?;
+                let blob: Vec<u8> = statement
+                    .query_row(
+                        params![
+                            self.root,
+                            self.config,
+                            scope,
+                            entity,
+                            field,
+                            generation,
+                            MAX_BLOB as i64
+                        ],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .ok()??;
+                let column: Column = stored::decode(&blob).ok()?;
+                if *len.get_or_insert(column.len()) != column.len() {
+                    return None;
+                }
+                table.columns[position] = Some(column);
+            }
+            table.len = len?;
+            tables.insert(entity, table);
+        }
+        Some(tables)
+    }
+
+    /// A stored answer of `query` for this generation.
+    pub(crate) fn answer(&self, scope: &str, generation: &str, query: &str) -> Option<Vec<u8>> {
+        self.connection
+            .query_row(
+                "SELECT answer FROM query_answers WHERE root = ?1 AND config = ?2 AND scope = ?3
+                 AND generation = ?4 AND query = ?5 AND length(answer) <= ?6",
+                params![
+                    self.root,
+                    self.config,
+                    scope,
+                    generation,
+                    query,
+                    MAX_ANSWER_BYTES as i64
+                ],
+                |row| row.get(0),
+            )
+            .optional()
+            .ok()?
+    }
+
+    /// Keeps an answer (skipped when too large); errors are ignored: the cache only saves time.
+    pub(crate) fn store_answer(&self, scope: &str, generation: &str, query: &str, answer: &[u8]) {
+        if answer.len() > MAX_ANSWER_BYTES {
+            return;
+        }
+        let _ = store_answer(
+            &self.connection,
+            self.root,
+            &self.config,
+            scope,
+            generation,
+            query,
+            answer,
+        );
+    }
+}
+
+/// Where a run that built a repository stores its tables: the same database, written in one
+/// transaction.
+pub(crate) struct TableWriter {
+    connection: Connection,
+    root: i64,
+    config: String,
+}
+
+impl TableWriter {
+    /// Opens the index a run just wrote (its root row exists); `None` when it cannot.
+    pub(crate) fn open(database: &Path, root: &Path, config: &str) -> Option<TableWriter> {
+        let connection = schema::open_connection(database).ok()?;
+        let root: i64 = connection
+            .query_row(
+                "SELECT id FROM roots WHERE path = ?1",
+                [root.to_string_lossy()],
+                |row| row.get(0),
+            )
+            .optional()
+            .ok()??;
+        Some(TableWriter {
+            connection,
+            root,
+            config: config.to_string(),
+        })
+    }
+
+    /// Replaces the scope's tables of these entities (entity, generation, table) and drops
+    /// its answers; keeps the tables of the [`MAX_TABLE_SCOPES`] most recent scopes.
+    pub(crate) fn store(
+        &self,
+        scope: &str,
+        tables: &[(&str, &str, &Table)],
+    ) -> Result<(), rusqlite::Error> {
+        let catalog_of = |entity: &str| crate::query::fields::of(entity).unwrap_or(&[]);
+        // Encoded outside the transaction.
+        type Encoded<'a> = (&'a str, &'a str, Vec<(&'a str, Vec<u8>)>);
+        let encoded: Vec<Encoded<'_>> = tables
+            .par_iter()
+            .map(|(entity, generation, table)| {
+                let columns = catalog_of(entity)
+                    .iter()
+                    .zip(&table.columns)
+                    .filter_map(|(field, column)| {
+                        Some((field.name, stored::encode(column.as_ref()?).ok()?))
+                    })
+                    .collect();
+                (*entity, *generation, columns)
+            })
+            .collect();
+        let now = super::now_ns();
+        let transaction = self.connection.unchecked_transaction()?;
+        {
+            let mut delete = transaction.prepare(
+                "DELETE FROM query_tables WHERE root = ?1 AND config = ?2 AND scope = ?3
+                 AND entity = ?4",
+            )?;
+            let mut insert = transaction.prepare(
+                "INSERT INTO query_tables (root, config, scope, entity, field, generation, data,
+                                           written_ns)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for (entity, generation, columns) in &encoded {
+                delete.execute(params![self.root, self.config, scope, entity])?;
+                for (field, data) in columns {
+                    insert.execute(params![
+                        self.root,
+                        self.config,
+                        scope,
+                        entity,
+                        field,
+                        generation,
+                        data,
+                        now
+                    ])?;
+                }
+            }
+        }
+        transaction.execute(
+            "DELETE FROM query_answers WHERE root = ?1 AND config = ?2 AND scope = ?3",
+            params![self.root, self.config, scope],
+        )?;
+        transaction.execute(
+            "DELETE FROM query_tables WHERE root = ?1 AND config = ?2 AND scope NOT IN (
+                SELECT scope FROM query_tables WHERE root = ?1 AND config = ?2
+                GROUP BY scope ORDER BY max(written_ns) DESC LIMIT ?3)",
+            params![self.root, self.config, MAX_TABLE_SCOPES],
+        )?;
+        transaction.commit()
+    }
+
+    pub(crate) fn store_answer(&self, scope: &str, generation: &str, query: &str, answer: &[u8]) {
+        if answer.len() > MAX_ANSWER_BYTES {
+            return;
+        }
+        let _ = store_answer(
+            &self.connection,
+            self.root,
+            &self.config,
+            scope,
+            generation,
+            query,
+            answer,
+        );
+    }
+}
+
+fn store_answer(
+    connection: &Connection,
+    root: i64,
+    config: &str,
+    scope: &str,
+    generation: &str,
+    query: &str,
+    answer: &[u8],
+) -> rusqlite::Result<()> {
+    let transaction = connection.unchecked_transaction()?;
+    transaction.execute(
+        "INSERT INTO query_answers (root, config, scope, generation, query, answer, written_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (root, config, scope, generation, query) DO UPDATE
+         SET answer = excluded.answer, written_ns = excluded.written_ns",
+        params![
+            root,
+            config,
+            scope,
+            generation,
+            query,
+            answer,
+            super::now_ns()
+        ],
+    )?;
+    transaction.execute(
+        "DELETE FROM query_answers WHERE rowid IN (
+            SELECT rowid FROM query_answers WHERE root = ?1 AND config = ?2 AND scope = ?3
+            ORDER BY written_ns DESC LIMIT -1 OFFSET ?4)",
+        params![root, config, scope, MAX_ANSWERS],
+    )?;
+    transaction.commit()
+}
