@@ -686,3 +686,217 @@ fn dash_p_spares_the_quoting() {
     let run = run_with(&mut command);
     assert_eq!(run.code(), 0, "{}", run.stderr());
 }
+
+/// The answer of `query` (or of `--sql` when `sql`) with `extra` arguments: (code, JSON).
+fn answer_with(
+    cache: &Path,
+    query: &str,
+    path: &Path,
+    sql: bool,
+    extra: &[&str],
+) -> (i32, Value, String) {
+    let mut command = bin();
+    command.env("ELIXIRSCOPE_CACHE_DIR", cache).arg("query");
+    if sql {
+        command.arg("--sql");
+    }
+    command
+        .arg(query)
+        .arg(path)
+        .args(["--format", "json"])
+        .args(extra);
+    let run = run_with(&mut command);
+    let value = serde_json::from_str(&run.stdout()).unwrap_or(Value::Null);
+    (run.code(), value, run.stderr())
+}
+
+/// Queries whose answers the index paths must reproduce exactly.
+const SAME_EVERY_WAY: &[&str] = &[
+    "modules",
+    "functions",
+    "clauses where nesting > 1",
+    r#"calls where callee ~ "Repo|Enum" and not quoted"#,
+    "references",
+    "dependencies",
+    "files",
+    "functions where callers = 0 and public and not entry_point",
+    "modules order by fan_in desc, name limit 7",
+    "callers of Graph.Ping.ping/1 depth 3",
+    "callees of Graph.Ping.ping/1 depth 2",
+    "dependents of Graph.Ping",
+    "dependencies of Graph.Pong",
+    "path from Graph.Ping to Graph.Pong",
+    "cycles",
+    "cycles label runtime",
+    "cycles label compile",
+    "pattern 'String.to_atom($A)'",
+    "pattern 'Enum.map($L, $F)' inside functions where complexity > 1",
+];
+
+/// Item 6 and the "index path and re-check path give the same rows" proof: every query answers
+/// the same from the records (`--no-cache`), from the index's query tables, and from the query
+/// cache; the second and third runs never decode a record.
+#[test]
+fn the_query_tables_and_the_cache_answer_as_the_records_do() {
+    let tree = fixtures();
+    let cache = common::fresh_cache_dir();
+    // A cold query builds the tables it reads; the next one, on an unchanged tree, reloads
+    // the records once and builds every table.
+    let (code, first, _) = answer_with(&cache, "modules count", &tree, false, &[]);
+    assert_eq!(
+        (code, first["runtime"]["answered_from"].as_str()),
+        (0, Some("records"))
+    );
+    let (code, second, _) = answer_with(&cache, "files count", &tree, false, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(second["runtime"]["answered_from"], "records");
+    assert_eq!(second["runtime"]["cache"]["parsed"], 0);
+    for query in SAME_EVERY_WAY {
+        let (code, records, err) = answer_with(&cache, query, &tree, false, &["--no-cache"]);
+        assert_eq!(code, 0, "{query}: {err}");
+        validate(&records);
+        assert!(
+            records["count"].as_u64().unwrap() > 0 || query.starts_with("cycles label compile"),
+            "{query}: no rows to compare"
+        );
+        for expected_from in ["query_tables", "query_cache"] {
+            let (code, answered, err) = answer_with(&cache, query, &tree, false, &[]);
+            assert_eq!(code, 0, "{query}: {err}");
+            validate(&answered);
+            assert_eq!(
+                answered["runtime"]["answered_from"], expected_from,
+                "{query}"
+            );
+            assert_eq!(
+                answered["rows"], records["rows"],
+                "{query} from {expected_from}"
+            );
+            assert_eq!(answered["columns"], records["columns"], "{query}");
+            assert_eq!(answered["kind"], records["kind"], "{query}");
+        }
+    }
+    // Findings have tables of their own, under the rule selection.
+    let query = "findings where severity = warning";
+    let (_, records, _) = answer_with(&cache, query, &tree, false, &["--no-cache"]);
+    let (_, cold, _) = answer_with(&cache, query, &tree, false, &[]);
+    let (_, warm, _) = answer_with(
+        &cache,
+        "findings where severity = warning order by file, line, column, rule",
+        &tree,
+        false,
+        &[],
+    );
+    assert_eq!(cold["rows"], records["rows"]);
+    assert_eq!(warm["runtime"]["answered_from"], "query_tables");
+    assert_eq!(warm["rows"], records["rows"]);
+}
+
+/// A table that does not decode, or a stored answer that does not, never gives a wrong
+/// answer: the query builds the repository again.
+#[test]
+fn a_damaged_query_table_sends_the_query_back_to_the_records() {
+    let tree = graph();
+    let cache = common::fresh_cache_dir();
+    let query = "functions where module = \"Graph.Ping\"";
+    let (_, expected, _) = answer_with(&cache, query, &tree, false, &["--no-cache"]);
+    answer_with(&cache, "modules count", &tree, false, &[]);
+    answer_with(&cache, "files count", &tree, false, &[]);
+    let database = cache.join("index.db");
+    let connection = rusqlite::Connection::open(&database).unwrap();
+    let damaged = connection
+        .execute(
+            "UPDATE query_tables SET data = x'ffffffff0102' WHERE entity = 'functions'",
+            [],
+        )
+        .unwrap();
+    assert!(damaged > 0);
+    connection
+        .execute("UPDATE query_answers SET answer = x'00ff'", [])
+        .unwrap();
+    drop(connection);
+    let (code, answered, err) = answer_with(&cache, query, &tree, false, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(answered["runtime"]["answered_from"], "records");
+    assert_eq!(answered["rows"], expected["rows"]);
+    let ordered = format!("{query} order by file, line, name");
+    let (_, again, _) = answer_with(&cache, &ordered, &tree, false, &[]);
+    assert_eq!(again["runtime"]["answered_from"], "query_tables");
+    assert_eq!(again["rows"], expected["rows"]);
+}
+
+/// A changed tree is never answered from the tables of its earlier state.
+#[test]
+fn an_edit_is_seen_by_the_next_query() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&graph(), dir.path());
+    let cache = common::fresh_cache_dir();
+    let count = |cache: &Path| {
+        let (code, value, err) = answer_with(cache, "functions count", dir.path(), false, &[]);
+        assert_eq!(code, 0, "{err}");
+        value["rows"][0]["count"].as_i64().unwrap()
+    };
+    let before = count(&cache);
+    count(&cache);
+    let file = dir.path().join("lib/graph/ping.ex");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    let end = text.rfind("end").unwrap();
+    text.insert_str(end, "  def added_by_the_test(x), do: x\n");
+    std::fs::write(&file, text).unwrap();
+    assert_eq!(count(&cache), before + 1);
+    assert_eq!(count(&cache), before + 1);
+}
+
+/// Item 5: `--sql` reads the documented tables, one SELECT, read-only, in bounded time.
+#[test]
+fn sql_reads_the_tables_and_refuses_writes_attach_and_long_statements() {
+    let tree = graph();
+    let cache = common::fresh_cache_dir();
+    let (code, value, err) = answer_with(
+        &cache,
+        "SELECT module, count(*) AS functions, max(complexity) AS worst FROM functions \
+         GROUP BY module ORDER BY module",
+        &tree,
+        true,
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    validate(&value);
+    assert_eq!(value["kind"], "sql");
+    assert_eq!(
+        value["columns"],
+        serde_json::json!(["module", "functions", "worst"])
+    );
+    let (_, by_language, _) = answer_with(&cache, "functions count", &tree, false, &[]);
+    let total: i64 = value["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["functions"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, by_language["rows"][0]["count"].as_i64().unwrap());
+    // Lists are JSON arrays.
+    let (code, kinds, err) = answer_with(
+        &cache,
+        "SELECT m.name, k.value AS kind FROM modules m, json_each(m.kinds) k ORDER BY 1, 2",
+        &tree,
+        true,
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(kinds["count"].as_u64().unwrap() > 0);
+    for (statement, says) in [
+        ("DELETE FROM functions", "one SELECT"),
+        ("ATTACH DATABASE 'x.db' AS x", "one SELECT"),
+        ("SELECT 1; DROP TABLE functions", "SQL"),
+        ("WITH x AS (SELECT 1) DELETE FROM functions", "read-only"),
+        ("SELECT * FROM no_such_table", "no such table"),
+        (
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+            "time limit",
+        ),
+    ] {
+        let (code, _, err) = answer_with(&cache, statement, &tree, true, &["--timeout-ms", "300"]);
+        assert_eq!(code, 2, "{statement}");
+        assert!(err.contains(says), "{statement}: {err}");
+    }
+}

@@ -216,6 +216,7 @@ fn runtime_check_starts_checks_and_stops_in_reverse_order() {
     assert_eq!(report["health"]["status"], "healthy");
     assert_eq!(report["probes"]["interactive_pool"], true);
     assert_eq!(report["probes"]["task_supervisor"], true);
+    assert_eq!(report["probes"]["query_executor"], true);
     assert!(report["killed"].as_array().unwrap().is_empty());
     let order: Vec<&str> = report["shutdown_order"]
         .as_array()
@@ -227,6 +228,8 @@ fn runtime_check_starts_checks_and_stops_in_reverse_order() {
         order,
         vec![
             "root/task_supervisor",
+            "root/querying/executor",
+            "root/querying",
             "root/analysis/pattern_matcher/pattern_library",
             "root/analysis/pattern_matcher",
             "root/analysis",

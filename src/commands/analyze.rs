@@ -60,6 +60,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             cache: args.stdin_filename.is_none(),
             project_phase: false,
             scope: None,
+            querying: false,
         },
         started,
     )?;

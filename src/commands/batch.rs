@@ -22,7 +22,9 @@ use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
 use crate::subsystems::parsing::batch_processor::BatchJob;
 use crate::subsystems::parsing::parser::FileOptions;
 use crate::subsystems::repository::enhanced::{self, PhaseRequest};
-use crate::subsystems::root::{Host, ANALYSIS_SUBSYSTEMS, BATCH_SUBSYSTEMS};
+use crate::subsystems::root::{
+    Host, ANALYSIS_QUERY_SUBSYSTEMS, ANALYSIS_SUBSYSTEMS, BATCH_QUERY_SUBSYSTEMS, BATCH_SUBSYSTEMS,
+};
 use crate::subsystems::signals;
 
 /// A progress bar appears only when a run lasts longer than this, and only on a terminal.
@@ -54,6 +56,8 @@ pub(crate) struct BatchOptions {
     pub(crate) project_phase: bool,
     /// The run scope the index keeps the project phase under ([`scope`]).
     pub(crate) scope: Option<String>,
+    /// Whether the Querying subsystem starts too (`query`).
+    pub(crate) querying: bool,
 }
 
 /// The key of a run scope: the paths given and the discovery options. Two runs with the same
@@ -101,10 +105,11 @@ pub(crate) fn run(
         .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let startup = Instant::now();
-    let subsystems = if options.analysis.is_some() {
-        ANALYSIS_SUBSYSTEMS
-    } else {
-        BATCH_SUBSYSTEMS
+    let subsystems = match (options.analysis.is_some(), options.querying) {
+        (true, false) => ANALYSIS_SUBSYSTEMS,
+        (false, false) => BATCH_SUBSYSTEMS,
+        (true, true) => ANALYSIS_QUERY_SUBSYSTEMS,
+        (false, true) => BATCH_QUERY_SUBSYSTEMS,
     };
     let host = Host::start(subsystems, jobs, options.analysis.clone())?;
     let analysis = host

@@ -36,6 +36,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
             cache: true,
             project_phase: true,
             scope: Some(batch::scope(&args.paths, &args.input)),
+            querying: false,
         },
         started,
     )?;

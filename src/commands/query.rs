@@ -374,17 +374,13 @@ impl Warm {
             Work::Sql(statement) => Work::Sql(statement.clone()),
         });
         let task_work = Arc::clone(&work);
-        let answer = host.run_task("query", move || {
+        let answer = host.run_query(move || {
             let deadline = Deadline::after(timeout, signals::run_token());
-            let matches = match candidates {
-                Some((compiled, records)) => structural::search(
-                    &compiled,
-                    &root,
-                    &records,
-                    shared.bulkheads.batch(),
-                    &deadline,
-                ),
-                None => Vec::new(),
+            let matches = match (candidates, shared.bulkheads.interactive()) {
+                (Some((compiled, records)), Ok(pool)) => {
+                    structural::search(&compiled, &root, &records, pool, &deadline)
+                }
+                _ => Vec::new(),
             };
             task_work.answer(&task_tables, &matches, &deadline)
         });
@@ -446,6 +442,7 @@ impl Cold<'_> {
                 cache: true,
                 project_phase: !findings,
                 scope: Some(self.scope.to_string()),
+                querying: true,
             },
             self.started,
         )?;
@@ -469,7 +466,7 @@ impl Cold<'_> {
             Work::Sql(statement) => Work::Sql(statement.clone()),
         });
         let timeout = self.timeout;
-        let answer = batch.host.run_task("query", move || {
+        let answer = batch.host.run_query(move || {
             let deadline = Deadline::after(timeout, signals::run_token());
             let found: Vec<(&FileRecord, &Finding)> = repository
                 .files()

@@ -43,6 +43,7 @@ pub(crate) fn run(args: &RuntimeArgs) -> anyhow::Result<u8> {
     // Exercise both bulkheads and the task pool once, so the check proves they serve work.
     let interactive = host.shared().bulkheads.interactive()?.install(|| 1 + 1);
     let task = host.run_task("health_probe", || 2 + 2)?;
+    let query = host.run_query(|| 3 + 3)?;
     let health = host.health()?;
     let supervision = host.supervision();
     let pools = host.pools();
@@ -56,7 +57,11 @@ pub(crate) fn run(args: &RuntimeArgs) -> anyhow::Result<u8> {
             "healthy": healthy,
             "subsystems": subsystems,
             "health": health_json(&health),
-            "probes": {"interactive_pool": interactive == 2, "task_supervisor": task == 4},
+            "probes": {
+                "interactive_pool": interactive == 2,
+                "task_supervisor": task == 4,
+                "query_executor": query == 6,
+            },
             "shutdown_order": shutdown.order,
             "killed": shutdown.killed,
             "supervision": supervision,

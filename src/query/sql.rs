@@ -175,10 +175,7 @@ fn answer(connection: &Connection, statement: &str) -> rusqlite::Result<Answer> 
             Some("the statement would write (readonly)".into()),
         ));
     }
-    let columns: Vec<String> = prepared
-        .column_names()
-        .map(str::to_string)
-        .collect();
+    let columns: Vec<String> = prepared.column_names().map(str::to_string).collect();
     let width = columns.len();
     let mut rows = Vec::new();
     let mut cursor = prepared.query([])?;

@@ -104,7 +104,6 @@ use Strategy::{OneForOne, RestForOne};
 const PLANNED_MEMORY: Built = Built::Planned("[5b] memory manager");
 const PLANNED_OPTIMIZER: Built =
     Built::Planned("[5b] memory manager (scheduling under memory pressure)");
-const PLANNED_QUERY: Built = Built::Planned("[6] query");
 const PLANNED_WATCH: Built = Built::Planned("[7] watch");
 
 /// The whole tree, children in start order (§1 and §6).
@@ -325,23 +324,36 @@ pub(crate) const ROOT: DesignNode = DesignNode {
             "ElixirScope.AST.Querying.Supervisor",
             OneForOne,
             ms(3_000),
-            PLANNED_QUERY,
+            Built::Yes("subsystems::root (the Querying supervisor)"),
             &[
                 worker(
                     "executor",
                     "Querying.Executor",
                     Permanent,
                     ms(5_000),
-                    PLANNED_QUERY,
+                    Built::Yes(
+                        "subsystems::root::Host::run_query: takes each query from its queue and \
+                         runs it on the WorkerPool under --timeout-ms",
+                    ),
                 ),
                 worker(
                     "cache",
                     "Querying.Cache",
                     Permanent,
                     ms(5_000),
-                    PLANNED_QUERY,
+                    Built::Inside(
+                        "index::query_store keeps the answers per run scope and generation \
+                         (dropped when the query tables change)",
+                    ),
                 ),
-                pool("worker_pool", "Querying.WorkerPool", PLANNED_QUERY),
+                pool(
+                    "worker_pool",
+                    "Querying.WorkerPool",
+                    Built::Inside(
+                        "the interactive pool (subsystems::pools::Bulkheads) runs each query, \
+                         apart from the batch pool",
+                    ),
+                ),
             ],
         ),
         supervisor(

@@ -29,8 +29,22 @@ use crate::project::Repository;
 
 /// The subsystems a batch command over files needs, in start order.
 pub(crate) const BATCH_SUBSYSTEMS: &[&str] = &["repository", "parsing", "task_supervisor"];
-/// A query answered from the index's tables: no parsing, a pool for the pattern matcher.
-pub(crate) const QUERY_SUBSYSTEMS: &[&str] = &["task_supervisor"];
+/// A query answered from the index's tables: the Querying subsystem alone.
+pub(crate) const QUERY_SUBSYSTEMS: &[&str] = &["querying"];
+/// A query that builds the repository first.
+pub(crate) const BATCH_QUERY_SUBSYSTEMS: &[&str] =
+    &["repository", "parsing", "querying", "task_supervisor"];
+/// A `findings` query: the analysis, then the query.
+pub(crate) const ANALYSIS_QUERY_SUBSYSTEMS: &[&str] = &[
+    "repository",
+    "parsing",
+    "analysis",
+    "querying",
+    "task_supervisor",
+];
+
+/// A query for the Querying.Executor: run on the WorkerPool, its result sent back.
+pub(crate) type QueryJob = Box<dyn FnOnce() + Send>;
 /// `analyze` adds the Analysis subsystem.
 pub(crate) const ANALYSIS_SUBSYSTEMS: &[&str] =
     &["repository", "parsing", "analysis", "task_supervisor"];
@@ -60,6 +74,9 @@ pub(crate) struct Shared {
     pub(crate) breakers: RunBreakers,
     batch_jobs: Mutex<VecDeque<Arc<BatchJob>>>,
     doorbell: (Sender<()>, Receiver<()>),
+    /// The Querying.Executor's queue: the queries waiting for a worker.
+    query_jobs: Mutex<VecDeque<QueryJob>>,
+    query_doorbell: (Sender<()>, Receiver<()>),
 }
 
 pub(crate) struct Host {
@@ -94,6 +111,8 @@ impl Host {
             breakers: RunBreakers::default(),
             batch_jobs: Mutex::new(VecDeque::new()),
             doorbell: crossbeam_channel::unbounded(),
+            query_jobs: Mutex::new(VecDeque::new()),
+            query_doorbell: crossbeam_channel::unbounded(),
         });
         let root = &design::ROOT;
         let NodeKind::Supervisor(strategy, intensity) = root.kind else {
@@ -147,6 +166,52 @@ impl Host {
         }
         *lock(&self.batch_queue) = Some(job.queue_stats());
         Ok(job.take_records())
+    }
+
+    /// Runs a query through the Querying subsystem: the Executor takes it from its queue and
+    /// runs it on the WorkerPool (the interactive bulkhead), so a query never waits behind a
+    /// batch; its result comes back here. A query that panics is reported as failed.
+    pub(crate) fn run_query<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HostError> {
+        let (sender, receiver) = crossbeam_channel::bounded(1);
+        let job: QueryJob = Box::new(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            let _ = sender.send(result.map_err(|panic| {
+                panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "it panicked".into())
+            }));
+        });
+        lock(&self.shared.query_jobs).push_back(job);
+        let _ = self.shared.query_doorbell.0.send(());
+        loop {
+            match receiver.recv_timeout(LIVENESS_CHECK) {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(reason)) => {
+                    return Err(HostError::Task {
+                        name: "query".into(),
+                        reason,
+                    })
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    if !self.root().is_running() {
+                        return Err(HostError::Stopped(
+                            "the supervision tree shut down (restart intensity exceeded)".into(),
+                        ));
+                    }
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    return Err(HostError::Task {
+                        name: "query".into(),
+                        reason: "the query was dropped before it ran".into(),
+                    })
+                }
+            }
+        }
     }
 
     /// Runs `work` as a temporary child of the TaskSupervisor and returns its result.
@@ -375,6 +440,25 @@ fn service_body(id: &str, shared: &Shared, context: ChildContext) -> Result<(), 
                 recv(context.stop_signal()) -> _ => return Ok(()),
             }
         },
+        "executor" => {
+            faults::crash_service_once(id);
+            context.report_health(Health::Healthy);
+            let pool = shared
+                .bulkheads
+                .interactive()
+                .map_err(|err| ChildError::new(format!("cannot start the query pool: {err}")))?;
+            loop {
+                let job = lock(&shared.query_jobs).pop_front();
+                match job {
+                    // A Query.Worker: temporary, on the WorkerPool.
+                    Some(job) => pool.spawn(job),
+                    None => select! {
+                        recv(shared.query_doorbell.1) -> _ => {}
+                        recv(context.stop_signal()) -> _ => return Ok(()),
+                    },
+                }
+            }
+        }
         _ => {
             faults::crash_service_once(id);
             context.report_health(Health::Healthy);
