@@ -900,3 +900,48 @@ fn sql_reads_the_tables_and_refuses_writes_attach_and_long_statements() {
         assert!(err.contains(says), "{statement}: {err}");
     }
 }
+
+/// Item 3's index path: a call pattern parses its candidate files once; the next pattern
+/// query over them is answered from their stored call sites, with the same rows.
+#[test]
+fn a_call_pattern_is_answered_from_the_stored_call_sites() {
+    let tree = fixtures();
+    let cache = common::fresh_cache_dir();
+    for (pattern, respelled) in [
+        (
+            "pattern 'String.to_atom($A)'",
+            "pattern  'String.to_atom($A)'",
+        ),
+        (
+            "pattern 'Repo.get($S, $ID)'",
+            "pattern  'Repo.get($S, $ID)'",
+        ),
+        ("pattern 'Enum.map($$$A)'", "pattern  'Enum.map($$$A)'"),
+    ] {
+        let (_, records, _) = answer_with(&cache, pattern, &tree, false, &["--no-cache"]);
+        assert!(records["count"].as_u64().unwrap() > 0, "{pattern}");
+        let (code, first, err) = answer_with(&cache, pattern, &tree, false, &[]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            first["runtime"]["pattern"]["parsed"].as_u64().unwrap() > 0,
+            "{pattern}"
+        );
+        assert_eq!(first["rows"], records["rows"], "{pattern}");
+        let (code, second, err) = answer_with(&cache, respelled, &tree, false, &[]);
+        assert_eq!(code, 0, "{err}");
+        validate(&second);
+        let counts = &second["runtime"]["pattern"];
+        assert_eq!(counts["parsed"], 0, "{pattern}: {counts}");
+        assert!(
+            counts["from_call_sites"].as_u64().unwrap() > 0,
+            "{pattern}: {counts}"
+        );
+        assert_eq!(second["rows"], records["rows"], "{pattern}");
+    }
+    // A pattern the sites cannot answer is matched from source, the same way.
+    let other = "pattern 'String.to_atom(\"literal\")'";
+    let (_, records, _) = answer_with(&cache, other, &tree, false, &["--no-cache"]);
+    let (_, answered, _) = answer_with(&cache, other, &tree, false, &[]);
+    assert!(answered["runtime"]["pattern"]["parsed"].as_u64().unwrap() > 0);
+    assert_eq!(answered["rows"], records["rows"]);
+}

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::cli::{Format, InputArgs, QueryArgs};
@@ -308,6 +309,7 @@ impl Warm {
                 ..CacheRuntime::default()
             }),
             answered_from: answered_from.to_string(),
+            pattern: None,
             warnings: Vec::new(),
         };
         let cache_started = Instant::now();
@@ -359,7 +361,8 @@ impl Warm {
                 let Some(records) = self.store.records(&paths) else {
                     return Ok(None);
                 };
-                Some((compiled, records))
+                let sites = self.store.call_sites(&paths);
+                Some((compiled, records, sites))
             }
             None => None,
         };
@@ -376,22 +379,29 @@ impl Warm {
         let task_work = Arc::clone(&work);
         let answer = host.run_query(move || {
             let deadline = Deadline::after(timeout, signals::run_token());
-            let matches = match (candidates, shared.bulkheads.interactive()) {
-                (Some((compiled, records)), Ok(pool)) => {
-                    structural::search(&compiled, &root, &records, pool, &deadline)
-                }
-                _ => Vec::new(),
+            let found = match (candidates, shared.bulkheads.interactive()) {
+                (Some((compiled, records, sites)), Ok(pool)) => Some(structural::search(
+                    &compiled, &root, &records, &sites, pool, &deadline,
+                )),
+                _ => None,
             };
-            task_work.answer(&task_tables, &matches, &deadline)
+            let matches = found.as_ref().map_or(&[][..], |f| f.matches.as_slice());
+            let answer = task_work.answer(&task_tables, matches, &deadline);
+            (answer, found.map(|f| (f.counts, f.new_sites)))
         });
         host.shutdown();
         phases.push(batch::phase("query", query_started));
-        let answer = answer?;
+        let (answer, searched) = answer?;
+        let pattern = searched.map(|(counts, new_sites)| {
+            self.store.store_call_sites(&new_sites);
+            counts
+        });
         if let Some(blob) = answer.as_ref().ok().and_then(Answer::encode) {
             self.store
                 .store_answer(&self.scope, &answers_generation, &cache_key, &blob);
         }
-        let runtime = runtime(phases, TABLES);
+        let mut runtime = runtime(phases, TABLES);
+        runtime.pattern = pattern;
         batch::free_at_exit(tables);
         Ok(Some((answer, runtime, self.root.clone())))
     }
@@ -466,6 +476,21 @@ impl Cold<'_> {
             Work::Sql(statement) => Work::Sql(statement.clone()),
         });
         let timeout = self.timeout;
+        // A pattern reads the stored call sites of its candidate files.
+        let canonical = std::fs::canonicalize(&batch.root).unwrap_or_else(|_| batch.root.clone());
+        let writer = batch
+            .cache
+            .as_ref()
+            .and_then(|cache| TableWriter::open(Path::new(&cache.database), &canonical, &facts()));
+        let sites = match (work.and_then(Work::pattern), &writer) {
+            (Some(pattern), Some(writer)) => match exec::compile_pattern(pattern) {
+                Ok(compiled) => {
+                    writer.call_sites(&structural::candidate_files(&compiled, repository.files()))
+                }
+                Err(_) => HashMap::new(),
+            },
+            _ => HashMap::new(),
+        };
         let answer = batch.host.run_query(move || {
             let deadline = Deadline::after(timeout, signals::run_token());
             let found: Vec<(&FileRecord, &Finding)> = repository
@@ -483,45 +508,57 @@ impl Cold<'_> {
                 tables.insert(&entity, table);
             }
             let Some(work) = task_work else {
-                return Ok((Ok(Answer::default()), tables, built));
+                return Ok((Ok(Answer::default()), tables, built, None));
             };
             // A structural pattern: the PatternMatcher searches the parsed files on the
             // batch pool.
-            let matches = match work.pattern() {
-                Some(pattern) => structural::search(
+            let found = match work.pattern() {
+                Some(pattern) => Some(structural::search(
                     &exec::compile_pattern(pattern)?,
                     &root,
                     repository.files(),
+                    &sites,
                     shared.bulkheads.batch(),
                     &deadline,
-                ),
-                None => Vec::new(),
+                )),
+                None => None,
             };
-            let answer = work.answer(&tables, &matches, &deadline);
-            Ok::<_, QueryError>((answer, tables, built))
+            let matches = found.as_ref().map_or(&[][..], |f| f.matches.as_slice());
+            let answer = work.answer(&tables, matches, &deadline);
+            let searched = found.map(|f| (f.counts, f.new_sites));
+            Ok::<_, QueryError>((answer, tables, built, searched))
         });
         let mut phases = batch.phases.clone();
         phases.push(batch::phase("query", query_started));
-        let (answer, tables) = match answer {
-            Ok(Ok((answer, tables, built))) => {
+        let (answer, tables, pattern) = match answer {
+            Ok(Ok((answer, tables, built, searched))) => {
                 let store_started = Instant::now();
                 let key = work.map(|work| match work {
                     Work::Query(_) => format!("query:{}", self.text),
                     Work::Sql(_) => format!("sql:{}", self.text),
                 });
-                store_tables(
-                    &batch,
-                    self.scope,
-                    key.as_deref(),
-                    rules.as_deref(),
-                    &tables,
-                    &built,
-                    &answer,
-                );
+                if let Some(writer) = &writer {
+                    store_tables(
+                        writer,
+                        &batch,
+                        self.scope,
+                        key.as_deref(),
+                        rules.as_deref(),
+                        &tables,
+                        &built,
+                        &answer,
+                    );
+                }
+                let pattern = searched.map(|(counts, new_sites)| {
+                    if let Some(writer) = &writer {
+                        writer.store_call_sites(&new_sites);
+                    }
+                    counts
+                });
                 phases.push(batch::phase("store_tables", store_started));
-                (answer, tables)
+                (answer, tables, pattern)
             }
-            Ok(Err(error)) => (Err(error), Tables::default()),
+            Ok(Err(error)) => (Err(error), Tables::default(), None),
             Err(err) => return Err(err.into()),
         };
         let shutdown_started = Instant::now();
@@ -537,6 +574,7 @@ impl Cold<'_> {
                 phases,
                 cache,
                 answered_from: RECORDS.to_string(),
+                pattern,
                 warnings,
             },
             tables,
@@ -546,7 +584,9 @@ impl Cold<'_> {
 
 /// Stores the tables a run built (and its answer) for the next query on the same scope, when
 /// the run used the index and its project phase was whole.
+#[allow(clippy::too_many_arguments)]
 fn store_tables(
+    writer: &TableWriter,
     batch: &batch::Batch,
     scope: &str,
     key: Option<&str>,
@@ -555,16 +595,9 @@ fn store_tables(
     built: &[String],
     answer: &Result<Answer, QueryError>,
 ) {
-    let Some(cache) = &batch.cache else {
-        return;
-    };
     if batch.repository.unresolved_files() > 0 {
         return;
     }
-    let canonical = std::fs::canonicalize(&batch.root).unwrap_or_else(|_| batch.root.clone());
-    let Some(writer) = TableWriter::open(Path::new(&cache.database), &canonical, &facts()) else {
-        return;
-    };
     let generation = query_store::generation(batch.repository.files());
     let findings_generation = rules.map(|rules| query_store::with_rules(&generation, rules));
     let entries: Vec<(&str, &str, &tables::Table)> = tables

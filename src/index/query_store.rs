@@ -22,6 +22,7 @@ use super::{schema, Entry, Location, Stat, MAX_BLOB};
 use crate::discover::{Discovery, EntryKind};
 use crate::model::{stored, FileRecord};
 use crate::query::tables::{Column, Table, Tables};
+use crate::syntax::sites::CallSites;
 
 /// Answers a scope keeps; the oldest go first.
 const MAX_ANSWERS: i64 = 256;
@@ -322,6 +323,77 @@ impl QueryStore {
             query,
             answer,
         );
+    }
+}
+
+/// The stored call sites of `paths` (those of other content are dropped by the caller, which
+/// compares hashes with the file it reads).
+fn load_sites(
+    connection: &Connection,
+    root: i64,
+    config: &str,
+    paths: &[&str],
+) -> HashMap<String, CallSites> {
+    let Ok(mut statement) = connection.prepare_cached(
+        "SELECT sites FROM call_sites WHERE root = ?1 AND config = ?2 AND path = ?3
+         AND length(sites) <= ?4",
+    ) else {
+        return HashMap::new();
+    };
+    let blobs: Vec<(&str, Vec<u8>)> = paths
+        .iter()
+        .filter_map(|path| {
+            let blob: Vec<u8> = statement
+                .query_row(params![root, config, path, MAX_BLOB as i64], |row| {
+                    row.get(0)
+                })
+                .ok()?;
+            Some((*path, blob))
+        })
+        .collect();
+    blobs
+        .par_iter()
+        .filter_map(|(path, blob)| Some((path.to_string(), stored::decode(blob).ok()?)))
+        .collect()
+}
+
+/// Keeps the call sites a pattern search read from source; a file the index does not hold is
+/// skipped (its row would have no file to belong to).
+fn store_sites(connection: &Connection, root: i64, config: &str, sites: &[(String, CallSites)]) {
+    let Ok(transaction) = connection.unchecked_transaction() else {
+        return;
+    };
+    if let Ok(mut upsert) = transaction.prepare(
+        "INSERT INTO call_sites (root, config, path, hash, sites) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (root, config, path) DO UPDATE
+         SET hash = excluded.hash, sites = excluded.sites",
+    ) {
+        for (path, found) in sites {
+            if let Ok(blob) = stored::encode(found) {
+                let _ = upsert.execute(params![root, config, path, found.hash, blob]);
+            }
+        }
+    }
+    let _ = transaction.commit();
+}
+
+impl QueryStore {
+    pub(crate) fn call_sites(&self, paths: &[&str]) -> HashMap<String, CallSites> {
+        load_sites(&self.connection, self.root, &self.config, paths)
+    }
+
+    pub(crate) fn store_call_sites(&self, sites: &[(String, CallSites)]) {
+        store_sites(&self.connection, self.root, &self.config, sites);
+    }
+}
+
+impl TableWriter {
+    pub(crate) fn call_sites(&self, paths: &[&str]) -> HashMap<String, CallSites> {
+        load_sites(&self.connection, self.root, &self.config, paths)
+    }
+
+    pub(crate) fn store_call_sites(&self, sites: &[(String, CallSites)]) {
+        store_sites(&self.connection, self.root, &self.config, sites);
     }
 }
 

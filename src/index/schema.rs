@@ -14,7 +14,8 @@ use crate::model::Status;
 /// `findings` one per such row and rule selection, removed with it; `scopes` one per run scope
 /// (the paths and discovery options of a run) whose project phase is stored, and `resolutions`
 /// one per file of such a scope; `query_tables` one per (scope, entity, field) of the query
-/// tables and `query_answers` the query cache, both valid for one generation of the scope.
+/// tables and `query_answers` the query cache, both valid for one generation of the scope;
+/// `call_sites` one per file whose call sites a pattern query read (by content hash).
 const CREATE: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -78,6 +79,15 @@ CREATE TABLE IF NOT EXISTS query_tables (
     data       BLOB NOT NULL,
     written_ns INTEGER NOT NULL,
     PRIMARY KEY (root, config, scope, entity, field)
+) STRICT;
+CREATE TABLE IF NOT EXISTS call_sites (
+    root   INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    path   TEXT NOT NULL,
+    hash   TEXT NOT NULL,
+    sites  BLOB NOT NULL,
+    PRIMARY KEY (root, config, path),
+    FOREIGN KEY (root, config, path) REFERENCES files(root, config, path) ON DELETE CASCADE
 ) STRICT;
 CREATE TABLE IF NOT EXISTS query_answers (
     root       INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
@@ -174,7 +184,8 @@ pub(super) fn open(database: &Path) -> Result<Connection, OpenError> {
         // Another tool or grammar version made these entries: none of them can be trusted.
         transaction
             .execute_batch(
-                "DELETE FROM query_answers; DELETE FROM query_tables; DELETE FROM resolutions; \
+                "DELETE FROM query_answers; DELETE FROM query_tables; DELETE FROM call_sites; \
+                 DELETE FROM resolutions; \
                  DELETE FROM scopes; DELETE FROM findings; DELETE FROM files;",
             )
             .map_err(OpenError::Unreadable)?;

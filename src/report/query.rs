@@ -65,6 +65,11 @@ pub(crate) struct QueryRuntime {
     /// same files), `query_tables` (the index's query tables of the unchanged tree) or
     /// `records` (the run built the repository: a cold index or a changed tree).
     pub(crate) answered_from: String,
+    /// For a pattern query: the files answered from their stored call sites, and those parsed
+    /// again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) pattern:
+        Option<crate::subsystems::analysis::pattern_matcher::structural::SearchCounts>,
     pub(crate) warnings: Vec<String>,
 }
 
@@ -180,6 +185,7 @@ mod tests {
                 phases: Vec::new(),
                 cache: None,
                 answered_from: "records".into(),
+                pattern: None,
                 warnings: Vec::new(),
             },
         };

@@ -4,6 +4,7 @@
 
 pub(crate) mod kinds;
 pub(crate) mod pattern;
+pub(crate) mod sites;
 mod tree;
 
 use std::cell::RefCell;

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use crate::otp::cancel::Deadline;
+use crate::syntax::sites::{CallSites, Receiver, Span};
 use crate::syntax::{parse_tree_sitter, ParseInput};
 
 /// The placeholder prefix a metavariable becomes in the pattern's source.
@@ -155,6 +156,61 @@ impl Pattern {
             .map(str::to_string)
     }
 
+    /// What the call-site index needs to answer this pattern alone: a call of a named function
+    /// (local, or on an alias as written) whose arguments are metavariables. `None` for any
+    /// other pattern: the files are matched from source.
+    pub(crate) fn shape(&self) -> Option<Shape> {
+        let source = self.source.as_bytes();
+        let root = self.root();
+        if root.kind() != "call" {
+            return None;
+        }
+        let text = |node: Node<'_>| std::str::from_utf8(&source[node.byte_range()]).ok();
+        let target = root.child_by_field_name("target")?;
+        let (name, receiver) = match target.kind() {
+            "identifier" => (target, None),
+            "dot" => {
+                let left = target.child_by_field_name("left")?;
+                if left.kind() != "alias" || significant(target).len() != 3 {
+                    return None;
+                }
+                (
+                    target.child_by_field_name("right")?,
+                    Some(text(left)?.to_string()),
+                )
+            }
+            _ => return None,
+        };
+        if name.kind() != "identifier" || variable(name, source).is_some() {
+            return None;
+        }
+        let children = significant(root);
+        let mut args = None;
+        for child in &children {
+            if child.id() == target.id() {
+                continue;
+            }
+            if child.kind() != "arguments" || args.is_some() {
+                return None;
+            }
+            let inside = significant(*child);
+            let mut list = Vec::new();
+            for arg in inside {
+                let (var, many) = variable(arg, source)?;
+                if arg.kind() != "identifier" {
+                    return None;
+                }
+                list.push(if many { Arg::Many(var) } else { Arg::One(var) });
+            }
+            args = Some(list);
+        }
+        Some(Shape {
+            name: text(name)?.to_string(),
+            receiver,
+            args,
+        })
+    }
+
     fn root(&self) -> Node<'_> {
         expressions(self.tree.root_node())[0]
     }
@@ -170,13 +226,11 @@ impl Pattern {
     ) -> Vec<Match> {
         let pattern = self.root();
         let mut matches = Vec::new();
-        let mut cursor = tree.walk();
         let mut visited = 0usize;
-        'walk: loop {
-            let node = cursor.node();
+        preorder(tree, &mut |node| {
             visited += 1;
             if visited.is_multiple_of(4096) && deadline.expired() {
-                break;
+                return false;
             }
             let mut matcher = Matcher {
                 pattern_source: self.source.as_bytes(),
@@ -187,19 +241,211 @@ impl Pattern {
             if node.is_named() && matcher.node(pattern, node) {
                 matches.push(describe(node, source, matcher.captures));
             }
-            if cursor.goto_first_child() {
+            true
+        });
+        matches
+    }
+}
+
+/// A pattern the call-site index answers ([`Pattern::shape`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Shape {
+    name: String,
+    /// The alias as written; `None` for a local call.
+    receiver: Option<String>,
+    /// `None` without an argument list (`Repo.all`).
+    args: Option<Vec<Arg>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Arg {
+    One(String),
+    Many(String),
+}
+
+impl Shape {
+    /// The matches of this pattern in a file, from its call sites and its source (the sites'
+    /// content): the same as [`Pattern::find`] over the file's tree.
+    pub(crate) fn matches(
+        &self,
+        sites: &CallSites,
+        source: &[u8],
+        aliases: &HashMap<String, String>,
+    ) -> Vec<Match> {
+        let lines = LineIndex::of(source);
+        let mut found: Vec<(Span, Vec<(String, String)>)> = Vec::new();
+        for site in &sites.sites {
+            if sites.names.get(site.name as usize) != Some(&self.name) {
                 continue;
             }
-            loop {
-                if cursor.goto_next_sibling() {
-                    continue 'walk;
+            let receiver_fits = match (&self.receiver, &site.receiver) {
+                (None, Receiver::Local) => true,
+                (Some(written), Receiver::Alias(id)) => {
+                    let found = sites.names.get(*id as usize).map_or("", String::as_str);
+                    found == written || expand(aliases, found).as_deref() == Some(written)
                 }
-                if !cursor.goto_parent() {
-                    break 'walk;
+                _ => false,
+            };
+            if !receiver_fits {
+                continue;
+            }
+            let text = |span: Span| {
+                source
+                    .get(span.0 as usize..span.1 as usize)
+                    .map_or_else(String::new, |b| String::from_utf8_lossy(b).into_owned())
+            };
+            // The pipe first: it holds the call (the matcher reports outer nodes first).
+            if let Some((pipe, left)) = site.pipe {
+                let mut codes = vec![left];
+                codes.extend(site.args.iter().flatten().copied());
+                let patterns = self.args.as_deref().unwrap_or(&[]);
+                let mut captures = Vec::new();
+                if sequence(patterns, &codes, &text, &mut captures) {
+                    found.push((pipe, captures));
                 }
             }
+            let fits = match (&self.args, &site.args) {
+                (None, None) => !site.extra,
+                (Some(patterns), Some(codes)) if !site.extra => {
+                    let mut captures = Vec::new();
+                    if sequence(patterns, codes, &text, &mut captures) {
+                        found.push((site.span, captures));
+                    }
+                    false
+                }
+                _ => false,
+            };
+            if fits {
+                found.push((site.span, Vec::new()));
+            }
         }
-        matches
+        // Document order, outer nodes first: the order of the matcher's walk.
+        found.sort_by(|a, b| a.0 .0.cmp(&b.0 .0).then(b.0 .1.cmp(&a.0 .1)));
+        found.dedup_by(|a, b| a.0 == b.0);
+        found
+            .into_iter()
+            .map(|(span, captures)| {
+                let (line, column) = lines.position(source, span.0 as usize);
+                let (end_line, end_column) = lines.position(source, span.1 as usize);
+                Match {
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    text: String::from_utf8_lossy(
+                        source.get(span.0 as usize..span.1 as usize).unwrap_or(&[]),
+                    )
+                    .into_owned(),
+                    captures: captures.into_iter().filter(|(n, _)| n != "_").collect(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// `Matcher::sequence` over argument ranges.
+fn sequence(
+    patterns: &[Arg],
+    codes: &[Span],
+    text: &dyn Fn(Span) -> String,
+    captures: &mut Vec<(String, String)>,
+) -> bool {
+    let Some((first, rest)) = patterns.split_first() else {
+        return codes.is_empty();
+    };
+    let bind = |captures: &mut Vec<(String, String)>, name: &str, value: String| {
+        if name == "_" {
+            return true;
+        }
+        if let Some((_, bound)) = captures.iter().find(|(n, _)| n == name) {
+            return *bound == value;
+        }
+        captures.push((name.to_string(), value));
+        true
+    };
+    match first {
+        Arg::Many(name) => {
+            for taken in 0..=codes.len() {
+                let saved = captures.len();
+                let value = if taken == 0 {
+                    String::new()
+                } else {
+                    text((codes[0].0, codes[taken - 1].1))
+                };
+                if bind(captures, name, value) && sequence(rest, &codes[taken..], text, captures) {
+                    return true;
+                }
+                captures.truncate(saved);
+            }
+            false
+        }
+        Arg::One(name) => {
+            let Some((code, code_rest)) = codes.split_first() else {
+                return false;
+            };
+            let saved = captures.len();
+            if bind(captures, name, text(*code)) && sequence(rest, code_rest, text, captures) {
+                return true;
+            }
+            captures.truncate(saved);
+            false
+        }
+    }
+}
+
+/// Line starts, for 1-based lines and columns in characters.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn of(source: &[u8]) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', source).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    fn position(&self, source: &[u8], byte: usize) -> (u32, u32) {
+        let line = self.starts.partition_point(|&s| s <= byte).max(1);
+        let start = self.starts[line - 1];
+        let column = String::from_utf8_lossy(source.get(start..byte).unwrap_or(&[]))
+            .chars()
+            .count();
+        (line as u32, column as u32 + 1)
+    }
+}
+
+/// `Repo` under `alias MyApp.Repo`, `Repo.Sub` too (as `Matcher::expand`).
+fn expand(aliases: &HashMap<String, String>, alias: &str) -> Option<String> {
+    let (head, rest) = match alias.split_once('.') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (alias, None),
+    };
+    let full = aliases.get(head)?;
+    Some(match rest {
+        Some(rest) => format!("{full}.{rest}"),
+        None => full.clone(),
+    })
+}
+
+/// Visits every node of `tree` in document order, parents first, until `visit` says stop.
+pub(crate) fn preorder(tree: &tree_sitter::Tree, visit: &mut dyn FnMut(Node<'_>) -> bool) {
+    let mut cursor = tree.walk();
+    'walk: loop {
+        if !visit(cursor.node()) {
+            return;
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
     }
 }
 
@@ -239,7 +485,7 @@ fn describe(node: Node<'_>, source: &[u8], captures: Vec<(String, String)>) -> M
 }
 
 /// Punctuation that carries no meaning once the tree is built.
-fn is_punctuation(kind: &str) -> bool {
+pub(crate) fn is_punctuation(kind: &str) -> bool {
     matches!(
         kind,
         "(" | ")" | "," | "[" | "]" | "{" | "}" | "%{" | "<<" | ">>" | "\n"

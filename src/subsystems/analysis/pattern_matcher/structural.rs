@@ -14,23 +14,44 @@ use crate::otp::cancel::Deadline;
 use crate::query::exec::{enclosing_at, PatternMatch};
 use crate::query::fields;
 use crate::query::tables::Tables;
-use crate::syntax::pattern::{Match, Pattern};
+use crate::syntax::pattern::{Match, Pattern, Shape};
+use crate::syntax::sites::{self, CallSites};
 use crate::syntax::{parse_tree_sitter, ParseInput};
 
+/// What a search did, for `runtime.pattern`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct SearchCounts {
+    /// Files answered from their stored call sites, without parsing.
+    pub(crate) from_call_sites: u64,
+    /// Files read and parsed again (no stored call sites, or a pattern the sites cannot answer).
+    pub(crate) parsed: u64,
+}
+
+/// A search's matches, its counts, and the call sites of the files it parsed (for the index).
+pub(crate) struct Found {
+    pub(crate) matches: Vec<PatternMatch>,
+    pub(crate) counts: SearchCounts,
+    pub(crate) new_sites: Vec<(String, CallSites)>,
+}
+
 /// Every match of `pattern` in `files` (paths relative to `root`), with the module and function
-/// around it, in file then source order. Files that no longer read or parse are left out. A
-/// call pattern reads only the files whose records hold a call of its function's name; the
-/// others cannot match.
+/// around it, in file then source order. A call pattern reads only the files whose records hold
+/// a call of its function's name; the others cannot match. A file whose call sites the index
+/// holds (`sites`, for its current content) is answered from them when the pattern's shape
+/// allows ([`Pattern::shape`]); any other is parsed again, and its call sites are returned for
+/// the index. Files that no longer read or parse are left out.
 pub(crate) fn search(
     pattern: &Pattern,
     root: &Path,
     files: &[FileRecord],
+    sites: &HashMap<String, CallSites>,
     pool: &rayon::ThreadPool,
     deadline: &Deadline,
-) -> Vec<PatternMatch> {
+) -> Found {
     let name = pattern.call_name();
     let module = pattern.call_module();
-    pool.install(|| {
+    let shape = pattern.shape();
+    let per_file: Vec<(usize, Vec<Match>, Option<CallSites>)> = pool.install(|| {
         files
             .par_iter()
             .enumerate()
@@ -39,28 +60,85 @@ pub(crate) fn search(
                 name.as_deref()
                     .is_none_or(|name| calls(f, name, module.as_deref()))
             })
-            .flat_map_iter(|(index, file)| {
-                let found = if deadline.expired() {
-                    Vec::new()
-                } else {
-                    in_file(pattern, root, file, deadline)
-                };
-                found.into_iter().map(move |m| (index, m))
+            .filter_map(|(index, file)| {
+                if deadline.expired() {
+                    return None;
+                }
+                let (found, parsed) = in_file(
+                    pattern,
+                    shape.as_ref(),
+                    root,
+                    file,
+                    sites.get(&file.path),
+                    deadline,
+                )?;
+                Some((index, found, parsed))
             })
-            .collect::<Vec<(usize, Match)>>()
-    })
-    .into_iter()
-    .map(|(index, found)| {
+            .collect()
+    });
+    let mut found = Found {
+        matches: Vec::new(),
+        counts: SearchCounts::default(),
+        new_sites: Vec::new(),
+    };
+    for (index, matches, parsed) in per_file {
         let file = &files[index];
-        let (module, function) = enclosing_at(file, found.line);
-        PatternMatch {
-            path: file.path.clone(),
-            module,
-            function,
-            found,
+        match parsed {
+            Some(new) => {
+                found.counts.parsed += 1;
+                found.new_sites.push((file.path.clone(), new));
+            }
+            None => found.counts.from_call_sites += 1,
         }
-    })
-    .collect()
+        for m in matches {
+            let (module, function) = enclosing_at(file, m.line);
+            found.matches.push(PatternMatch {
+                path: file.path.clone(),
+                module,
+                function,
+                found: m,
+            });
+        }
+    }
+    found
+}
+
+/// The matches in one file: from its stored call sites when they are of its current content
+/// and the pattern's shape allows, else from a parse (whose call sites come back too).
+fn in_file(
+    pattern: &Pattern,
+    shape: Option<&Shape>,
+    root: &Path,
+    file: &FileRecord,
+    stored: Option<&CallSites>,
+    deadline: &Deadline,
+) -> Option<(Vec<Match>, Option<CallSites>)> {
+    let bytes = std::fs::read(root.join(&file.path)).ok()?;
+    let hash = blake3::hash(&bytes).to_hex().to_string();
+    let aliases = aliases(file);
+    if let (Some(shape), Some(stored)) = (shape, stored) {
+        if stored.hash == hash {
+            return Some((shape.matches(stored, &bytes, &aliases), None));
+        }
+    }
+    let tree = parse_tree_sitter(ParseInput::Bytes(&bytes), deadline)?;
+    let found = pattern.find(&tree, &bytes, &aliases, deadline);
+    Some((found, Some(sites::collect(&tree, &bytes, hash))))
+}
+
+/// The files of `files` a call pattern can match in (all parsed ones for another pattern).
+pub(crate) fn candidate_files<'f>(pattern: &Pattern, files: &'f [FileRecord]) -> Vec<&'f str> {
+    let name = pattern.call_name();
+    let module = pattern.call_module();
+    files
+        .iter()
+        .filter(|f| matches!(f.status, Status::Ok | Status::SyntaxError))
+        .filter(|f| {
+            name.as_deref()
+                .is_none_or(|name| calls(f, name, module.as_deref()))
+        })
+        .map(|f| f.path.as_str())
+        .collect()
 }
 
 /// The files a call pattern can match in, from the `calls` query table (its callee module and
@@ -100,19 +178,13 @@ fn fits(written: Option<&str>, found: Option<&str>) -> bool {
     }
 }
 
-fn in_file(pattern: &Pattern, root: &Path, file: &FileRecord, deadline: &Deadline) -> Vec<Match> {
-    let Ok(bytes) = std::fs::read(root.join(&file.path)) else {
-        return Vec::new();
-    };
-    let Some(tree) = parse_tree_sitter(ParseInput::Bytes(&bytes), deadline) else {
-        return Vec::new();
-    };
-    pattern.find(&tree, &bytes, &aliases(file), deadline)
-}
-
 /// Short name → full name of every `alias` in the file (`as:`, else the last segment).
 fn aliases(file: &FileRecord) -> HashMap<String, String> {
-    file.modules
+    aliases_of(&file.modules)
+}
+
+fn aliases_of(modules: &[crate::model::Module]) -> HashMap<String, String> {
+    modules
         .iter()
         .flat_map(|m| &m.directives)
         .filter(|d| d.kind == DirectiveKind::Alias)
@@ -147,4 +219,98 @@ fn calls(file: &FileRecord, name: &str, module: Option<&str>) -> bool {
                     .any(|c| named(&c.calls))
                 || m.dynamic_definitions.iter().any(|d| named(&d.calls))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn elixir_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                elixir_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "ex" || e == "exs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The call-site index answers exactly as the matcher does over the tree: every fixture
+    /// file, patterns of every shape the index takes (local and remote, aliases as written and
+    /// expanded, `$$$` anywhere, repeated variables, `$_`, calls without arguments, pipes).
+    #[test]
+    fn call_sites_answer_as_the_matcher_does() {
+        let patterns = [
+            "String.to_atom($A)",
+            "String.to_atom($$$A)",
+            "Repo.get($S, $ID)",
+            "SampleApp.Repo.get($S, $ID)",
+            "Repo.all",
+            "Repo.all()",
+            "Enum.map($L, $F)",
+            "Enum.map($$$ARGS)",
+            "Enum.reduce($$$A, $F)",
+            "Enum.reduce($L, $$$REST)",
+            "Map.get($M, $K, $_)",
+            "Map.put($M, $K, $K)",
+            "Logger.info($$$_)",
+            "to_string($X)",
+            "is_nil($X)",
+            "def($$$X)",
+            "defp($HEAD)",
+            "raise($E)",
+            "send($P, $M)",
+            "Keyword.get($$$A, $B, $$$C)",
+        ];
+        let mut files = Vec::new();
+        elixir_files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+            &mut files,
+        );
+        assert!(files.len() > 100);
+        let deadline = Deadline::never(crate::otp::cancel::CancelToken::new());
+        let mut compared = 0;
+        let mut matched = 0;
+        for pattern in patterns {
+            let compiled = Pattern::compile(pattern).unwrap();
+            let shape = compiled
+                .shape()
+                .unwrap_or_else(|| panic!("{pattern}: the index should take it"));
+            for path in &files {
+                let bytes = std::fs::read(path).unwrap();
+                let Some(tree) = parse_tree_sitter(ParseInput::Bytes(&bytes), &deadline) else {
+                    continue;
+                };
+                let flat = crate::syntax::Tree::from_tree_sitter(tree.clone());
+                let aliases = aliases_of(&crate::extract::modules(&flat, &bytes));
+                let by_tree = compiled.find(&tree, &bytes, &aliases, &deadline);
+                let sites = sites::collect(&tree, &bytes, String::new());
+                let by_sites = shape.matches(&sites, &bytes, &aliases);
+                assert_eq!(by_sites, by_tree, "{pattern} in {}", path.display());
+                compared += 1;
+                matched += by_tree.len();
+            }
+        }
+        assert!(
+            compared > 2000 && matched > 300,
+            "{compared} files, {matched} matches"
+        );
+        // Patterns the index does not take: the files are matched from source.
+        for pattern in [
+            "Repo.get!($S, id)",
+            "$M.get($A)",
+            "Enum.map($L, fn $X -> $Y end)",
+            "x |> $F",
+        ] {
+            assert!(
+                Pattern::compile(pattern).unwrap().shape().is_none(),
+                "{pattern}"
+            );
+        }
+    }
 }
