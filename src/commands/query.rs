@@ -514,7 +514,7 @@ impl Cold<'_> {
             // batch pool.
             let found = match work.pattern() {
                 Some(pattern) => Some(structural::search(
-                    &exec::compile_pattern(pattern)?,
+                    &*exec::compile_pattern(pattern)?,
                     &root,
                     repository.files(),
                     &sites,

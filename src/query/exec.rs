@@ -300,8 +300,8 @@ fn kind_of(source: &Source) -> Result<(&'static str, &'static [&'static str]), Q
 /// A pattern query's pattern, compiled; an error points into the pattern's text.
 pub(crate) fn compile_pattern(
     pattern: &Spanned<String>,
-) -> Result<crate::syntax::pattern::Pattern, QueryError> {
-    crate::syntax::pattern::Pattern::compile(&pattern.value).map_err(|error| {
+) -> Result<std::sync::Arc<crate::syntax::pattern::Pattern>, QueryError> {
+    crate::syntax::pattern::Pattern::compiled(&pattern.value).map_err(|error| {
         // The span covers the quotes: the text starts one character in.
         let at = pattern.span.start + 1 + error.offset;
         QueryError::new(

@@ -261,8 +261,9 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                             Permanent,
                             ms(5_000),
                             Built::Inside(
-                                "index::Cache keeps each file's findings per rule selection; \
-                                 the query cache is [6]'s",
+                                "syntax::pattern::Pattern::compiled keeps the compiled patterns; \
+                                 the index keeps each file's findings per rule selection and its \
+                                 call sites (index::query_store)",
                             ),
                         ),
                         pool(
@@ -324,7 +325,7 @@ pub(crate) const ROOT: DesignNode = DesignNode {
             "ElixirScope.AST.Querying.Supervisor",
             OneForOne,
             ms(3_000),
-            Built::Yes("subsystems::root (the Querying supervisor)"),
+            Built::Yes("subsystems::querying"),
             &[
                 worker(
                     "executor",
@@ -332,8 +333,8 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     Permanent,
                     ms(5_000),
                     Built::Yes(
-                        "subsystems::root::Host::run_query: takes each query from its queue and \
-                         runs it on the WorkerPool under --timeout-ms",
+                        "subsystems::querying::executor (Host::run_query queues each query; the \
+                         Executor runs it on the WorkerPool under --timeout-ms)",
                     ),
                 ),
                 worker(

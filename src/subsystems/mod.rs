@@ -5,6 +5,7 @@ pub(crate) mod analysis;
 pub(crate) mod design;
 pub(crate) mod parsing;
 pub(crate) mod pools;
+pub(crate) mod querying;
 pub(crate) mod repository;
 pub(crate) mod root;
 pub(crate) mod run_breakers;

@@ -17,6 +17,7 @@ use super::analysis::pattern_matcher::pattern_library::{PatternLibrary, Selectio
 use super::design::{self, DesignNode, NodeKind};
 use super::parsing::batch_processor::BatchJob;
 use super::pools::Bulkheads;
+use super::querying::executor;
 use super::repository::core::RepositoryCore;
 use super::run_breakers::RunBreakers;
 use crate::faults;
@@ -43,8 +44,6 @@ pub(crate) const ANALYSIS_QUERY_SUBSYSTEMS: &[&str] = &[
     "task_supervisor",
 ];
 
-/// A query for the Querying.Executor: run on the WorkerPool, its result sent back.
-pub(crate) type QueryJob = Box<dyn FnOnce() + Send>;
 /// `analyze` adds the Analysis subsystem.
 pub(crate) const ANALYSIS_SUBSYSTEMS: &[&str] =
     &["repository", "parsing", "analysis", "task_supervisor"];
@@ -75,8 +74,7 @@ pub(crate) struct Shared {
     batch_jobs: Mutex<VecDeque<Arc<BatchJob>>>,
     doorbell: (Sender<()>, Receiver<()>),
     /// The Querying.Executor's queue: the queries waiting for a worker.
-    query_jobs: Mutex<VecDeque<QueryJob>>,
-    query_doorbell: (Sender<()>, Receiver<()>),
+    queries: executor::Queue,
 }
 
 pub(crate) struct Host {
@@ -111,8 +109,7 @@ impl Host {
             breakers: RunBreakers::default(),
             batch_jobs: Mutex::new(VecDeque::new()),
             doorbell: crossbeam_channel::unbounded(),
-            query_jobs: Mutex::new(VecDeque::new()),
-            query_doorbell: crossbeam_channel::unbounded(),
+            queries: executor::Queue::default(),
         });
         let root = &design::ROOT;
         let NodeKind::Supervisor(strategy, intensity) = root.kind else {
@@ -176,7 +173,7 @@ impl Host {
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HostError> {
         let (sender, receiver) = crossbeam_channel::bounded(1);
-        let job: QueryJob = Box::new(move || {
+        let job: executor::QueryJob = Box::new(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
             let _ = sender.send(result.map_err(|panic| {
                 panic
@@ -186,8 +183,7 @@ impl Host {
                     .unwrap_or_else(|| "it panicked".into())
             }));
         });
-        lock(&self.shared.query_jobs).push_back(job);
-        let _ = self.shared.query_doorbell.0.send(());
+        self.shared.queries.push(job);
         loop {
             match receiver.recv_timeout(LIVENESS_CHECK) {
                 Ok(Ok(value)) => return Ok(value),
@@ -442,22 +438,11 @@ fn service_body(id: &str, shared: &Shared, context: ChildContext) -> Result<(), 
         },
         "executor" => {
             faults::crash_service_once(id);
-            context.report_health(Health::Healthy);
             let pool = shared
                 .bulkheads
                 .interactive()
                 .map_err(|err| ChildError::new(format!("cannot start the query pool: {err}")))?;
-            loop {
-                let job = lock(&shared.query_jobs).pop_front();
-                match job {
-                    // A Query.Worker: temporary, on the WorkerPool.
-                    Some(job) => pool.spawn(job),
-                    None => select! {
-                        recv(shared.query_doorbell.1) -> _ => {}
-                        recv(context.stop_signal()) -> _ => return Ok(()),
-                    },
-                }
-            }
+            executor::serve(&shared.queries, pool, &context)
         }
         _ => {
             faults::crash_service_once(id);

@@ -12,6 +12,7 @@
 //!   `MyApp.Repo.get!(...)` (the caller gives the file's aliases).
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use tree_sitter::Node;
 
@@ -50,7 +51,40 @@ pub(crate) struct PatternError {
     pub(crate) message: String,
 }
 
+/// Compiled patterns kept per process (design: PatternMatcher.Cache): a query compiles its
+/// pattern when it is checked, planned and searched, `watch` for every update, [4c]'s user
+/// rules once per file; each compiles once. Bounded: the least recently used go first.
+struct CompiledCache {
+    entries: Vec<(String, Arc<Pattern>)>,
+}
+
+const COMPILED_KEPT: usize = 128;
+
+static COMPILED: Mutex<CompiledCache> = Mutex::new(CompiledCache {
+    entries: Vec::new(),
+});
+
 impl Pattern {
+    /// [`Pattern::compile`] through the process's cache of compiled patterns.
+    pub(crate) fn compiled(text: &str) -> Result<Arc<Pattern>, PatternError> {
+        {
+            let mut cache = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(at) = cache.entries.iter().position(|(t, _)| t == text) {
+                let entry = cache.entries.remove(at);
+                let pattern = Arc::clone(&entry.1);
+                cache.entries.push(entry);
+                return Ok(pattern);
+            }
+        }
+        let pattern = Arc::new(Pattern::compile(text)?);
+        let mut cache = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.entries.len() >= COMPILED_KEPT {
+            cache.entries.remove(0);
+        }
+        cache.entries.push((text.to_string(), Arc::clone(&pattern)));
+        Ok(pattern)
+    }
+
     /// Replaces the metavariables by placeholders and parses the result as Elixir.
     pub(crate) fn compile(text: &str) -> Result<Pattern, PatternError> {
         let mut source = String::with_capacity(text.len() * 2);
@@ -778,6 +812,20 @@ mod tests {
         );
         assert_eq!(module("$M.insert($CS)"), None);
         assert_eq!(module("to_atom($A)"), None);
+    }
+
+    #[test]
+    fn compiled_patterns_are_kept_and_bounded() {
+        let first = Pattern::compiled("Kept.call($A)").unwrap();
+        let again = Pattern::compiled("Kept.call($A)").unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        for n in 0..COMPILED_KEPT + 5 {
+            Pattern::compiled(&format!("Other.f{n}($A)")).unwrap();
+        }
+        assert!(COMPILED.lock().unwrap().entries.len() <= COMPILED_KEPT);
+        let recompiled = Pattern::compiled("Kept.call($A)").unwrap();
+        assert!(!Arc::ptr_eq(&first, &recompiled));
+        assert!(Pattern::compiled("f(").is_err());
     }
 
     #[test]
