@@ -37,7 +37,7 @@ pub(crate) enum DiscoverError {
     BadGlob { glob: String, message: String },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct DiscoverOptions {
     pub(crate) exclude: Vec<String>,
     pub(crate) follow: bool,
@@ -70,6 +70,9 @@ pub(crate) struct Discovery {
     pub(crate) root: PathBuf,
     /// Sorted by path; each path once.
     pub(crate) entries: Vec<Entry>,
+    /// Every directory the walk entered (absolute, sorted): what `watch` ([7]) watches.
+    #[cfg_attr(not(test), allow(dead_code))] // reason: the FileWatcher of [7] reads it
+    pub(crate) directories: Vec<PathBuf>,
 }
 
 /// Walks `paths` and lists every Elixir file, template, link and unreadable place found.
@@ -116,6 +119,7 @@ pub(crate) fn discover(
     })?;
 
     let mut found: BTreeMap<String, Entry> = BTreeMap::new();
+    let mut directories: Vec<PathBuf> = Vec::new();
     let mut add = |absolute: PathBuf, kind: EntryKind| {
         let path = relative_path(&root, &absolute);
         // The first verdict on a path wins; the same file reached twice (`lib lib/a.ex`) is one.
@@ -175,15 +179,24 @@ pub(crate) fn discover(
             })
         });
         drop(sender);
-        let mut walked: Vec<(PathBuf, EntryKind)> = receiver.into_iter().collect();
+        let mut walked: Vec<(PathBuf, EntryKind)> = Vec::new();
+        for (absolute, kind) in receiver {
+            match kind {
+                Some(kind) => walked.push((absolute, kind)),
+                None => directories.push(absolute),
+            }
+        }
         walked.sort();
         for (absolute, kind) in walked {
             add(absolute, kind);
         }
     }
 
+    directories.sort();
+    directories.dedup();
     Ok(Discovery {
         root,
+        directories,
         entries: found.into_values().collect(),
     })
 }
@@ -191,8 +204,11 @@ pub(crate) fn discover(
 /// Threads listing a directory tree.
 const WALK_THREADS: usize = 2;
 
-/// What one step of the walk lists, if anything.
-fn walk_entry(result: Result<ignore::DirEntry, ignore::Error>) -> Option<(PathBuf, EntryKind)> {
+/// What one step of the walk lists, if anything: an entry, or (kind `None`) a directory
+/// entered.
+fn walk_entry(
+    result: Result<ignore::DirEntry, ignore::Error>,
+) -> Option<(PathBuf, Option<EntryKind>)> {
     match result {
         Ok(entry) => {
             // `None` only for stdin, never produced for a directory walk.
@@ -201,14 +217,16 @@ fn walk_entry(result: Result<ignore::DirEntry, ignore::Error>) -> Option<(PathBu
             if file_type.is_symlink() {
                 // Only reached without --follow: with it, the walker resolves links.
                 link_is_relevant(&absolute)
-                    .then_some((absolute, EntryKind::Skipped(Reason::Symlink, None)))
+                    .then_some((absolute, Some(EntryKind::Skipped(Reason::Symlink, None))))
             } else if file_type.is_file() {
-                classify_file(&absolute).map(|kind| (absolute, kind))
+                classify_file(&absolute).map(|kind| (absolute, Some(kind)))
+            } else if file_type.is_dir() {
+                Some((absolute, None))
             } else {
                 None
             }
         }
-        Err(err) => classify_walk_error(&err),
+        Err(err) => classify_walk_error(&err).map(|(path, kind)| (path, Some(kind))),
     }
 }
 
@@ -296,6 +314,7 @@ pub(crate) fn stdin_entry(path: &Path, content: Vec<u8>) -> Discovery {
         None => absolute.clone(),
     };
     Discovery {
+        directories: Vec::new(),
         entries: vec![Entry {
             path: relative_path(&root, &resolved),
             absolute: resolved,

@@ -10,3 +10,4 @@ pub(crate) mod repository;
 pub(crate) mod root;
 pub(crate) mod run_breakers;
 pub(crate) mod signals;
+pub(crate) mod synchronization;
