@@ -533,6 +533,10 @@ fn cache_info_and_clear() {
     let root = &info["roots"][0];
     assert!(root["files"].as_u64().unwrap() > 0);
     assert_eq!(root["scopes"], 1, "one run scope: {root:#}");
+    assert_eq!(
+        root["query_scopes"], 0,
+        "parse builds no query tables: {root:#}"
+    );
     assert_eq!(root["last_run_misses"], 0);
     let clear = run_with(
         bin()

@@ -60,6 +60,11 @@ fn info(target: &CacheTarget) -> anyhow::Result<u8> {
                 "  entries:      {} files, {} findings, {} run scopes",
                 root.files, root.findings, root.scopes
             )?;
+            writeln!(
+                out,
+                "  queries:      tables of {} run scopes, {} answers, call sites of {} files",
+                root.query_scopes, root.answers, root.call_sites
+            )?;
             if let (Some(hits), Some(misses)) = (root.last_run_hits, root.last_run_misses) {
                 let total = hits + misses;
                 let rate = if total == 0 {

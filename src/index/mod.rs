@@ -508,6 +508,10 @@ pub(crate) struct RootInfo {
     pub(crate) findings: u64,
     /// Run scopes whose project phase is stored.
     pub(crate) scopes: u64,
+    /// Run scopes with query tables ([6]), stored answers, and files with stored call sites.
+    pub(crate) query_scopes: u64,
+    pub(crate) answers: u64,
+    pub(crate) call_sites: u64,
     pub(crate) last_run_hits: Option<u64>,
     pub(crate) last_run_misses: Option<u64>,
 }

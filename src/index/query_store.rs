@@ -58,10 +58,9 @@ struct Part<'a> {
 }
 
 fn name_of<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
+    crate::model::variant::name(value)
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn digest<'a>(parts: impl Iterator<Item = Part<'a>>) -> String {

@@ -315,14 +315,28 @@ pub(super) fn describe(connection: &Connection) -> rusqlite::Result<(Option<u32>
             |row| row.get(0),
         )
         .optional()?;
-    let mut statement = connection.prepare(
+    // An index of an older schema has no query tables: nothing of them to count.
+    let has_query_tables: i64 = connection.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'call_sites'",
+        [],
+        |row| row.get(0),
+    )?;
+    let query_counts = if has_query_tables > 0 {
+        "(SELECT count(DISTINCT q.scope) FROM query_tables q WHERE q.root = r.id),
+                (SELECT count(*) FROM query_answers a WHERE a.root = r.id),
+                (SELECT count(*) FROM call_sites c WHERE c.root = r.id)"
+    } else {
+        "0, 0, 0"
+    };
+    let mut statement = connection.prepare(&format!(
         "SELECT r.path,
                 (SELECT count(*) FROM files f WHERE f.root = r.id),
                 (SELECT count(*) FROM findings g WHERE g.root = r.id),
                 r.last_run_hits, r.last_run_misses,
-                (SELECT count(*) FROM scopes s WHERE s.root = r.id)
-         FROM roots r ORDER BY r.path",
-    )?;
+                (SELECT count(*) FROM scopes s WHERE s.root = r.id),
+                {query_counts}
+         FROM roots r ORDER BY r.path"
+    ))?;
     let roots = statement
         .query_map([], |row| {
             Ok(RootInfo {
@@ -332,6 +346,9 @@ pub(super) fn describe(connection: &Connection) -> rusqlite::Result<(Option<u32>
                 last_run_hits: row.get::<_, Option<i64>>(3)?.map(|n| n.max(0) as u64),
                 last_run_misses: row.get::<_, Option<i64>>(4)?.map(|n| n.max(0) as u64),
                 scopes: row.get::<_, i64>(5)?.try_into().unwrap_or(0),
+                query_scopes: row.get::<_, i64>(6)?.try_into().unwrap_or(0),
+                answers: row.get::<_, i64>(7)?.try_into().unwrap_or(0),
+                call_sites: row.get::<_, i64>(8)?.try_into().unwrap_or(0),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

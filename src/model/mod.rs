@@ -18,6 +18,7 @@ mod report;
 mod role;
 pub(crate) mod stored;
 mod symbol;
+pub(crate) mod variant;
 
 pub(crate) use facts::*;
 pub(crate) use file::*;

@@ -150,10 +150,9 @@ fn opt_int(value: Option<impl Into<i64>>) -> Cell {
 
 /// An enum's report name (its serde name).
 fn name_of<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
+    crate::model::variant::name(value)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The result of a query: its kind (the entity, or the graph question), columns and rows.
