@@ -1529,64 +1529,66 @@ pub(crate) fn build(
         "references",
         "files",
     ];
-    let tasks: Vec<(&str, Range<usize>)> = entities
-        .iter()
-        .flat_map(|&entity| {
-            if per_file.contains(&entity) {
-                chunks
-                    .iter()
-                    .map(|c| (entity, c.clone()))
-                    .collect::<Vec<_>>()
-            } else {
-                vec![(entity, 0..total)]
-            }
-        })
-        .collect();
-    let pieces: Vec<(&str, tables::Table)> = tasks
-        .into_par_iter()
-        .filter_map(|(entity, range)| {
-            let mut out = TableBuilder::new(fields::of(entity)?);
-            match entity {
-                "modules" => modules(repository, range, &mut out),
-                "functions" => functions(repository, range, counts.as_ref()?, &mut out),
-                "clauses" => clauses(repository, range, &mut out),
-                "calls" => calls(repository, range, &mut out),
-                "references" => references(repository, range, &mut out),
-                "files" => files(repository, range, &mut out),
-                "dependencies" => {
-                    for edge in &repository.graph().edges {
-                        out.push_row(edge_row(repository, edge, None));
-                    }
-                }
-                "cycles" => {
-                    for row in report_cycles(repository) {
-                        out.push_row(row);
-                    }
-                }
-                "findings" => {
-                    for (file, finding) in findings {
-                        out.push(&|needed: &[bool]| finding_row(needed, repository, file, finding));
-                    }
-                }
-                _ => return None,
-            }
-            Some((entity, out.finish()))
-        })
-        .collect();
-    let mut merged: Vec<(&str, TableBuilder)> = Vec::new();
-    for (entity, table) in pieces {
-        match merged.iter_mut().find(|(e, _)| *e == entity) {
-            Some((_, builder)) => builder.append(table),
-            None => {
-                let mut builder = TableBuilder::new(fields::of(entity).unwrap_or(&[]));
-                builder.append(table);
-                merged.push((entity, builder));
-            }
-        }
-    }
+    // One entity at a time (its chunks in parallel), each finished before the next starts:
+    // the peak memory is the tables built plus one entity's pieces, not every entity's twice.
     let mut tables = Tables::default();
-    for (entity, builder) in merged {
-        tables.insert(entity, builder.finish());
+    for &entity in entities {
+        let Some(catalog) = fields::of(entity) else {
+            continue;
+        };
+        // The whole-repository entities are one piece.
+        let whole = std::iter::once(0..total).collect::<Vec<Range<usize>>>();
+        let ranges = if per_file.contains(&entity) {
+            chunks.clone()
+        } else {
+            whole
+        };
+        let pieces: Vec<tables::Table> = ranges
+            .into_par_iter()
+            .filter_map(|range| {
+                let mut out = TableBuilder::new(catalog);
+                match entity {
+                    "modules" => modules(repository, range, &mut out),
+                    "functions" => functions(repository, range, counts.as_ref()?, &mut out),
+                    "clauses" => clauses(repository, range, &mut out),
+                    "calls" => calls(repository, range, &mut out),
+                    "references" => references(repository, range, &mut out),
+                    "files" => files(repository, range, &mut out),
+                    "dependencies" => {
+                        for edge in &repository.graph().edges {
+                            out.push_row(edge_row(repository, edge, None));
+                        }
+                    }
+                    "cycles" => {
+                        for row in report_cycles(repository) {
+                            out.push_row(row);
+                        }
+                    }
+                    "findings" => {
+                        for (file, finding) in findings {
+                            out.push(&|needed: &[bool]| {
+                                finding_row(needed, repository, file, finding)
+                            });
+                        }
+                    }
+                    _ => return None,
+                }
+                Some(out.finish())
+            })
+            .collect();
+        let mut pieces = pieces.into_iter();
+        let table = match (pieces.next(), pieces.len()) {
+            // One piece needs no second interning.
+            (Some(only), 0) => only,
+            (first, _) => {
+                let mut merged = TableBuilder::new(catalog);
+                for piece in first.into_iter().chain(pieces) {
+                    merged.append(piece);
+                }
+                merged.finish()
+            }
+        };
+        tables.insert(entity, table);
     }
     tables
 }
