@@ -322,6 +322,38 @@ pub(crate) struct Previous {
     pub(crate) files: HashMap<String, FileState>,
 }
 
+impl Previous {
+    /// The previous phase for the next one, kept in memory (`watch`): the files the outcome
+    /// resolved get their new state, the files it no longer holds are dropped, the others keep
+    /// theirs. A state that does not decode is dropped: its file is resolved again.
+    pub(crate) fn advance(self, outcome: &Outcome) -> Previous {
+        let mut files = self.files;
+        let present: std::collections::HashSet<&str> = outcome
+            .repository
+            .files()
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect();
+        files.retain(|path, _| present.contains(path.as_str()));
+        for (file, state) in outcome.repository.files().iter().zip(&outcome.states) {
+            if let Some(blob) = state {
+                match crate::model::stored::decode(blob) {
+                    Ok(state) => {
+                        files.insert(file.path.clone(), state);
+                    }
+                    Err(_) => {
+                        files.remove(&file.path);
+                    }
+                }
+            }
+        }
+        Previous {
+            projects: outcome.repository.projects().to_vec(),
+            files,
+        }
+    }
+}
+
 /// A [`FileState`] borrowed from the phase: the same stored form, without copying.
 #[derive(Serialize)]
 struct StateRef<'a> {
@@ -802,7 +834,7 @@ pub(crate) fn phase(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::{FileRole, Reason};
     use crate::syntax::{parse, ParseInput, ParseOutcome};
@@ -858,26 +890,7 @@ mod tests {
     /// The states the index holds after an outcome: those it resolved, replaced; those it
     /// carried, kept; those of files gone, dropped.
     fn stored(outcome: &Outcome, previous: Option<Previous>) -> Previous {
-        let mut files = previous.map(|p| p.files).unwrap_or_default();
-        let present: HashSet<&str> = outcome
-            .repository
-            .files()
-            .iter()
-            .map(|f| f.path.as_str())
-            .collect();
-        files.retain(|path, _| present.contains(path.as_str()));
-        for (file, state) in outcome.repository.files().iter().zip(&outcome.states) {
-            if let Some(blob) = state {
-                files.insert(
-                    file.path.clone(),
-                    crate::model::stored::decode(blob).unwrap(),
-                );
-            }
-        }
-        Previous {
-            projects: outcome.repository.projects().to_vec(),
-            files,
-        }
+        previous.unwrap_or_default().advance(outcome)
     }
 
     fn run(
@@ -890,7 +903,7 @@ mod tests {
         phase(records, projects, true, &CancelToken::new(), previous)
     }
 
-    fn assert_same(incremental: &Repository, rebuilt: &Repository, step: &str) {
+    pub(crate) fn assert_same(incremental: &Repository, rebuilt: &Repository, step: &str) {
         assert_eq!(incremental.files().len(), rebuilt.files().len(), "{step}");
         for (a, b) in incremental.files().iter().zip(rebuilt.files()) {
             assert!(a == b, "{step}: {} differs from a rebuild", a.path);

@@ -1,10 +1,13 @@
 //! The Synchronization subsystem (design: `ElixirScope.AST.Synchronization.Supervisor`,
 //! rest_for_one: FileWatcher → Synchronizer → IncrementalUpdater), issue [7].
 //!
-//! Built so far: the FileWatcher (notify's recommended watcher over the directories discovery
-//! enters, notify's polling watcher as the fallback, new directories watched then scanned) and
-//! the Synchronizer (one debounce window, notify's own debouncer; each settled batch becomes a
-//! change set). The IncrementalUpdater and the `watch` command that runs them come next.
+//! Built so far, as libraries with their tests: the FileWatcher (notify's recommended watcher
+//! over the directories discovery enters, notify's polling watcher as the fallback, new
+//! directories watched then scanned), the Synchronizer (one debounce window, notify's own
+//! debouncer; each settled batch becomes a change set) and the IncrementalUpdater's live
+//! repository (the incremental phase in memory, and what each update changed). The `watch`
+//! command that runs them under the supervisor comes next.
 
 pub(crate) mod file_watcher;
+pub(crate) mod incremental_updater;
 pub(crate) mod synchronizer;

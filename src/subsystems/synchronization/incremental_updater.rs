@@ -1,0 +1,531 @@
+//! Synchronization.IncrementalUpdater (transient): the live repository of `watch` ([7]) and
+//! what each update changes in it.
+//!
+//! It keeps the records as extracted (with their findings when rules run) and the last project
+//! phase's per-file states in memory. An update takes the new records of the files that changed
+//! (the parser made them) and the paths that went, runs [5]'s incremental phase over the
+//! records with the kept states (only the changed files and those that read a changed export
+//! are resolved again), and compares the files it touched before and after: files added and
+//! removed, modules and functions added, removed and changed (by stable ID, name and arity),
+//! status changes, findings added and resolved (by fingerprint).
+
+#![cfg_attr(not(test), allow(dead_code))] // reason: `watch` ([7]) runs it; its tests do today
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::model::{FileRecord, Finding, Project, Status};
+use crate::otp::cancel::CancelToken;
+use crate::project::enhanced::{phase, Previous};
+use crate::project::Repository;
+
+/// The live repository.
+pub(crate) struct Live {
+    /// The phase's input: each file's record as extracted, by path.
+    extracted: BTreeMap<String, FileRecord>,
+    previous: Previous,
+    repository: Repository,
+    calls: bool,
+}
+
+/// A module or function an update names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub(crate) struct Named {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    /// `None` for a module.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) arity: Option<u32>,
+    pub(crate) file: String,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Changes {
+    pub(crate) added: Vec<Named>,
+    pub(crate) removed: Vec<Named>,
+    pub(crate) changed: Vec<Named>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct StatusChange {
+    pub(crate) file: String,
+    /// `None` for a file that appeared, or went.
+    pub(crate) from: Option<Status>,
+    pub(crate) to: Option<Status>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub(crate) struct FindingRef {
+    pub(crate) fingerprint: String,
+    pub(crate) rule: String,
+    pub(crate) file: String,
+    pub(crate) line: u32,
+    pub(crate) message: String,
+}
+
+/// What one update changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Update {
+    pub(crate) added: Vec<String>,
+    pub(crate) changed: Vec<String>,
+    pub(crate) removed: Vec<String>,
+    pub(crate) modules: Changes,
+    pub(crate) functions: Changes,
+    pub(crate) statuses: Vec<StatusChange>,
+    pub(crate) findings_added: Vec<FindingRef>,
+    pub(crate) findings_resolved: Vec<FindingRef>,
+    /// Files the phase resolved again (the changed ones and their readers).
+    pub(crate) re_resolved: usize,
+}
+
+/// What the update compares of one file.
+struct Snapshot {
+    status: Status,
+    modules: BTreeMap<String, (Named, u64)>,
+    functions: BTreeMap<String, (Named, u64)>,
+    findings: BTreeMap<String, FindingRef>,
+}
+
+/// A hash of a value's JSON with its positions left out: a definition that only moved (lines
+/// added above it) is not a change.
+fn shape_hash(value: &impl Serialize) -> u64 {
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.retain(|key, _| {
+                    !(key == "id"
+                        || key == "line"
+                        || key == "column"
+                        || key.ends_with("_line")
+                        || key.ends_with("_column"))
+                });
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut json = serde_json::to_value(value).unwrap_or_default();
+    strip(&mut json);
+    let digest = blake3::hash(json.to_string().as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest.as_bytes()[..8]);
+    u64::from_le_bytes(bytes)
+}
+
+fn finding_ref(file: &FileRecord, finding: &Finding) -> FindingRef {
+    FindingRef {
+        fingerprint: finding.fingerprint.clone(),
+        rule: finding.rule.clone(),
+        file: file.path.clone(),
+        line: finding.line,
+        message: finding.message.clone(),
+    }
+}
+
+fn snapshot(file: &FileRecord) -> Snapshot {
+    let mut modules = BTreeMap::new();
+    let mut functions = BTreeMap::new();
+    for module in &file.modules {
+        let named = Named {
+            id: module.id.clone(),
+            name: module.name.clone(),
+            arity: None,
+            file: file.path.clone(),
+        };
+        modules.insert(module.id.clone(), (named, shape_hash(module)));
+        for function in &module.functions {
+            let named = Named {
+                id: function.id.clone(),
+                name: format!("{}.{}", module.name, function.name),
+                arity: Some(function.arity),
+                file: file.path.clone(),
+            };
+            functions.insert(function.id.clone(), (named, shape_hash(function)));
+        }
+    }
+    let findings = file
+        .analysis
+        .iter()
+        .flat_map(|a| &a.findings)
+        .map(|f| (f.fingerprint.clone(), finding_ref(file, f)))
+        .collect();
+    Snapshot {
+        status: file.status,
+        modules,
+        functions,
+        findings,
+    }
+}
+
+fn compare(
+    before: &BTreeMap<String, (Named, u64)>,
+    after: &BTreeMap<String, (Named, u64)>,
+    into: &mut Changes,
+) {
+    for (id, (named, hash)) in after {
+        match before.get(id) {
+            None => into.added.push(named.clone()),
+            Some((_, old)) if old != hash => into.changed.push(named.clone()),
+            Some(_) => {}
+        }
+    }
+    for (id, (named, _)) in before {
+        if !after.contains_key(id) {
+            into.removed.push(named.clone());
+        }
+    }
+}
+
+fn projects_of(records: &BTreeMap<String, FileRecord>) -> Vec<Project> {
+    records
+        .values()
+        .filter_map(|record| record.mix_project.clone())
+        .collect()
+}
+
+impl Live {
+    /// The live repository of `records` (every file of the tree, as the parser made them).
+    pub(crate) fn start(records: Vec<FileRecord>, calls: bool, cancel: &CancelToken) -> Live {
+        let extracted: BTreeMap<String, FileRecord> = records
+            .into_iter()
+            .map(|record| (record.path.clone(), record))
+            .collect();
+        let outcome = phase(
+            extracted.values().cloned().collect(),
+            projects_of(&extracted),
+            calls,
+            cancel,
+            None,
+        );
+        let previous = Previous::default().advance(&outcome);
+        Live {
+            extracted,
+            previous,
+            repository: outcome.repository,
+            calls,
+        }
+    }
+
+    pub(crate) fn repository(&self) -> &Repository {
+        &self.repository
+    }
+
+    /// Applies the new records of the files that changed or appeared, and the removal of
+    /// `removed`; says what changed.
+    pub(crate) fn apply(
+        &mut self,
+        records: Vec<FileRecord>,
+        removed: &[String],
+        cancel: &CancelToken,
+    ) -> Update {
+        let before: BTreeMap<&str, &FileRecord> = self
+            .repository
+            .files()
+            .iter()
+            .map(|f| (f.path.as_str(), f))
+            .collect();
+        let mut update = Update::default();
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        for path in removed {
+            if self.extracted.remove(path).is_some() {
+                update.removed.push(path.clone());
+                touched.insert(path.clone());
+            }
+        }
+        for record in records {
+            let path = record.path.clone();
+            match self.extracted.insert(path.clone(), record) {
+                None => update.added.push(path.clone()),
+                Some(old)
+                    if old.hash != self.extracted[&path].hash
+                        || old.status != self.extracted[&path].status =>
+                {
+                    update.changed.push(path.clone())
+                }
+                Some(_) => {}
+            }
+            touched.insert(path);
+        }
+        let old: BTreeMap<String, Snapshot> = touched
+            .iter()
+            .filter_map(|p| before.get(p.as_str()).map(|f| (p.clone(), snapshot(f))))
+            .collect();
+        let outcome = phase(
+            self.extracted.values().cloned().collect(),
+            projects_of(&self.extracted),
+            self.calls,
+            cancel,
+            Some(&self.previous),
+        );
+        update.re_resolved = outcome.re_resolved();
+        // A file resolved again may change too (kinds through `use`, what a template injects).
+        let resolved: Vec<String> = outcome
+            .repository
+            .files()
+            .iter()
+            .zip(&outcome.resolved)
+            .filter(|(_, r)| **r)
+            .map(|(f, _)| f.path.clone())
+            .collect();
+        let mut compared = touched.clone();
+        compared.extend(resolved);
+        let mut old = old;
+        for path in &compared {
+            if !old.contains_key(path) {
+                if let Some(file) = before.get(path.as_str()) {
+                    old.insert(path.clone(), snapshot(file));
+                }
+            }
+        }
+        let after: BTreeMap<&str, &FileRecord> = outcome
+            .repository
+            .files()
+            .iter()
+            .map(|f| (f.path.as_str(), f))
+            .collect();
+        let empty = BTreeMap::new();
+        for path in &compared {
+            let was = old.get(path);
+            let now = after.get(path.as_str()).map(|f| snapshot(f));
+            compare(
+                was.map_or(&empty, |s| &s.modules),
+                now.as_ref().map_or(&empty, |s| &s.modules),
+                &mut update.modules,
+            );
+            compare(
+                was.map_or(&empty, |s| &s.functions),
+                now.as_ref().map_or(&empty, |s| &s.functions),
+                &mut update.functions,
+            );
+            let (from, to) = (was.map(|s| s.status), now.as_ref().map(|s| s.status));
+            if from != to {
+                update.statuses.push(StatusChange {
+                    file: path.clone(),
+                    from,
+                    to,
+                });
+            }
+            let no_findings = BTreeMap::new();
+            let old_findings = was.map_or(&no_findings, |s| &s.findings);
+            let new_findings = now.as_ref().map_or(&no_findings, |s| &s.findings);
+            for (fingerprint, finding) in new_findings {
+                if !old_findings.contains_key(fingerprint) {
+                    update.findings_added.push(finding.clone());
+                }
+            }
+            for (fingerprint, finding) in old_findings {
+                if !new_findings.contains_key(fingerprint) {
+                    update.findings_resolved.push(finding.clone());
+                }
+            }
+        }
+        for list in [
+            &mut update.modules.added,
+            &mut update.modules.removed,
+            &mut update.modules.changed,
+            &mut update.functions.added,
+            &mut update.functions.removed,
+            &mut update.functions.changed,
+        ] {
+            list.sort();
+            list.dedup();
+        }
+        update.findings_added.sort();
+        update.findings_resolved.sort();
+        self.previous = std::mem::take(&mut self.previous).advance(&outcome);
+        self.repository = outcome.repository;
+        update
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::{DiscoverOptions, Entry, EntryKind};
+    use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
+    use crate::subsystems::parsing::parser::{process, FileOptions};
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn options() -> FileOptions {
+        FileOptions {
+            max_file_size: 10 << 20,
+            parse_timeout: Duration::from_secs(30),
+            calls: true,
+            metrics: true,
+            analysis: Some(Arc::new(
+                Selection {
+                    foreign_suppressions: true,
+                    ..Selection::default()
+                }
+                .compile()
+                .unwrap(),
+            )),
+            cache: None,
+        }
+    }
+
+    /// A record without its rules' timings (which differ run to run).
+    fn timeless(mut record: FileRecord) -> FileRecord {
+        if let Some(analysis) = &mut record.analysis {
+            analysis.rule_nanos.clear();
+        }
+        record
+    }
+
+    fn parse_tree(root: &Path, options: &FileOptions) -> Vec<FileRecord> {
+        let discovery =
+            crate::discover::discover(&[root.to_path_buf()], &DiscoverOptions::default()).unwrap();
+        discovery
+            .entries
+            .iter()
+            .map(|entry| timeless(process(entry, options)))
+            .collect()
+    }
+
+    fn parse_one(root: &Path, path: &str, options: &FileOptions) -> FileRecord {
+        let entry = Entry {
+            path: path.to_string(),
+            absolute: root.join(path),
+            kind: EntryKind::Source,
+            content: None,
+        };
+        timeless(process(&entry, options))
+    }
+
+    /// The live repository after a sequence of edits equals a fresh build of the edited tree,
+    /// findings included, and each update names what it changed.
+    #[test]
+    fn updates_keep_the_repository_equal_to_a_rebuild_and_name_the_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample_app");
+        copy(&fixtures, &root);
+        let options = options();
+        let cancel = CancelToken::new();
+        let mut live = Live::start(parse_tree(&root, &options), true, &cancel);
+        let check = |live: &Live, step: &str| {
+            let rebuilt = Live::start(parse_tree(&root, &options), true, &cancel);
+            crate::project::enhanced::tests::assert_same(
+                live.repository(),
+                rebuilt.repository(),
+                step,
+            );
+            let findings = |r: &Repository| -> Vec<String> {
+                r.files()
+                    .iter()
+                    .flat_map(|f| f.analysis.iter().flat_map(|a| &a.findings))
+                    .map(|f| f.fingerprint.clone())
+                    .collect()
+            };
+            assert_eq!(
+                findings(live.repository()),
+                findings(rebuilt.repository()),
+                "{step}"
+            );
+        };
+        let target = "lib/sample_app/accounts.ex";
+        let original = std::fs::read_to_string(root.join(target)).unwrap();
+
+        // A new function with an unsafe call: it is added, its finding too.
+        let end = original.rfind("end").unwrap();
+        let mut edited = original.clone();
+        edited.insert_str(end, "  def made_by_the_test(x), do: String.to_atom(x)\n");
+        std::fs::write(root.join(target), &edited).unwrap();
+        let update = live.apply(vec![parse_one(&root, target, &options)], &[], &cancel);
+        assert_eq!(update.changed, vec![target.to_string()]);
+        assert!(
+            update
+                .functions
+                .added
+                .iter()
+                .any(|f| f.name.ends_with(".made_by_the_test") && f.arity == Some(1)),
+            "{update:#?}"
+        );
+        assert!(update.functions.removed.is_empty(), "{update:#?}");
+        assert!(
+            update
+                .findings_added
+                .iter()
+                .any(|f| f.rule == "unsafe-to-atom"),
+            "{update:#?}"
+        );
+        check(&live, "a function added");
+
+        // A syntax error, then the fix: the status goes and comes back.
+        std::fs::write(
+            root.join(target),
+            format!("{edited}\ndefmodule Broken do\n  def (\n"),
+        )
+        .unwrap();
+        let update = live.apply(vec![parse_one(&root, target, &options)], &[], &cancel);
+        assert_eq!(
+            update.statuses,
+            vec![StatusChange {
+                file: target.into(),
+                from: Some(Status::Ok),
+                to: Some(Status::SyntaxError)
+            }]
+        );
+        check(&live, "a syntax error");
+        std::fs::write(root.join(target), &original).unwrap();
+        let update = live.apply(vec![parse_one(&root, target, &options)], &[], &cancel);
+        assert_eq!(update.statuses[0].to, Some(Status::Ok));
+        assert!(
+            update
+                .findings_resolved
+                .iter()
+                .any(|f| f.rule == "unsafe-to-atom"),
+            "{update:#?}"
+        );
+        assert!(update
+            .functions
+            .removed
+            .iter()
+            .any(|f| f.name.ends_with(".made_by_the_test")));
+        check(&live, "the fix");
+
+        // A new file, then its removal.
+        let added = "lib/sample_app/added_by_the_test.ex";
+        std::fs::write(root.join(added), "defmodule SampleApp.AddedByTheTest do\n  def go, do: SampleApp.Accounts.list_users()\nend\n").unwrap();
+        let update = live.apply(vec![parse_one(&root, added, &options)], &[], &cancel);
+        assert_eq!(update.added, vec![added.to_string()]);
+        assert!(update
+            .modules
+            .added
+            .iter()
+            .any(|m| m.name == "SampleApp.AddedByTheTest"));
+        check(&live, "a file added");
+        std::fs::remove_file(root.join(added)).unwrap();
+        let update = live.apply(Vec::new(), &[added.to_string()], &cancel);
+        assert_eq!(update.removed, vec![added.to_string()]);
+        assert!(update
+            .modules
+            .removed
+            .iter()
+            .any(|m| m.name == "SampleApp.AddedByTheTest"));
+        check(&live, "a file removed");
+
+        // Lines added above a function move it: it is not a change.
+        std::fs::write(root.join(target), format!("\n\n{original}")).unwrap();
+        let update = live.apply(vec![parse_one(&root, target, &options)], &[], &cancel);
+        assert!(update.functions.changed.is_empty(), "{update:#?}");
+        check(&live, "lines moved");
+    }
+
+    fn copy(from: &Path, to: &Path) {
+        for entry in std::fs::read_dir(from).unwrap() {
+            let path = entry.unwrap().path();
+            let target = to.join(path.file_name().unwrap());
+            if path.is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+                copy(&path, &target);
+            } else {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
+}
