@@ -164,6 +164,15 @@ pub(crate) enum Command {
     /// component plays each service or which roadmap item will build it.
     #[command(after_help = runtime_examples!(), after_long_help = concat!(runtime_examples!(), "\n\n", exit_codes_help!(), "\n  (runtime --check exits 3 when the tree is degraded or a child had to be killed)"))]
     Runtime(RuntimeArgs),
+    /// Keep the repository and its findings live while files change (first version, [7]).
+    ///
+    /// Parses the tree, then watches the directories discovery enters and, after every settled
+    /// batch of changes (one debounce window), re-parses the changed files, re-resolves what
+    /// they affect and says what changed: files, modules and functions (by ID), statuses, and
+    /// findings added and resolved. NDJSON events (`ready`, `update`, `warning`, `stopped`), or
+    /// text on a terminal. Ctrl-C ends the session with exit 0.
+    #[command(after_long_help = exit_codes_help!())]
+    Watch(WatchArgs),
     /// Show or clear the index: the cache of parsed files that makes later runs fast.
     ///
     /// `parse` and `analyze` keep what they learn about each file in an SQLite database,
@@ -400,6 +409,52 @@ pub(crate) enum SimpleFormat {
     Auto,
     Json,
     Text,
+}
+
+/// `watch`'s output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum WatchFormat {
+    /// Text on a terminal, NDJSON otherwise.
+    Auto,
+    /// One JSON object per event and line, flushed at once.
+    Ndjson,
+    /// A line per event.
+    Text,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WatchArgs {
+    /// Files or directories to watch [default: .].
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// Output: `auto` is text on a terminal and NDJSON otherwise.
+    #[arg(long, value_enum, default_value_t = WatchFormat::Auto)]
+    pub(crate) format: WatchFormat,
+
+    /// The debounce window: changes within it are one update.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub(crate) debounce_ms: u64,
+
+    /// Poll the file system instead of using its events (some container and VM mounts deliver
+    /// none; the watcher falls back by itself when it notices).
+    #[arg(long)]
+    pub(crate) poll: bool,
+
+    /// The polling period.
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub(crate) poll_interval: u64,
+
+    /// Keep the facts live without running the rules.
+    #[arg(long)]
+    pub(crate) no_analyze: bool,
+
+    /// Stop after N updates (for scripts and tests).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_updates: Option<u64>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 }
 
 #[derive(Debug, Args)]

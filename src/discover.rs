@@ -71,7 +71,6 @@ pub(crate) struct Discovery {
     /// Sorted by path; each path once.
     pub(crate) entries: Vec<Entry>,
     /// Every directory the walk entered (absolute, sorted): what `watch` ([7]) watches.
-    #[cfg_attr(not(test), allow(dead_code))] // reason: the FileWatcher of [7] reads it
     pub(crate) directories: Vec<PathBuf>,
 }
 

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
             Command::Runtime(args) => commands::runtime::run(args),
             Command::Cache(args) => commands::cache::run(args),
             Command::Query(args) => commands::query::run(args),
+            Command::Watch(args) => commands::watch::run(args),
             Command::Completions(args) => commands::completions::run(args),
         })
     })

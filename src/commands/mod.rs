@@ -10,3 +10,4 @@ pub(crate) mod parse;
 pub(crate) mod query;
 pub(crate) mod rules;
 pub(crate) mod runtime;
+pub(crate) mod watch;

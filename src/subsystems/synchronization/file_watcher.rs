@@ -9,8 +9,6 @@
 //! Events go through notify's debouncer (one window, the `--debounce-ms`); the Synchronizer
 //! reads the settled batches.
 
-#![cfg_attr(not(test), allow(dead_code))] // reason: `watch` ([7]) runs it; its tests do today
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

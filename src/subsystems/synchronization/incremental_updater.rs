@@ -9,8 +9,6 @@
 //! removed, modules and functions added, removed and changed (by stable ID, name and arity),
 //! status changes, findings added and resolved (by fingerprint).
 
-#![cfg_attr(not(test), allow(dead_code))] // reason: `watch` ([7]) runs it; its tests do today
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;

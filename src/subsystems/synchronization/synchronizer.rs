@@ -6,8 +6,6 @@
 //! reads it: a file that vanished between the event and the read is a removal, an editor's
 //! atomic save (a temporary file renamed over the target) a change of the target.
 
-#![cfg_attr(not(test), allow(dead_code))] // reason: `watch` ([7]) runs it; its tests do today
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 

@@ -1,0 +1,308 @@
+//! `elixirscope watch` (issue [7], first version): the repository and its findings kept live
+//! while files change. The tree is parsed once; then the FileWatcher's settled batches become
+//! change sets (Synchronizer), the changed files are parsed again, and the IncrementalUpdater's
+//! live repository says what each update changed.
+//!
+//! Not yet: the three services under the Synchronization supervisor (they run on this
+//! command's thread), the index (the first parse does not read it, updates do not write it),
+//! JSON Schemas for the events, colours.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde_json::json;
+
+use crate::cli::{WatchArgs, WatchFormat};
+use crate::commands::batch;
+use crate::discover::{Discovery, Entry, EntryKind};
+use crate::exit;
+use crate::model::FileRecord;
+use crate::project::Repository;
+use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
+use crate::subsystems::parsing::parser::{process, FileOptions};
+use crate::subsystems::signals;
+use crate::subsystems::synchronization::file_watcher::{FileWatcher, WatchOptions};
+use crate::subsystems::synchronization::incremental_updater::{Live, Update};
+use crate::subsystems::synchronization::synchronizer::settle;
+
+/// How often the loop looks at the signals while no change comes.
+const IDLE_CHECK: Duration = Duration::from_millis(100);
+
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    /// One event, flushed at once.
+    fn event(&self, value: serde_json::Value, text: impl FnOnce() -> String) {
+        let mut out = std::io::stdout().lock();
+        let line = if self.json { value.to_string() } else { text() };
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
+
+fn summary(repository: &Repository) -> serde_json::Value {
+    let files = repository.files();
+    let modules: usize = files.iter().map(|f| f.modules.len()).sum();
+    let functions: usize = files
+        .iter()
+        .flat_map(|f| &f.modules)
+        .map(|m| m.functions.len())
+        .sum();
+    let findings: usize = files
+        .iter()
+        .flat_map(|f| &f.analysis)
+        .map(|a| a.findings.len())
+        .sum();
+    json!({"files": files.len(), "modules": modules, "functions": functions, "findings": findings})
+}
+
+/// The paths of the tree's Elixir sources, relative to the root.
+fn sources(discovery: &Discovery) -> BTreeSet<String> {
+    discovery
+        .entries
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::Source))
+        .map(|e| e.path.clone())
+        .collect()
+}
+
+fn relative(root: &Path, path: &Path) -> Option<String> {
+    let rest = path.strip_prefix(root).ok()?;
+    Some(rest.to_string_lossy().replace('\\', "/"))
+}
+
+pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
+    let mut paths = args.paths.clone();
+    if paths.is_empty() {
+        paths.push(PathBuf::from("."));
+    }
+    let json = match args.format {
+        WatchFormat::Ndjson => true,
+        WatchFormat::Text => false,
+        WatchFormat::Auto => !std::io::stdout().is_terminal(),
+    };
+    let out = Out { json };
+    let discovery = batch::discover(&paths, &args.input)?;
+    let root = discovery.root.clone();
+    let analysis = if args.no_analyze {
+        None
+    } else {
+        Some(Arc::new(
+            Selection {
+                foreign_suppressions: true,
+                ..Selection::default()
+            }
+            .compile()
+            .map_err(|err| anyhow::anyhow!("{err}"))?,
+        ))
+    };
+    let options = FileOptions {
+        max_file_size: args.input.max_file_size,
+        parse_timeout: Duration::from_millis(args.input.parse_timeout_ms),
+        calls: true,
+        metrics: true,
+        analysis,
+        cache: None,
+    };
+    let jobs = args
+        .input
+        .jobs
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .thread_name(|i| format!("elixirscope-watch-{i}"))
+        .build()?;
+    let started = Instant::now();
+    let records: Vec<FileRecord> = pool.install(|| {
+        discovery
+            .entries
+            .par_iter()
+            .map(|entry| process(entry, &options))
+            .collect()
+    });
+    let cancel = signals::run_token();
+    let mut live = Live::start(records, true, &cancel);
+    let mut known = sources(&discovery);
+
+    // Every watch is in place before `ready`: a change made after it is never missed.
+    let probe = crate::index::Location::of(&batch::cache_setting(&args.input, true), &root)
+        .map(|location| location.folder);
+    let (mut watcher, batches) = FileWatcher::start(
+        &discovery.directories,
+        &WatchOptions {
+            debounce: Duration::from_millis(args.debounce_ms.max(1)),
+            poll: args.poll,
+            poll_interval: Duration::from_millis(args.poll_interval.max(10)),
+            probe_folder: probe,
+        },
+    )?;
+    for warning in watcher.warnings.drain(..) {
+        out.event(json!({"type": "warning", "message": warning}), || {
+            format!("warning: {warning}")
+        });
+    }
+    let ready = summary(live.repository());
+    out.event(
+        json!({
+            "type": "ready",
+            "root": root.display().to_string(),
+            "summary": ready,
+            "directories": watcher.watched(),
+            "polling": watcher.polling(),
+            "elapsed_ms": batch::millis(started.elapsed()),
+        }),
+        || {
+            format!(
+                "ready: {} files, {} modules, {} functions, {} findings; watching {} directories{}",
+                ready["files"],
+                ready["modules"],
+                ready["functions"],
+                ready["findings"],
+                watcher.watched(),
+                if watcher.polling() { " (polling)" } else { "" }
+            )
+        },
+    );
+
+    let mut updates = 0u64;
+    while !signals::stop_requested() && args.max_updates.is_none_or(|max| updates < max) {
+        let batch = match batches.recv_timeout(IDLE_CHECK) {
+            Ok(batch) => batch,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        };
+        let settled = Instant::now();
+        let set = settle(batch);
+        for error in &set.errors {
+            out.event(json!({"type": "warning", "message": error}), || {
+                format!("warning: {error}")
+            });
+        }
+        let mut candidates: BTreeSet<String> = set
+            .paths
+            .iter()
+            .filter_map(|p| relative(&root, p))
+            .collect();
+        // A new path, a directory or a rescan: discovery says what the tree is now.
+        let new_path = candidates.iter().any(|p| !known.contains(p));
+        let current = if set.directories || set.rescan || new_path {
+            let current = batch::discover(&paths, &args.input)?;
+            let scanned = watcher.update(&current.directories);
+            candidates.extend(scanned.iter().filter_map(|p| relative(&root, p)));
+            let now = sources(&current);
+            if set.rescan || set.directories {
+                candidates.extend(known.iter().cloned());
+                candidates.extend(now.iter().cloned());
+            }
+            for warning in watcher.warnings.drain(..) {
+                out.event(json!({"type": "warning", "message": warning}), || {
+                    format!("warning: {warning}")
+                });
+            }
+            Some(now)
+        } else {
+            None
+        };
+        let mut changed = Vec::new();
+        let mut removed = Vec::new();
+        for path in candidates {
+            let absolute = root.join(&path);
+            let in_tree = match &current {
+                Some(now) => now.contains(&path),
+                None => known.contains(&path),
+            };
+            if in_tree && absolute.is_file() {
+                changed.push(Entry {
+                    path: path.clone(),
+                    absolute,
+                    kind: EntryKind::Source,
+                    content: None,
+                });
+                known.insert(path);
+            } else if known.remove(&path) {
+                removed.push(path);
+            }
+        }
+        if changed.is_empty() && removed.is_empty() {
+            continue;
+        }
+        let records: Vec<FileRecord> = pool.install(|| {
+            changed
+                .par_iter()
+                .map(|entry| process(entry, &options))
+                .collect()
+        });
+        let update = live.apply(records, &removed, &cancel);
+        if update == Update::default() {
+            continue;
+        }
+        updates += 1;
+        let elapsed = batch::millis(settled.elapsed());
+        let mut value = serde_json::to_value(&update)?;
+        value["type"] = json!("update");
+        value["elapsed_ms"] = json!(elapsed);
+        out.event(value, || text_update(&update, elapsed));
+    }
+    let summary = summary(live.repository());
+    out.event(json!({"type": "stopped", "summary": summary}), || {
+        format!(
+            "stopped: {} files, {} modules, {} functions, {} findings",
+            summary["files"], summary["modules"], summary["functions"], summary["findings"]
+        )
+    });
+    batch::free_at_exit(live);
+    // Ctrl-C is how a watch ends: the user chose to stop.
+    Ok(match signals::exit_code() {
+        Some(exit::TERMINATED) => exit::TERMINATED,
+        _ => exit::SUCCESS,
+    })
+}
+
+fn text_update(update: &Update, elapsed: u64) -> String {
+    let mut files: Vec<String> = Vec::new();
+    files.extend(update.added.iter().map(|p| format!("+{p}")));
+    files.extend(update.changed.iter().cloned());
+    files.extend(update.removed.iter().map(|p| format!("-{p}")));
+    let mut text = format!(
+        "{}: functions +{} -{} ~{}, findings +{} -{} ({elapsed} ms)",
+        files.join(", "),
+        update.functions.added.len(),
+        update.functions.removed.len(),
+        update.functions.changed.len(),
+        update.findings_added.len(),
+        update.findings_resolved.len(),
+    );
+    for status in &update.statuses {
+        let name = |s: Option<crate::model::Status>| {
+            s.map_or("absent".to_string(), |s| {
+                crate::model::variant::name(&s).unwrap_or("").to_string()
+            })
+        };
+        text.push_str(&format!(
+            "\n  {}: {} -> {}",
+            status.file,
+            name(status.from),
+            name(status.to)
+        ));
+    }
+    for finding in &update.findings_added {
+        text.push_str(&format!(
+            "\n  + {}:{} {} {}",
+            finding.file, finding.line, finding.rule, finding.message
+        ));
+    }
+    for finding in &update.findings_resolved {
+        text.push_str(&format!(
+            "\n  - {}:{} {} {}",
+            finding.file, finding.line, finding.rule, finding.message
+        ));
+    }
+    text
+}

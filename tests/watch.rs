@@ -1,0 +1,175 @@
+//! `elixirscope watch` ([7], first version) on the real binary over a temporary copy of the
+//! sample app: its events after real edits. Tests wait for events with generous deadlines;
+//! no sleep decides an outcome.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use common::{bin, copy_tree, fixtures};
+use serde_json::Value;
+
+const EVENT_WAIT: Duration = Duration::from_secs(60);
+
+struct Session {
+    child: Child,
+    events: Receiver<Value>,
+}
+
+fn start(tree: &Path, extra: &[&str]) -> Session {
+    let mut command: Command = bin();
+    command
+        .args(["watch", "--format", "ndjson", "--debounce-ms", "50"])
+        .arg(tree)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().expect("the binary runs");
+    let stdout = child.stdout.take().unwrap();
+    let (sender, events) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let value: Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            if sender.send(value).is_err() {
+                break;
+            }
+        }
+    });
+    Session { child, events }
+}
+
+impl Session {
+    /// The next event of `kind` (others skipped), or a failure after a generous wait.
+    fn next(&self, kind: &str) -> Value {
+        loop {
+            let event = self
+                .events
+                .recv_timeout(EVENT_WAIT)
+                .unwrap_or_else(|_| panic!("no {kind} event"));
+            if event["type"] == kind {
+                return event;
+            }
+        }
+    }
+
+    fn exit_code(mut self) -> i32 {
+        for _ in 0..600 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        panic!("watch did not stop");
+    }
+}
+
+fn sample_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("sample_app"), dir.path());
+    dir
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn exercise(extra: &[&str]) {
+    let dir = sample_copy();
+    let session = start(dir.path(), &[&["--max-updates", "3"], extra].concat());
+    let ready = session.next("ready");
+    let files = ready["summary"]["files"].as_u64().unwrap();
+    assert!(files > 10, "{ready}");
+    let target = dir.path().join("lib/sample_app/accounts.ex");
+    let original = std::fs::read_to_string(&target).unwrap();
+
+    // An edit: the update names the new function and its finding.
+    let end = original.rfind("end").unwrap();
+    let mut edited = original.clone();
+    edited.insert_str(end, "  def made_by_the_test(x), do: String.to_atom(x)\n");
+    std::fs::write(&target, &edited).unwrap();
+    let update = session.next("update");
+    assert_eq!(
+        update["changed"],
+        serde_json::json!(["lib/sample_app/accounts.ex"])
+    );
+    assert!(
+        names(&update["functions"]["added"])
+            .contains(&"SampleApp.Accounts.made_by_the_test".into()),
+        "{update}"
+    );
+    assert!(
+        update["findings_added"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "unsafe-to-atom" && f["file"] == "lib/sample_app/accounts.ex"),
+        "{update}"
+    );
+    assert!(update["elapsed_ms"].is_u64());
+
+    // A syntax error: the status changes.
+    std::fs::write(&target, format!("{edited}\ndefmodule Broken do\n  def (\n")).unwrap();
+    let update = session.next("update");
+    assert_eq!(update["statuses"][0]["to"], "syntax_error", "{update}");
+
+    // A new directory with a file written into it at once.
+    let fresh = dir.path().join("lib/fresh");
+    std::fs::create_dir(&fresh).unwrap();
+    std::fs::write(
+        fresh.join("made.ex"),
+        "defmodule Fresh.Made do\n  def go, do: :ok\nend\n",
+    )
+    .unwrap();
+    let update = session.next("update");
+    assert_eq!(
+        update["added"],
+        serde_json::json!(["lib/fresh/made.ex"]),
+        "{update}"
+    );
+    assert!(names(&update["modules"]["added"]).contains(&"Fresh.Made".into()));
+
+    // --max-updates 3: the session stops by itself, with the summary.
+    let stopped = session.next("stopped");
+    assert_eq!(
+        stopped["summary"]["files"].as_u64().unwrap(),
+        files + 1,
+        "{stopped}"
+    );
+    assert_eq!(session.exit_code(), 0);
+}
+
+#[test]
+fn edits_syntax_errors_and_new_directories_are_updates() {
+    exercise(&[]);
+}
+
+#[test]
+fn polling_sees_the_same_updates() {
+    exercise(&["--poll", "--poll-interval", "100"]);
+}
+
+/// Ctrl-C ends the session with exit 0 (the user chose to stop), after a `stopped` event.
+#[test]
+fn sigint_stops_the_session_with_exit_0() {
+    let dir = sample_copy();
+    let session = start(dir.path(), &[]);
+    session.next("ready");
+    let pid = i32::try_from(session.child.id()).unwrap();
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    session.next("stopped");
+    assert_eq!(session.exit_code(), 0);
+}
