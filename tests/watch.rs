@@ -15,6 +15,20 @@ use serde_json::Value;
 
 const EVENT_WAIT: Duration = Duration::from_secs(60);
 
+/// Every event against `schema/watch.schema.json`.
+fn validate(event: &Value) {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/watch.schema.json"),
+        )
+        .unwrap();
+        jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+    });
+    let errors: Vec<String> = schema.iter_errors(event).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}: {event}");
+}
+
 struct Session {
     child: Child,
     events: Receiver<Value>,
@@ -36,6 +50,7 @@ fn start(tree: &Path, extra: &[&str]) -> Session {
             let Ok(line) = line else { break };
             let value: Value =
                 serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            validate(&value);
             if sender.send(value).is_err() {
                 break;
             }

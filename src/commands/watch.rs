@@ -5,7 +5,7 @@
 //!
 //! Not yet: the three services under the Synchronization supervisor (they run on this
 //! command's thread), the index (the first parse does not read it, updates do not write it),
-//! JSON Schemas for the events, colours.
+//! colours. The events are `report::watch::WatchEvent` (`schema/watch.schema.json`).
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use serde_json::json;
 
 use crate::cli::{WatchArgs, WatchFormat};
 use crate::commands::batch;
@@ -22,6 +21,7 @@ use crate::discover::{Discovery, Entry, EntryKind};
 use crate::exit;
 use crate::model::FileRecord;
 use crate::project::Repository;
+use crate::report::watch::{Summary, WatchEvent, SCHEMA_VERSION};
 use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
 use crate::subsystems::parsing::parser::{process, FileOptions};
 use crate::subsystems::signals;
@@ -38,15 +38,50 @@ struct Out {
 
 impl Out {
     /// One event, flushed at once.
-    fn event(&self, value: serde_json::Value, text: impl FnOnce() -> String) {
+    fn event(&self, event: &WatchEvent) {
         let mut out = std::io::stdout().lock();
-        let line = if self.json { value.to_string() } else { text() };
+        let line = if self.json {
+            serde_json::to_string(event).unwrap_or_default()
+        } else {
+            text_event(event)
+        };
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }
+
+    fn warning(&self, message: &str) {
+        self.event(&WatchEvent::Warning {
+            message: message.to_string(),
+        });
+    }
 }
 
-fn summary(repository: &Repository) -> serde_json::Value {
+fn text_event(event: &WatchEvent) -> String {
+    match event {
+        WatchEvent::Ready {
+            summary,
+            directories,
+            polling,
+            ..
+        } => format!(
+            "ready: {} files, {} modules, {} functions, {} findings; watching {directories} \
+             directories{}",
+            summary.files,
+            summary.modules,
+            summary.functions,
+            summary.findings,
+            if *polling { " (polling)" } else { "" }
+        ),
+        WatchEvent::Update { update, elapsed_ms } => text_update(update, *elapsed_ms),
+        WatchEvent::Warning { message } => format!("warning: {message}"),
+        WatchEvent::Stopped { summary } => format!(
+            "stopped: {} files, {} modules, {} functions, {} findings",
+            summary.files, summary.modules, summary.functions, summary.findings
+        ),
+    }
+}
+
+fn summary(repository: &Repository) -> Summary {
     let files = repository.files();
     let modules: usize = files.iter().map(|f| f.modules.len()).sum();
     let functions: usize = files
@@ -59,7 +94,12 @@ fn summary(repository: &Repository) -> serde_json::Value {
         .flat_map(|f| &f.analysis)
         .map(|a| a.findings.len())
         .sum();
-    json!({"files": files.len(), "modules": modules, "functions": functions, "findings": findings})
+    Summary {
+        files: files.len(),
+        modules,
+        functions,
+        findings,
+    }
 }
 
 /// The paths of the tree's Elixir sources, relative to the root.
@@ -144,32 +184,16 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
         },
     )?;
     for warning in watcher.warnings.drain(..) {
-        out.event(json!({"type": "warning", "message": warning}), || {
-            format!("warning: {warning}")
-        });
+        out.warning(&warning);
     }
-    let ready = summary(live.repository());
-    out.event(
-        json!({
-            "type": "ready",
-            "root": root.display().to_string(),
-            "summary": ready,
-            "directories": watcher.watched(),
-            "polling": watcher.polling(),
-            "elapsed_ms": batch::millis(started.elapsed()),
-        }),
-        || {
-            format!(
-                "ready: {} files, {} modules, {} functions, {} findings; watching {} directories{}",
-                ready["files"],
-                ready["modules"],
-                ready["functions"],
-                ready["findings"],
-                watcher.watched(),
-                if watcher.polling() { " (polling)" } else { "" }
-            )
-        },
-    );
+    out.event(&WatchEvent::Ready {
+        schema_version: SCHEMA_VERSION,
+        root: root.display().to_string(),
+        summary: summary(live.repository()),
+        directories: watcher.watched(),
+        polling: watcher.polling(),
+        elapsed_ms: batch::millis(started.elapsed()),
+    });
 
     let mut updates = 0u64;
     while !signals::stop_requested() && args.max_updates.is_none_or(|max| updates < max) {
@@ -181,9 +205,7 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
         let settled = Instant::now();
         let set = settle(batch);
         for error in &set.errors {
-            out.event(json!({"type": "warning", "message": error}), || {
-                format!("warning: {error}")
-            });
+            out.warning(error);
         }
         let mut candidates: BTreeSet<String> = set
             .paths
@@ -202,9 +224,7 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
                 candidates.extend(now.iter().cloned());
             }
             for warning in watcher.warnings.drain(..) {
-                out.event(json!({"type": "warning", "message": warning}), || {
-                    format!("warning: {warning}")
-                });
+                out.warning(&warning);
             }
             Some(now)
         } else {
@@ -244,18 +264,13 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
             continue;
         }
         updates += 1;
-        let elapsed = batch::millis(settled.elapsed());
-        let mut value = serde_json::to_value(&update)?;
-        value["type"] = json!("update");
-        value["elapsed_ms"] = json!(elapsed);
-        out.event(value, || text_update(&update, elapsed));
+        out.event(&WatchEvent::Update {
+            update,
+            elapsed_ms: batch::millis(settled.elapsed()),
+        });
     }
-    let summary = summary(live.repository());
-    out.event(json!({"type": "stopped", "summary": summary}), || {
-        format!(
-            "stopped: {} files, {} modules, {} functions, {} findings",
-            summary["files"], summary["modules"], summary["functions"], summary["findings"]
-        )
+    out.event(&WatchEvent::Stopped {
+        summary: summary(live.repository()),
     });
     batch::free_at_exit(live);
     // Ctrl-C is how a watch ends: the user chose to stop.

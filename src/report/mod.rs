@@ -11,3 +11,4 @@ pub(crate) mod query;
 pub(crate) mod sarif;
 mod style;
 pub(crate) mod text;
+pub(crate) mod watch;

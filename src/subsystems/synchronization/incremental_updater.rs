@@ -28,7 +28,7 @@ pub(crate) struct Live {
 }
 
 /// A module or function an update names.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub(crate) struct Named {
     pub(crate) id: String,
     pub(crate) name: String,
@@ -38,14 +38,14 @@ pub(crate) struct Named {
     pub(crate) file: String,
 }
 
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub(crate) struct Changes {
     pub(crate) added: Vec<Named>,
     pub(crate) removed: Vec<Named>,
     pub(crate) changed: Vec<Named>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub(crate) struct StatusChange {
     pub(crate) file: String,
     /// `None` for a file that appeared, or went.
@@ -53,7 +53,7 @@ pub(crate) struct StatusChange {
     pub(crate) to: Option<Status>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub(crate) struct FindingRef {
     pub(crate) fingerprint: String,
     pub(crate) rule: String,
@@ -63,7 +63,7 @@ pub(crate) struct FindingRef {
 }
 
 /// What one update changed.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub(crate) struct Update {
     pub(crate) added: Vec<String>,
     pub(crate) changed: Vec<String>,
