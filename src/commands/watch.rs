@@ -265,7 +265,7 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
         }
         updates += 1;
         out.event(&WatchEvent::Update {
-            update,
+            update: Box::new(update),
             elapsed_ms: batch::millis(settled.elapsed()),
         });
     }

@@ -38,7 +38,7 @@ pub(crate) enum WatchEvent {
     /// What one settled batch of changes changed.
     Update {
         #[serde(flatten)]
-        update: Update,
+        update: Box<Update>,
         /// From the settled batch to this event.
         elapsed_ms: u64,
     },
