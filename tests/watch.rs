@@ -188,3 +188,78 @@ fn sigint_stops_the_session_with_exit_0() {
     session.next("stopped");
     assert_eq!(session.exit_code(), 0);
 }
+
+/// A rename, an editor's atomic save and a burst of 300 written files: few updates, nothing
+/// missed, and the `stopped` summary equals a fresh `parse --no-cache` of the tree.
+#[test]
+fn renames_atomic_saves_and_bursts_end_in_the_state_a_fresh_parse_sees() {
+    let dir = sample_copy();
+    let root = dir.path();
+    let session = start(root, &[]);
+    session.next("ready");
+    let lib = root.join("lib/sample_app");
+    std::fs::rename(lib.join("accounts.ex"), lib.join("accounts_moved.ex")).unwrap();
+    let update = session.next("update");
+    let touched: Vec<&str> = ["added", "removed", "changed"]
+        .iter()
+        .flat_map(|k| update[k].as_array().unwrap())
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        touched.contains(&"lib/sample_app/accounts_moved.ex"),
+        "{update}"
+    );
+    assert!(touched.contains(&"lib/sample_app/accounts.ex"), "{update}");
+    // An atomic save: a temporary file renamed over the target.
+    let target = lib.join("accounts_moved.ex");
+    let text = std::fs::read_to_string(&target).unwrap();
+    let end = text.rfind("end").unwrap();
+    let mut saved = text.clone();
+    saved.insert_str(end, "  def saved_atomically, do: :ok\n");
+    std::fs::write(lib.join(".accounts_moved.ex.tmp"), &saved).unwrap();
+    std::fs::rename(lib.join(".accounts_moved.ex.tmp"), &target).unwrap();
+    let update = session.next("update");
+    assert!(
+        names(&update["functions"]["added"])
+            .contains(&"SampleApp.Accounts.saved_atomically".into()),
+        "{update}"
+    );
+    // A burst: 300 files at once.
+    let burst = root.join("lib/burst");
+    std::fs::create_dir(&burst).unwrap();
+    for n in 0..300 {
+        std::fs::write(
+            burst.join(format!("b{n}.ex")),
+            format!("defmodule Burst.B{n} do\n  def f, do: {n}\nend\n"),
+        )
+        .unwrap();
+    }
+    let mut added = 0;
+    let mut updates = 0;
+    while added < 300 {
+        let update = session.next("update");
+        updates += 1;
+        added += update["added"].as_array().unwrap().len();
+    }
+    assert_eq!(added, 300);
+    assert!(updates < 100, "{updates} updates for one burst");
+    let pid = i32::try_from(session.child.id()).unwrap();
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let stopped = session.next("stopped");
+    assert_eq!(session.exit_code(), 143);
+    let mut parse = bin();
+    parse
+        .args(["parse", "--no-cache", "--format", "json"])
+        .arg(root);
+    let report: Value =
+        serde_json::from_slice(&parse.output().expect("parse runs").stdout).unwrap();
+    for key in ["files", "modules", "functions"] {
+        assert_eq!(
+            stopped["summary"][key], report["summary"][key],
+            "{key}: {stopped}"
+        );
+    }
+}
