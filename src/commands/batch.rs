@@ -83,6 +83,14 @@ pub(crate) fn scope(paths: &[PathBuf], input: &InputArgs) -> String {
     blake3::hash(key.to_string().as_bytes()).to_hex()[..32].to_string()
 }
 
+/// `--jobs`, else one thread per core.
+pub(crate) fn jobs(input: &InputArgs) -> usize {
+    input
+        .jobs
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 pub(crate) fn discover(paths: &[PathBuf], input: &InputArgs) -> anyhow::Result<Discovery> {
     Ok(discover::discover(
         paths,
@@ -100,10 +108,7 @@ pub(crate) fn run(
     started: Instant,
 ) -> anyhow::Result<Batch> {
     let mut phases = vec![phase("discover", started)];
-    let jobs = input
-        .jobs
-        .map(usize::from)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = jobs(input);
     let startup = Instant::now();
     let subsystems = match (options.analysis.is_some(), options.querying) {
         (true, false) => ANALYSIS_SUBSYSTEMS,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::cli::{Format, InputArgs, QueryArgs};
+use crate::cli::{Format, QueryArgs};
 use crate::commands::batch::{self, BatchOptions};
 use crate::commands::output;
 use crate::discover::Discovery;
@@ -153,6 +153,7 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<u8> {
 }
 
 /// What the command answers: a query of the language, or a `--sql` statement.
+#[derive(Clone)]
 enum Work {
     Query(Box<Query>),
     Sql(String),
@@ -227,10 +228,7 @@ fn facts() -> String {
 
 /// The rule selection of the `findings` table: the default rules, as `analyze` runs them.
 fn findings_selection() -> Selection {
-    Selection {
-        foreign_suppressions: true,
-        ..Selection::default()
-    }
+    Selection::analyze_default()
 }
 
 /// A query on a tree the index holds unchanged: its query tables and answers.
@@ -269,7 +267,7 @@ impl Warm {
             generation,
             findings_generation,
             root: discovery.root.clone(),
-            jobs: jobs(&args.input),
+            jobs: batch::jobs(&args.input),
         })
     }
 
@@ -372,11 +370,7 @@ impl Warm {
         let root = self.root.clone();
         let tables = Arc::new(tables);
         let task_tables = Arc::clone(&tables);
-        let work = Arc::new(match work {
-            Work::Query(query) => Work::Query(query.clone()),
-            Work::Sql(statement) => Work::Sql(statement.clone()),
-        });
-        let task_work = Arc::clone(&work);
+        let task_work = work.clone();
         let answer = host.run_query(move || {
             let deadline = Deadline::after(timeout, signals::run_token());
             let found = match (candidates, shared.bulkheads.interactive()) {
@@ -411,13 +405,6 @@ impl Warm {
 const ANSWERS: &str = "query_cache";
 const TABLES: &str = "query_tables";
 const RECORDS: &str = "records";
-
-fn jobs(input: &InputArgs) -> usize {
-    input
-        .jobs
-        .map(usize::from)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
 
 /// A query that builds the repository (a cold index, or a tree that changed).
 struct Cold<'a> {
@@ -471,10 +458,7 @@ impl Cold<'_> {
         } else {
             entities.to_vec()
         };
-        let task_work = work.map(|work| match work {
-            Work::Query(query) => Work::Query(query.clone()),
-            Work::Sql(statement) => Work::Sql(statement.clone()),
-        });
+        let task_work = work.cloned();
         let timeout = self.timeout;
         // A pattern reads the stored call sites of its candidate files.
         let canonical = std::fs::canonicalize(&batch.root).unwrap_or_else(|_| batch.root.clone());

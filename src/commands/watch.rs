@@ -134,12 +134,9 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
         None
     } else {
         Some(Arc::new(
-            Selection {
-                foreign_suppressions: true,
-                ..Selection::default()
-            }
-            .compile()
-            .map_err(|err| anyhow::anyhow!("{err}"))?,
+            Selection::analyze_default()
+                .compile()
+                .map_err(|err| anyhow::anyhow!("{err}"))?,
         ))
     };
     let options = FileOptions {
@@ -150,11 +147,7 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
         analysis,
         cache: None,
     };
-    let jobs = args
-        .input
-        .jobs
-        .map(usize::from)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = batch::jobs(&args.input);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .thread_name(|i| format!("elixirscope-watch-{i}"))

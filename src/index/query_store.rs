@@ -16,11 +16,10 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 
 use super::{schema, Entry, Location, Stat, MAX_BLOB};
 use crate::discover::{Discovery, EntryKind};
-use crate::model::{stored, FileRecord};
+use crate::model::{stored, variant, FileRecord, Reason, Status};
 use crate::query::tables::{Column, Table, Tables};
 use crate::syntax::sites::CallSites;
 
@@ -34,11 +33,18 @@ const MAX_TABLE_SCOPES: i64 = 8;
 
 /// The query tables and answers of one root and facts configuration.
 pub(crate) struct QueryStore {
-    connection: Connection,
-    root: i64,
-    config: String,
+    /// The connection, the root's id and the configuration, as a run that writes has them.
+    index: TableWriter,
     database: PathBuf,
     entries: HashMap<String, Entry>,
+}
+
+impl std::ops::Deref for QueryStore {
+    type Target = TableWriter;
+
+    fn deref(&self) -> &TableWriter {
+        &self.index
+    }
 }
 
 impl std::fmt::Debug for QueryStore {
@@ -52,15 +58,9 @@ impl std::fmt::Debug for QueryStore {
 /// One discovered file as the generation sees it.
 struct Part<'a> {
     path: &'a str,
-    status: String,
-    reason: Option<String>,
+    status: Status,
+    reason: Option<Reason>,
     hash: Option<&'a str>,
-}
-
-fn name_of<T: Serialize>(value: &T) -> String {
-    crate::model::variant::name(value)
-        .unwrap_or_default()
-        .to_string()
 }
 
 fn digest<'a>(parts: impl Iterator<Item = Part<'a>>) -> String {
@@ -68,8 +68,11 @@ fn digest<'a>(parts: impl Iterator<Item = Part<'a>>) -> String {
     for part in parts {
         for piece in [
             part.path,
-            &part.status,
-            part.reason.as_deref().unwrap_or(""),
+            variant::name(&part.status).unwrap_or_default(),
+            part.reason
+                .as_ref()
+                .and_then(variant::name)
+                .unwrap_or_default(),
             part.hash.unwrap_or(""),
         ] {
             hasher.update(&(piece.len() as u64).to_le_bytes());
@@ -83,8 +86,8 @@ fn digest<'a>(parts: impl Iterator<Item = Part<'a>>) -> String {
 pub(crate) fn generation(files: &[FileRecord]) -> String {
     digest(files.iter().map(|file| Part {
         path: &file.path,
-        status: name_of(&file.status),
-        reason: file.reason.as_ref().map(name_of),
+        status: file.status,
+        reason: file.reason,
         hash: file.hash.as_deref(),
     }))
 }
@@ -123,18 +126,10 @@ impl QueryStore {
             }
         }
         version?;
-        let root_key = root.to_string_lossy().into_owned();
-        let root: i64 = connection
-            .query_row("SELECT id FROM roots WHERE path = ?1", [&root_key], |row| {
-                row.get(0)
-            })
-            .optional()
-            .ok()??;
-        let entries = schema::load_entries(&connection, root, config).ok()?;
+        let index = TableWriter::with_connection(connection, root, config)?;
+        let entries = schema::load_entries(&index.connection, index.root, config).ok()?;
         Some(QueryStore {
-            connection,
-            root,
-            config: config.to_string(),
+            index,
             database: location.database.clone(),
             entries,
         })
@@ -163,8 +158,8 @@ impl QueryStore {
                         if stat.size > max_file_size {
                             Part {
                                 path,
-                                status: "skipped".into(),
-                                reason: Some("too_large".into()),
+                                status: Status::Skipped,
+                                reason: Some(Reason::TooLarge),
                                 hash: None,
                             }
                         } else {
@@ -174,7 +169,7 @@ impl QueryStore {
                             }
                             Part {
                                 path,
-                                status: name_of(&stored.status),
+                                status: stored.status,
                                 reason: None,
                                 hash: Some(stored.hash.as_str()),
                             }
@@ -182,14 +177,14 @@ impl QueryStore {
                     }
                     EntryKind::Skipped(reason, _) => Part {
                         path,
-                        status: "skipped".into(),
-                        reason: Some(name_of(reason)),
+                        status: Status::Skipped,
+                        reason: Some(*reason),
                         hash: None,
                     },
                     EntryKind::Failed(reason, _) => Part {
                         path,
-                        status: "failed".into(),
-                        reason: Some(name_of(reason)),
+                        status: Status::Failed,
+                        reason: Some(*reason),
                         hash: None,
                     },
                 })
@@ -233,7 +228,7 @@ impl QueryStore {
     }
 
     /// Whether `path` has a stored entry (a record to read).
-    pub(crate) fn entry_status(&self, path: &str) -> Option<crate::model::Status> {
+    pub(crate) fn entry_status(&self, path: &str) -> Option<Status> {
         self.entries.get(path).map(|e| e.status)
     }
 
@@ -307,93 +302,6 @@ impl QueryStore {
             .optional()
             .ok()?
     }
-
-    /// Keeps an answer (skipped when too large); errors are ignored: the cache only saves time.
-    pub(crate) fn store_answer(&self, scope: &str, generation: &str, query: &str, answer: &[u8]) {
-        if answer.len() > MAX_ANSWER_BYTES {
-            return;
-        }
-        let _ = store_answer(
-            &self.connection,
-            self.root,
-            &self.config,
-            scope,
-            generation,
-            query,
-            answer,
-        );
-    }
-}
-
-/// The stored call sites of `paths` (those of other content are dropped by the caller, which
-/// compares hashes with the file it reads).
-fn load_sites(
-    connection: &Connection,
-    root: i64,
-    config: &str,
-    paths: &[&str],
-) -> HashMap<String, CallSites> {
-    let Ok(mut statement) = connection.prepare_cached(
-        "SELECT sites FROM call_sites WHERE root = ?1 AND config = ?2 AND path = ?3
-         AND length(sites) <= ?4",
-    ) else {
-        return HashMap::new();
-    };
-    let blobs: Vec<(&str, Vec<u8>)> = paths
-        .iter()
-        .filter_map(|path| {
-            let blob: Vec<u8> = statement
-                .query_row(params![root, config, path, MAX_BLOB as i64], |row| {
-                    row.get(0)
-                })
-                .ok()?;
-            Some((*path, blob))
-        })
-        .collect();
-    blobs
-        .par_iter()
-        .filter_map(|(path, blob)| Some((path.to_string(), stored::decode(blob).ok()?)))
-        .collect()
-}
-
-/// Keeps the call sites a pattern search read from source; a file the index does not hold is
-/// skipped (its row would have no file to belong to).
-fn store_sites(connection: &Connection, root: i64, config: &str, sites: &[(String, CallSites)]) {
-    let Ok(transaction) = connection.unchecked_transaction() else {
-        return;
-    };
-    if let Ok(mut upsert) = transaction.prepare(
-        "INSERT INTO call_sites (root, config, path, hash, sites) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (root, config, path) DO UPDATE
-         SET hash = excluded.hash, sites = excluded.sites",
-    ) {
-        for (path, found) in sites {
-            if let Ok(blob) = stored::encode(found) {
-                let _ = upsert.execute(params![root, config, path, found.hash, blob]);
-            }
-        }
-    }
-    let _ = transaction.commit();
-}
-
-impl QueryStore {
-    pub(crate) fn call_sites(&self, paths: &[&str]) -> HashMap<String, CallSites> {
-        load_sites(&self.connection, self.root, &self.config, paths)
-    }
-
-    pub(crate) fn store_call_sites(&self, sites: &[(String, CallSites)]) {
-        store_sites(&self.connection, self.root, &self.config, sites);
-    }
-}
-
-impl TableWriter {
-    pub(crate) fn call_sites(&self, paths: &[&str]) -> HashMap<String, CallSites> {
-        load_sites(&self.connection, self.root, &self.config, paths)
-    }
-
-    pub(crate) fn store_call_sites(&self, sites: &[(String, CallSites)]) {
-        store_sites(&self.connection, self.root, &self.config, sites);
-    }
 }
 
 /// Where a run that built a repository stores its tables: the same database, written in one
@@ -407,7 +315,10 @@ pub(crate) struct TableWriter {
 impl TableWriter {
     /// Opens the index a run just wrote (its root row exists); `None` when it cannot.
     pub(crate) fn open(database: &Path, root: &Path, config: &str) -> Option<TableWriter> {
-        let connection = schema::open_connection(database).ok()?;
+        TableWriter::with_connection(schema::open_connection(database).ok()?, root, config)
+    }
+
+    fn with_connection(connection: Connection, root: &Path, config: &str) -> Option<TableWriter> {
         let root: i64 = connection
             .query_row(
                 "SELECT id FROM roots WHERE path = ?1",
@@ -487,52 +398,84 @@ impl TableWriter {
         transaction.commit()
     }
 
+    /// Keeps an answer (skipped when too large); errors are ignored: the cache only saves time.
     pub(crate) fn store_answer(&self, scope: &str, generation: &str, query: &str, answer: &[u8]) {
         if answer.len() > MAX_ANSWER_BYTES {
             return;
         }
-        let _ = store_answer(
-            &self.connection,
-            self.root,
-            &self.config,
-            scope,
-            generation,
-            query,
-            answer,
-        );
+        let store = || -> rusqlite::Result<()> {
+            let transaction = self.connection.unchecked_transaction()?;
+            transaction.execute(
+                "INSERT INTO query_answers (root, config, scope, generation, query, answer,
+                                            written_ns)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (root, config, scope, generation, query) DO UPDATE
+                 SET answer = excluded.answer, written_ns = excluded.written_ns",
+                params![
+                    self.root,
+                    self.config,
+                    scope,
+                    generation,
+                    query,
+                    answer,
+                    super::now_ns()
+                ],
+            )?;
+            transaction.execute(
+                "DELETE FROM query_answers WHERE rowid IN (
+                    SELECT rowid FROM query_answers WHERE root = ?1 AND config = ?2 AND scope = ?3
+                    ORDER BY written_ns DESC LIMIT -1 OFFSET ?4)",
+                params![self.root, self.config, scope, MAX_ANSWERS],
+            )?;
+            transaction.commit()
+        };
+        let _ = store();
     }
-}
 
-fn store_answer(
-    connection: &Connection,
-    root: i64,
-    config: &str,
-    scope: &str,
-    generation: &str,
-    query: &str,
-    answer: &[u8],
-) -> rusqlite::Result<()> {
-    let transaction = connection.unchecked_transaction()?;
-    transaction.execute(
-        "INSERT INTO query_answers (root, config, scope, generation, query, answer, written_ns)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (root, config, scope, generation, query) DO UPDATE
-         SET answer = excluded.answer, written_ns = excluded.written_ns",
-        params![
-            root,
-            config,
-            scope,
-            generation,
-            query,
-            answer,
-            super::now_ns()
-        ],
-    )?;
-    transaction.execute(
-        "DELETE FROM query_answers WHERE rowid IN (
-            SELECT rowid FROM query_answers WHERE root = ?1 AND config = ?2 AND scope = ?3
-            ORDER BY written_ns DESC LIMIT -1 OFFSET ?4)",
-        params![root, config, scope, MAX_ANSWERS],
-    )?;
-    transaction.commit()
+    /// The stored call sites of `paths` (those of other content are dropped by the caller,
+    /// which compares hashes with the file it reads).
+    pub(crate) fn call_sites(&self, paths: &[&str]) -> HashMap<String, CallSites> {
+        let Ok(mut statement) = self.connection.prepare_cached(
+            "SELECT sites FROM call_sites WHERE root = ?1 AND config = ?2 AND path = ?3
+             AND length(sites) <= ?4",
+        ) else {
+            return HashMap::new();
+        };
+        let blobs: Vec<(&str, Vec<u8>)> = paths
+            .iter()
+            .filter_map(|path| {
+                let blob: Vec<u8> = statement
+                    .query_row(
+                        params![self.root, self.config, path, MAX_BLOB as i64],
+                        |row| row.get(0),
+                    )
+                    .ok()?;
+                Some((*path, blob))
+            })
+            .collect();
+        blobs
+            .par_iter()
+            .filter_map(|(path, blob)| Some((path.to_string(), stored::decode(blob).ok()?)))
+            .collect()
+    }
+
+    /// Keeps the call sites a pattern search read from source; a file the index does not hold
+    /// is skipped (its row would have no file to belong to).
+    pub(crate) fn store_call_sites(&self, sites: &[(String, CallSites)]) {
+        let Ok(transaction) = self.connection.unchecked_transaction() else {
+            return;
+        };
+        if let Ok(mut upsert) = transaction.prepare(
+            "INSERT INTO call_sites (root, config, path, hash, sites) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (root, config, path) DO UPDATE
+             SET hash = excluded.hash, sites = excluded.sites",
+        ) {
+            for (path, found) in sites {
+                if let Ok(blob) = stored::encode(found) {
+                    let _ = upsert.execute(params![self.root, self.config, path, found.hash, blob]);
+                }
+            }
+        }
+        let _ = transaction.commit();
+    }
 }

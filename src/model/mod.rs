@@ -16,6 +16,8 @@ mod metrics;
 mod project;
 mod report;
 mod role;
+#[cfg(test)]
+pub(crate) mod schema_file;
 pub(crate) mod stored;
 mod symbol;
 pub(crate) mod variant;

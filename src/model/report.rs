@@ -221,27 +221,14 @@ impl FailureRecord {
 /// The generated JSON Schema of the report, as committed in `schema/report.schema.json`.
 #[cfg(test)]
 fn schema_json() -> String {
-    let schema = schemars::schema_for!(Report);
-    let mut text = serde_json::to_string_pretty(&schema).expect("schema serialises");
-    text.push('\n');
-    text
+    crate::model::schema_file::text(&schemars::schema_for!(Report))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn committed_schema_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/report.schema.json");
-        let generated = super::schema_json();
-        if std::env::var_os("ELIXIRSCOPE_UPDATE").is_some() {
-            std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
-            std::fs::write(path, &generated).unwrap();
-        }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "schema/report.schema.json is stale: run `ELIXIRSCOPE_UPDATE=1 cargo test` and commit it"
-        );
+        crate::model::schema_file::assert_current("report.schema.json", &super::schema_json());
     }
 }
 

@@ -83,8 +83,9 @@ impl Cell {
     }
 }
 
-/// A row with only the `needed` fields evaluated (the others null): a filter over 350,000
-/// calls computes the two fields it reads, not twenty.
+/// A row with the `needed` fields evaluated (the others null). The query tables' builder asks
+/// for every field; a query reads only the columns it needs from the built tables
+/// ([`select_rows`]).
 macro_rules! row {
     ($needed:expr; $($cell:expr),* $(,)?) => {{
         let needed: &[bool] = $needed;
@@ -98,34 +99,25 @@ macro_rules! row {
     }};
 }
 
-/// Where an entity's rows go as they are made: each is first made with the fields the filter
-/// reads, and made whole only when the filter holds, so the cost and the memory follow the
-/// answer, not the project.
-struct Sink<'f> {
-    filter: Option<&'f Filter>,
-    /// The fields the filter reads, and those the answer needs.
-    filtering: Vec<bool>,
-    needed: &'f [bool],
-    rows: Vec<Vec<Cell>>,
-    seen: usize,
-    deadline: &'f Deadline,
-    expired: bool,
-}
-
-impl Sink<'_> {
-    fn push(&mut self, make: &dyn Fn(&[bool]) -> Vec<Cell>) {
-        self.seen += 1;
-        if self.expired || (self.seen.is_multiple_of(1024) && self.deadline.expired()) {
-            self.expired = true;
-            return;
+/// The rows of `table` the filter selects, with the `needed` fields; the deadline is looked at
+/// every 1024 rows.
+fn select_rows(
+    table: &tables::Table,
+    filter: Option<&Filter>,
+    needed: &[bool],
+    deadline: &Deadline,
+) -> Result<Vec<Vec<Cell>>, QueryError> {
+    let column_filter = filter.map(|f| ColumnFilter::new(f, table));
+    let mut rows = Vec::new();
+    for row in 0..table.len {
+        if row.is_multiple_of(1024) && deadline.expired() {
+            return Err(timed_out());
         }
-        if let Some(filter) = self.filter {
-            if !filter.matches(&make(&self.filtering)) {
-                return;
-            }
+        if column_filter.as_ref().is_none_or(|f| f.matches(row)) {
+            rows.push(table.row(row, needed));
         }
-        self.rows.push(make(self.needed));
     }
+    Ok(rows)
 }
 
 fn role_of(file: &FileRecord) -> Cell {
@@ -904,33 +896,10 @@ fn rows(
         filtered: false,
     };
     if let Source::Entity(_) = source {
-        let mut filtering = vec![false; needed.len()];
-        if let Some(filter) = filter {
-            read_by(filter, &mut filtering);
-        }
-        let mut sink = Sink {
-            filter,
-            filtering,
-            needed,
-            rows: Vec::new(),
-            seen: 0,
-            deadline,
-            expired: false,
-        };
-        let table = data.table(kind)?;
-        let column_filter = filter.map(|f| ColumnFilter::new(f, table));
-        for row in 0..table.len {
-            if row.is_multiple_of(1024) && deadline.expired() {
-                return Err(timed_out());
-            }
-            if column_filter.as_ref().is_none_or(|f| f.matches(row)) {
-                sink.rows.push(table.row(row, needed));
-            }
-        }
         return Ok(Table {
             kind,
             fields,
-            rows: sink.rows,
+            rows: select_rows(data.table(kind)?, filter, needed, deadline)?,
             filtered: true,
         });
     }
@@ -2078,25 +2047,8 @@ fn pattern_rows(
             needed[file] = true;
             needed[line] = true;
             needed[end] = true;
-            let mut filtering = vec![false; fields::FUNCTIONS.len()];
-            read_by(filter, &mut filtering);
-            let mut sink = Sink {
-                filter: Some(filter),
-                filtering,
-                needed: &needed,
-                rows: Vec::new(),
-                seen: 0,
-                deadline,
-                expired: false,
-            };
-            for row in 0..functions.len {
-                sink.push(&|needed: &[bool]| functions.row(row, needed));
-            }
-            if sink.expired {
-                return Err(timed_out());
-            }
             Some(
-                sink.rows
+                select_rows(functions, Some(filter), &needed, deadline)?
                     .into_iter()
                     .filter_map(|row| match (&row[file], &row[line], &row[end]) {
                         (Cell::Str(f), Cell::Int(l), Cell::Int(e)) => Some((f.clone(), *l, *e)),

@@ -17,24 +17,16 @@ use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
 use rusqlite::{params_from_iter, Connection};
 
-use super::ast::{QueryError, Span};
+use super::ast::{QueryError, Span, ENTITIES};
 use super::exec::{Answer, Cell};
 use super::fields::{self, FieldType};
 use super::tables::Tables;
 use crate::otp::cancel::Deadline;
 
-/// The tables `--sql` offers.
-pub(crate) const VIEWS: &[&str] = &[
-    "modules",
-    "functions",
-    "clauses",
-    "calls",
-    "references",
-    "dependencies",
-    "files",
-    "findings",
-    "cycles",
-];
+/// The tables `--sql` offers: the entities, and the report's cycles.
+fn views() -> impl Iterator<Item = &'static str> {
+    ENTITIES.iter().copied().chain(["cycles"])
+}
 
 /// The views a statement names (a word equal to a view's name, in any case): only these are
 /// loaded.
@@ -43,11 +35,7 @@ pub(crate) fn views_named(statement: &str) -> Vec<&'static str> {
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .map(str::to_ascii_lowercase)
         .collect();
-    VIEWS
-        .iter()
-        .copied()
-        .filter(|view| words.contains(*view))
-        .collect()
+    views().filter(|view| words.contains(*view)).collect()
 }
 
 fn error(message: impl Into<String>) -> QueryError {

@@ -299,10 +299,7 @@ pub(crate) fn write_ndjson(report: &AnalyzeReport, out: &mut dyn Write) -> std::
 /// The generated JSON Schema of the report, as committed in `schema/analyze.schema.json`.
 #[cfg(test)]
 fn schema_json() -> String {
-    let schema = schemars::schema_for!(AnalyzeReport);
-    let mut text = serde_json::to_string_pretty(&schema).expect("schema serialises");
-    text.push('\n');
-    text
+    crate::model::schema_file::text(&schemars::schema_for!(AnalyzeReport))
 }
 
 /// A realistic run shared by the tests of every `analyze` emitter: all severities, several
@@ -677,17 +674,7 @@ mod tests {
 
     #[test]
     fn committed_schema_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/analyze.schema.json");
-        let generated = super::schema_json();
-        if std::env::var_os("ELIXIRSCOPE_UPDATE").is_some() {
-            std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
-            std::fs::write(path, &generated).unwrap();
-        }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "schema/analyze.schema.json is stale: run `ELIXIRSCOPE_UPDATE=1 cargo test` and commit it"
-        );
+        crate::model::schema_file::assert_current("analyze.schema.json", &super::schema_json());
     }
 
     #[test]

@@ -141,10 +141,7 @@ fn truncate(text: &str) -> String {
 /// The generated JSON Schema, as committed in `schema/query.schema.json`.
 #[cfg(test)]
 fn schema_json() -> String {
-    let schema = schemars::schema_for!(QueryReport);
-    let mut text = serde_json::to_string_pretty(&schema).expect("schema serialises");
-    text.push('\n');
-    text
+    crate::model::schema_file::text(&schemars::schema_for!(QueryReport))
 }
 
 #[cfg(test)]
@@ -153,16 +150,7 @@ mod tests {
 
     #[test]
     fn committed_schema_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/query.schema.json");
-        let generated = schema_json();
-        if std::env::var_os("ELIXIRSCOPE_UPDATE").is_some() {
-            std::fs::write(path, &generated).unwrap();
-        }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "schema/query.schema.json is stale: run `ELIXIRSCOPE_UPDATE=1 cargo test` and commit it"
-        );
+        crate::model::schema_file::assert_current("query.schema.json", &schema_json());
     }
 
     #[test]

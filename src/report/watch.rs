@@ -51,10 +51,7 @@ pub(crate) enum WatchEvent {
 /// The generated JSON Schema, as committed in `schema/watch.schema.json`.
 #[cfg(test)]
 fn schema_json() -> String {
-    let schema = schemars::schema_for!(WatchEvent);
-    let mut text = serde_json::to_string_pretty(&schema).expect("schema serialises");
-    text.push('\n');
-    text
+    crate::model::schema_file::text(&schemars::schema_for!(WatchEvent))
 }
 
 #[cfg(test)]
@@ -63,15 +60,6 @@ mod tests {
 
     #[test]
     fn committed_schema_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/watch.schema.json");
-        let generated = schema_json();
-        if std::env::var_os("ELIXIRSCOPE_UPDATE").is_some() {
-            std::fs::write(path, &generated).unwrap();
-        }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "schema/watch.schema.json is stale: run `ELIXIRSCOPE_UPDATE=1 cargo test` and commit it"
-        );
+        crate::model::schema_file::assert_current("watch.schema.json", &schema_json());
     }
 }

@@ -449,7 +449,7 @@ impl LineIndex {
     }
 }
 
-/// `Repo` under `alias MyApp.Repo`, `Repo.Sub` too (as `Matcher::expand`).
+/// `Repo` under `alias MyApp.Repo` (or `alias MyApp.Repo, as: Repo`), `Repo.Sub` too.
 fn expand(aliases: &HashMap<String, String>, alias: &str) -> Option<String> {
     let (head, rest) = match alias.split_once('.') {
         Some((head, rest)) => (head, Some(rest)),
@@ -619,7 +619,7 @@ impl Matcher<'_> {
         if pattern.kind() == "alias" {
             let written = self.pattern_text(pattern);
             let found = self.text(code);
-            return written == found || self.expand(found).as_deref() == Some(written);
+            return written == found || expand(self.aliases, found).as_deref() == Some(written);
         }
         let (pattern_children, code_children) = (significant(pattern), significant(code));
         if pattern_children.is_empty() {
@@ -631,19 +631,6 @@ impl Matcher<'_> {
             self.captures.truncate(saved);
         }
         matched
-    }
-
-    /// `Repo` under `alias MyApp.Repo` (or `alias MyApp.Repo, as: Repo`), `Repo.Sub` too.
-    fn expand(&self, alias: &str) -> Option<String> {
-        let (head, rest) = match alias.split_once('.') {
-            Some((head, rest)) => (head, Some(rest)),
-            None => (alias, None),
-        };
-        let full = self.aliases.get(head)?;
-        Some(match rest {
-            Some(rest) => format!("{full}.{rest}"),
-            None => full.clone(),
-        })
     }
 
     /// Matches lists of children, a `$$$` variable taking zero or more of them.

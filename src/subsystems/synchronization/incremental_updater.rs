@@ -246,10 +246,7 @@ impl Live {
             }
             touched.insert(path);
         }
-        let old: BTreeMap<String, Snapshot> = touched
-            .iter()
-            .filter_map(|p| before.get(p.as_str()).map(|f| (p.clone(), snapshot(f))))
-            .collect();
+        // `before` is the repository as it was until the end of this update.
         let outcome = phase(
             self.extracted.values().cloned().collect(),
             projects_of(&self.extracted),
@@ -267,16 +264,8 @@ impl Live {
             .filter(|(_, r)| **r)
             .map(|(f, _)| f.path.clone())
             .collect();
-        let mut compared = touched.clone();
+        let mut compared = touched;
         compared.extend(resolved);
-        let mut old = old;
-        for path in &compared {
-            if !old.contains_key(path) {
-                if let Some(file) = before.get(path.as_str()) {
-                    old.insert(path.clone(), snapshot(file));
-                }
-            }
-        }
         let after: BTreeMap<&str, &FileRecord> = outcome
             .repository
             .files()
@@ -285,7 +274,8 @@ impl Live {
             .collect();
         let empty = BTreeMap::new();
         for path in &compared {
-            let was = old.get(path);
+            let was = before.get(path.as_str()).map(|f| snapshot(f));
+            let was = was.as_ref();
             let now = after.get(path.as_str()).map(|f| snapshot(f));
             compare(
                 was.map_or(&empty, |s| &s.modules),
@@ -354,14 +344,7 @@ mod tests {
             parse_timeout: Duration::from_secs(30),
             calls: true,
             metrics: true,
-            analysis: Some(Arc::new(
-                Selection {
-                    foreign_suppressions: true,
-                    ..Selection::default()
-                }
-                .compile()
-                .unwrap(),
-            )),
+            analysis: Some(Arc::new(Selection::analyze_default().compile().unwrap())),
             cache: None,
         }
     }

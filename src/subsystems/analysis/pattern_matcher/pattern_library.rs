@@ -23,6 +23,15 @@ pub(crate) struct Selection {
 }
 
 impl Selection {
+    /// The default rules as `analyze` runs them, Credo's and Sobelow's suppressions honoured:
+    /// what `query`'s findings and `watch` maintain.
+    pub(crate) fn analyze_default() -> Selection {
+        Selection {
+            foreign_suppressions: true,
+            ..Selection::default()
+        }
+    }
+
     /// Compiles the selection; an unknown rule or category is the caller's error.
     pub(crate) fn compile(&self) -> Result<Analysis, UnknownSelector> {
         let rules = registry::select(registry::all(), &self.select, &self.ignore)?;

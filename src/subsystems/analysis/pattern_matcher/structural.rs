@@ -48,18 +48,13 @@ pub(crate) fn search(
     pool: &rayon::ThreadPool,
     deadline: &Deadline,
 ) -> Found {
-    let name = pattern.call_name();
-    let module = pattern.call_module();
+    let may_match = may_match(pattern);
     let shape = pattern.shape();
     let per_file: Vec<(usize, Vec<Match>, Option<CallSites>)> = pool.install(|| {
         files
             .par_iter()
             .enumerate()
-            .filter(|(_, f)| matches!(f.status, Status::Ok | Status::SyntaxError))
-            .filter(|(_, f)| {
-                name.as_deref()
-                    .is_none_or(|name| calls(f, name, module.as_deref()))
-            })
+            .filter(|(_, f)| may_match(f))
             .filter_map(|(index, file)| {
                 if deadline.expired() {
                     return None;
@@ -128,17 +123,25 @@ fn in_file(
 
 /// The files of `files` a call pattern can match in (all parsed ones for another pattern).
 pub(crate) fn candidate_files<'f>(pattern: &Pattern, files: &'f [FileRecord]) -> Vec<&'f str> {
-    let name = pattern.call_name();
-    let module = pattern.call_module();
+    let may_match = may_match(pattern);
     files
         .iter()
-        .filter(|f| matches!(f.status, Status::Ok | Status::SyntaxError))
-        .filter(|f| {
-            name.as_deref()
-                .is_none_or(|name| calls(f, name, module.as_deref()))
-        })
+        .filter(|f| may_match(f))
         .map(|f| f.path.as_str())
         .collect()
+}
+
+/// Whether a parsed file can hold a match: for a call pattern, its record holds a call of the
+/// pattern's function (of its module, when written).
+fn may_match(pattern: &Pattern) -> impl Fn(&FileRecord) -> bool + Sync {
+    let name = pattern.call_name();
+    let module = pattern.call_module();
+    move |file: &FileRecord| {
+        matches!(file.status, Status::Ok | Status::SyntaxError)
+            && name
+                .as_deref()
+                .is_none_or(|name| calls(file, name, module.as_deref()))
+    }
 }
 
 /// The files a call pattern can match in, from the `calls` query table (its callee module and
@@ -225,21 +228,6 @@ fn calls(file: &FileRecord, name: &str, module: Option<&str>) -> bool {
 mod tests {
     use super::*;
 
-    fn elixir_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                elixir_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "ex" || e == "exs") {
-                out.push(path);
-            }
-        }
-    }
-
     /// The call-site index answers exactly as the matcher does over the tree: every fixture
     /// file, patterns of every shape the index takes (local and remote, aliases as written and
     /// expanded, `$$$` anywhere, repeated variables, `$_`, calls without arguments, pipes).
@@ -267,11 +255,15 @@ mod tests {
             "send($P, $M)",
             "Keyword.get($$$A, $B, $$$C)",
         ];
-        let mut files = Vec::new();
-        elixir_files(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
-            &mut files,
-        );
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let files: Vec<std::path::PathBuf> =
+            crate::discover::discover(&[fixtures], &crate::discover::DiscoverOptions::default())
+                .unwrap()
+                .entries
+                .into_iter()
+                .filter(|e| matches!(e.kind, crate::discover::EntryKind::Source))
+                .map(|e| e.absolute)
+                .collect();
         assert!(files.len() > 100);
         let deadline = Deadline::never(crate::otp::cancel::CancelToken::new());
         let mut compared = 0;
