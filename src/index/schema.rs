@@ -154,9 +154,12 @@ pub(super) fn open(database: &Path) -> Result<Connection, OpenError> {
             .pragma_update(None, "auto_vacuum", "INCREMENTAL")
             .map_err(OpenError::Unreadable)?;
     }
-    let transaction = connection
-        .unchecked_transaction()
-        .map_err(OpenError::Unreadable)?;
+    // IMMEDIATE: the write lock is taken (waiting on the busy timeout) before the schema is
+    // read. A deferred transaction that read it while another run created the tables could not
+    // upgrade to write, and SQLite fails that upgrade at once ("database is locked").
+    let transaction =
+        rusqlite::Transaction::new_unchecked(&connection, rusqlite::TransactionBehavior::Immediate)
+            .map_err(OpenError::Unreadable)?;
     transaction
         .execute_batch(CREATE)
         .map_err(OpenError::Unreadable)?;
