@@ -449,6 +449,23 @@ pub(crate) struct WatchArgs {
     #[arg(long)]
     pub(crate) no_analyze: bool,
 
+    /// Run these rules or categories (`all` for every rule) instead of the default set;
+    /// repeatable.
+    #[arg(long, value_name = "RULE|CATEGORY|all", value_delimiter = ',', conflicts_with = "no_analyze")]
+    pub(crate) select: Vec<String>,
+
+    /// Do not run these rules or categories; repeatable.
+    #[arg(long, value_name = "RULE|CATEGORY", value_delimiter = ',', conflicts_with = "no_analyze")]
+    pub(crate) ignore: Vec<String>,
+
+    /// Ignore Credo's and Sobelow's suppression comments.
+    #[arg(long)]
+    pub(crate) no_foreign_suppressions: bool,
+
+    /// When to use colours in the text view (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub(crate) color: ColorChoice,
+
     /// Stop after N updates (for scripts and tests).
     #[arg(long, value_name = "N")]
     pub(crate) max_updates: Option<u64>,

@@ -42,6 +42,8 @@ pub(crate) struct Batch {
     pub(crate) warnings: Vec<String>,
     /// What the index did; `None` without one.
     pub(crate) cache: Option<CacheRuntime>,
+    /// The index itself, for a run that goes on writing it (`watch`).
+    pub(crate) index: Option<Arc<Cache>>,
 }
 
 pub(crate) struct BatchOptions {
@@ -58,6 +60,9 @@ pub(crate) struct BatchOptions {
     pub(crate) scope: Option<String>,
     /// Whether the Querying subsystem starts too (`query`).
     pub(crate) querying: bool,
+    /// Whether stored files are served whole with their findings (`watch` keeps them), not
+    /// as the findings alone.
+    pub(crate) whole_records: bool,
 }
 
 /// The key of a run scope: the paths given and the discovery options. Two runs with the same
@@ -184,6 +189,7 @@ pub(crate) fn run(
     })?;
     let repository = host.shared().repository.take();
     phases.push(phase("project", project_started));
+    let index = cache.clone();
     let cache = cache.map(|cache| {
         let (runtime, cache_warnings) = cache.finish();
         for warning in cache_warnings {
@@ -210,6 +216,7 @@ pub(crate) fn run(
         phases,
         warnings,
         cache,
+        index,
     })
 }
 
@@ -242,6 +249,7 @@ fn open_cache(
         config,
         analysis.map(Analysis::fingerprint),
     ) {
+        Ok(cache) if options.whole_records => Some(Arc::new(cache.serving_whole_records())),
         Ok(cache) => Some(Arc::new(cache)),
         Err(err) => {
             output::warn(

@@ -25,6 +25,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         phases,
         warnings,
         cache,
+        ..
     } = batch::run(
         discovery,
         &args.input,
@@ -37,6 +38,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
             project_phase: true,
             scope: Some(batch::scope(&args.paths, &args.input)),
             querying: false,
+        whole_records: false,
         },
         started,
     )?;

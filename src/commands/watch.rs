@@ -1,39 +1,47 @@
-//! `elixirscope watch` (issue [7], first version): the repository and its findings kept live
-//! while files change. The tree is parsed once; then the FileWatcher's settled batches become
-//! change sets (Synchronizer), the changed files are parsed again, and the IncrementalUpdater's
-//! live repository says what each update changed.
+//! `elixirscope watch` (issue [7]): the repository and its findings kept live while files
+//! change.
 //!
-//! Not yet: the three services under the Synchronization supervisor (they run on this
-//! command's thread), the index (the first parse does not read it, updates do not write it),
-//! colours. The events are `report::watch::WatchEvent` (`schema/watch.schema.json`).
+//! The tree is loaded as `analyze` loads it (the index serves what did not change, whole
+//! records with their findings), the project phase reuses the phase the index kept for this
+//! run scope, and the Synchronization subsystem starts: FileWatcher → Synchronizer →
+//! IncrementalUpdater, rest_for_one under its supervisor (`subsystems::synchronization`).
+//! This command prints what the services tell it: `ready` once every watch is in place, one
+//! `update` per settled change, restarts, warnings, `indexed` when the index and its query
+//! tables hold the live state, and `stopped` with the summary a `parse` report would give.
+//! The events are `report::watch::WatchEvent` (`schema/watch.schema.json`).
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::cli::{WatchArgs, WatchFormat};
-use crate::commands::batch;
-use crate::discover::{Discovery, Entry, EntryKind};
+use crate::cli::{ColorChoice, WatchArgs, WatchFormat};
+use crate::commands::batch::{self, BatchOptions};
+use crate::discover::EntryKind;
 use crate::exit;
-use crate::model::FileRecord;
+use crate::index::Stat;
+use crate::model::{ChildRuntime, Status};
 use crate::project::Repository;
+use crate::report::style::Style;
 use crate::report::watch::{Summary, WatchEvent, SCHEMA_VERSION};
+use crate::rules::registry;
 use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
-use crate::subsystems::parsing::parser::{process, FileOptions};
+use crate::subsystems::parsing::parser::FileOptions;
 use crate::subsystems::signals;
-use crate::subsystems::synchronization::file_watcher::{FileWatcher, WatchOptions};
+use crate::subsystems::synchronization::file_watcher::WatchOptions;
 use crate::subsystems::synchronization::incremental_updater::{Live, Update};
-use crate::subsystems::synchronization::synchronizer::settle;
+use crate::subsystems::synchronization::synchronizer::sources;
+use crate::subsystems::synchronization::{lock, Context, Note, Setup};
 
-/// How often the loop looks at the signals while no change comes.
+/// How often the loop looks at the signals and the tree's health while nothing comes.
 const IDLE_CHECK: Duration = Duration::from_millis(100);
 
 struct Out {
     json: bool,
+    style: Style,
 }
 
 impl Out {
@@ -43,7 +51,7 @@ impl Out {
         let line = if self.json {
             serde_json::to_string(event).unwrap_or_default()
         } else {
-            text_event(event)
+            self.text(event)
         };
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
@@ -54,31 +62,142 @@ impl Out {
             message: message.to_string(),
         });
     }
+
+    /// The text view: what changed, the findings new and resolved with `file:line`, and a
+    /// one-line status.
+    fn text(&self, event: &WatchEvent) -> String {
+        let style = &self.style;
+        let clock = style.dim(&clock());
+        match event {
+            WatchEvent::Ready {
+                summary,
+                directories,
+                polling,
+                elapsed_ms,
+                ..
+            } => format!(
+                "{clock} {} {} files, {} modules, {} functions, {} findings; watching \
+                 {directories} directories{} ({elapsed_ms} ms)",
+                style.bold("ready"),
+                summary.files,
+                summary.modules,
+                summary.functions,
+                summary.findings,
+                if *polling { " by polling" } else { "" }
+            ),
+            WatchEvent::Update { update, elapsed_ms } => self.text_update(update, *elapsed_ms),
+            WatchEvent::Warning { message } => {
+                format!("{clock} {} {message}", style.paint("1;33", "warning"))
+            }
+            WatchEvent::Restarted { service, reason } => format!(
+                "{clock} {} {service} ({reason}); rescanning",
+                style.paint("1;31", "restarted")
+            ),
+            WatchEvent::Indexed { elapsed_ms } => format!(
+                "{clock} {} the index holds the live state ({elapsed_ms} ms)",
+                style.dim("indexed")
+            ),
+            WatchEvent::Stopped {
+                summary, updates, ..
+            } => format!(
+                "{clock} {} {} files, {} modules, {} functions, {} findings after {updates} \
+                 updates",
+                style.bold("stopped"),
+                summary.files,
+                summary.modules,
+                summary.functions,
+                summary.findings
+            ),
+        }
+    }
+
+    fn text_update(&self, update: &Update, elapsed: u64) -> String {
+        let style = &self.style;
+        let mut files: Vec<String> = Vec::new();
+        files.extend(update.added.iter().map(|p| style.paint("32", &format!("+{p}"))));
+        files.extend(update.changed.iter().map(|p| style.bold(p)));
+        files.extend(update.removed.iter().map(|p| style.paint("31", &format!("-{p}"))));
+        let mut text = format!(
+            "{} {}",
+            style.dim(&clock()),
+            if files.is_empty() {
+                "(resolved again)".to_string()
+            } else {
+                files.join(", ")
+            }
+        );
+        let mut parts = Vec::new();
+        for (what, changes) in [("modules", &update.modules), ("functions", &update.functions)] {
+            let named = |list: &[crate::subsystems::synchronization::incremental_updater::Named],
+                         sign: &str| {
+                list.iter()
+                    .map(|n| match n.arity {
+                        Some(arity) => format!("{sign}{}/{arity}", n.name),
+                        None => format!("{sign}{}", n.name),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let mut all = named(&changes.added, "+");
+            all.extend(named(&changes.removed, "-"));
+            all.extend(named(&changes.changed, "~"));
+            if !all.is_empty() {
+                let shown = all.len().min(6);
+                let more = all.len() - shown;
+                let mut list = all[..shown].join(" ");
+                if more > 0 {
+                    list.push_str(&format!(" and {more} more"));
+                }
+                parts.push(format!("{what} {list}"));
+            }
+        }
+        if !parts.is_empty() {
+            text.push_str(&format!(" · {}", parts.join(" · ")));
+        }
+        text.push_str(&style.dim(&format!(" ({elapsed} ms)")));
+        for status in &update.statuses {
+            let name = |s: Option<Status>| s.map_or("absent".to_string(), |s| style.status(s));
+            text.push_str(&format!(
+                "\n  {}: {} → {}",
+                status.file,
+                name(status.from),
+                name(status.to)
+            ));
+        }
+        for finding in &update.findings_added {
+            text.push_str(&format!(
+                "\n  {} {}:{} {} {}",
+                style.severity(finding.severity, "+"),
+                finding.file,
+                finding.line,
+                style.severity(finding.severity, &finding.rule),
+                finding.message
+            ));
+        }
+        for finding in &update.findings_resolved {
+            text.push_str(&format!(
+                "\n  {} {}:{} {} {}",
+                style.paint("32", "✓"),
+                finding.file,
+                finding.line,
+                style.dim(&finding.rule),
+                style.dim(&finding.message)
+            ));
+        }
+        text
+    }
 }
 
-fn text_event(event: &WatchEvent) -> String {
-    match event {
-        WatchEvent::Ready {
-            summary,
-            directories,
-            polling,
-            ..
-        } => format!(
-            "ready: {} files, {} modules, {} functions, {} findings; watching {directories} \
-             directories{}",
-            summary.files,
-            summary.modules,
-            summary.functions,
-            summary.findings,
-            if *polling { " (polling)" } else { "" }
-        ),
-        WatchEvent::Update { update, elapsed_ms } => text_update(update, *elapsed_ms),
-        WatchEvent::Warning { message } => format!("warning: {message}"),
-        WatchEvent::Stopped { summary } => format!(
-            "stopped: {} files, {} modules, {} functions, {} findings",
-            summary.files, summary.modules, summary.functions, summary.findings
-        ),
-    }
+/// The wall-clock time of day (UTC), for the text view.
+fn clock() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!(
+        "{:02}:{:02}:{:02}",
+        seconds / 3600 % 24,
+        seconds / 60 % 60,
+        seconds % 60
+    )
 }
 
 fn summary(repository: &Repository) -> Summary {
@@ -102,215 +221,209 @@ fn summary(repository: &Repository) -> Summary {
     }
 }
 
-/// The paths of the tree's Elixir sources, relative to the root.
-fn sources(discovery: &Discovery) -> BTreeSet<String> {
-    discovery
-        .entries
-        .iter()
-        .filter(|e| matches!(e.kind, EntryKind::Source))
-        .map(|e| e.path.clone())
-        .collect()
-}
-
-fn relative(root: &Path, path: &Path) -> Option<String> {
-    let rest = path.strip_prefix(root).ok()?;
-    Some(rest.to_string_lossy().replace('\\', "/"))
-}
-
 pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
+    let started = Instant::now();
     let mut paths = args.paths.clone();
     if paths.is_empty() {
         paths.push(PathBuf::from("."));
     }
+    let to_terminal = std::io::stdout().is_terminal();
     let json = match args.format {
         WatchFormat::Ndjson => true,
         WatchFormat::Text => false,
-        WatchFormat::Auto => !std::io::stdout().is_terminal(),
+        WatchFormat::Auto => !to_terminal,
     };
-    let out = Out { json };
-    let discovery = batch::discover(&paths, &args.input)?;
-    let root = discovery.root.clone();
-    let analysis = if args.no_analyze {
-        None
-    } else {
-        Some(Arc::new(
-            Selection::analyze_default()
-                .compile()
-                .map_err(|err| anyhow::anyhow!("{err}"))?,
-        ))
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
-    let options = FileOptions {
-        max_file_size: args.input.max_file_size,
-        parse_timeout: Duration::from_millis(args.input.parse_timeout_ms),
-        calls: true,
-        metrics: true,
-        analysis,
-        cache: None,
+    let out = Out {
+        json,
+        style: Style { on: color },
     };
-    let jobs = batch::jobs(&args.input);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .thread_name(|i| format!("elixirscope-watch-{i}"))
-        .build()?;
-    let started = Instant::now();
-    let records: Vec<FileRecord> = pool.install(|| {
-        discovery
-            .entries
-            .par_iter()
-            .map(|entry| process(entry, &options))
-            .collect()
+    let selection = (!args.no_analyze).then(|| Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        foreign_suppressions: !args.no_foreign_suppressions,
     });
-    let cancel = signals::run_token();
-    let mut live = Live::start(records, true, &cancel);
-    let mut known = sources(&discovery);
+    // Checked here so a bad selector is a usage error.
+    if selection.is_some() {
+        registry::select(registry::all(), &args.select, &args.ignore)?;
+    }
+    let discovery = batch::discover(&paths, &args.input)?;
+    let scope = batch::scope(&paths, &args.input);
+    let root = discovery.root.clone();
+    let known = sources(&discovery);
+    let directories = discovery.directories.clone();
+    // Each file's stat before it is read: the first rescan finds what changed while loading.
+    let stamps: HashMap<String, Stat> = discovery
+        .entries
+        .par_iter()
+        .filter(|e| matches!(e.kind, EntryKind::Source))
+        .filter_map(|e| {
+            let metadata = std::fs::metadata(&e.absolute).ok()?;
+            Some((e.path.clone(), Stat::of(&metadata)))
+        })
+        .collect();
 
-    // Every watch is in place before `ready`: a change made after it is never missed.
-    let probe = crate::index::Location::of(&batch::cache_setting(&args.input, true), &root)
-        .map(|location| location.folder);
-    let (mut watcher, batches) = FileWatcher::start(
-        &discovery.directories,
-        &WatchOptions {
+    let batch = batch::run(
+        discovery,
+        &args.input,
+        BatchOptions {
+            calls: true,
+            metrics: true,
+            quiet: true,
+            analysis: selection,
+            cache: true,
+            project_phase: false,
+            scope: Some(scope.clone()),
+            querying: false,
+            whole_records: true,
+        },
+        started,
+    )?;
+    for warning in &batch.warnings {
+        out.warning(warning);
+    }
+    let from_index = batch
+        .cache
+        .as_ref()
+        .map_or(0, |cache| cache.unchanged + cache.rehashed);
+    let analysis = batch
+        .host
+        .shared()
+        .patterns
+        .as_ref()
+        .and_then(|patterns| patterns.analysis());
+    let rules = analysis.as_deref().map(|a| a.fingerprint());
+    let stored = batch.index.as_ref().and_then(|index| index.previous(&scope));
+    let before: Vec<String> = stored
+        .as_ref()
+        .map(|p| p.files.keys().cloned().collect())
+        .unwrap_or_default();
+    let repository = Arc::try_unwrap(batch.repository)
+        .unwrap_or_else(|shared| Repository::without_phase(shared.files().to_vec(), Vec::new()));
+    let (records, _) = repository.into_files_and_graph();
+    let (live, states) = Live::start(records, stored, true, &signals::run_token());
+    let index = batch.index.as_ref().map(|index| index.live());
+    if let Some(index) = &index {
+        index.update(
+            &mut [],
+            &[],
+            &scope,
+            live.repository(),
+            states,
+            before.iter(),
+        );
+    }
+    let ready_summary = summary(live.repository());
+    let probe_folder = index.as_ref().map(|i| i.location().folder.clone()).or_else(|| {
+        crate::index::Location::of(&batch::cache_setting(&args.input, true), &root)
+            .map(|location| location.folder)
+    });
+    let (context, notes) = Context::new(Setup {
+        paths,
+        input: args.input.clone(),
+        root: root.clone(),
+        watch: WatchOptions {
             debounce: Duration::from_millis(args.debounce_ms.max(1)),
             poll: args.poll,
             poll_interval: Duration::from_millis(args.poll_interval.max(10)),
-            probe_folder: probe,
+            probe_folder,
         },
-    )?;
-    for warning in watcher.warnings.drain(..) {
-        out.warning(&warning);
-    }
-    out.event(&WatchEvent::Ready {
-        schema_version: SCHEMA_VERSION,
-        root: root.display().to_string(),
-        summary: summary(live.repository()),
-        directories: watcher.watched(),
-        polling: watcher.polling(),
-        elapsed_ms: batch::millis(started.elapsed()),
+        file_options: FileOptions {
+            max_file_size: args.input.max_file_size,
+            parse_timeout: Duration::from_millis(args.input.parse_timeout_ms),
+            calls: true,
+            metrics: true,
+            analysis,
+            cache: None,
+        },
+        scope,
+        index,
+        rules,
+        live,
+        stamps,
+        known,
+        directories,
     });
+    let context = Arc::new(context);
+    let host = batch.host;
+    host.start_synchronization(Arc::clone(&context))?;
 
+    let mut ready = false;
     let mut updates = 0u64;
+    let mut failure = None;
     while !signals::stop_requested() && args.max_updates.is_none_or(|max| updates < max) {
-        let batch = match batches.recv_timeout(IDLE_CHECK) {
-            Ok(batch) => batch,
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
-            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
-        };
-        let settled = Instant::now();
-        let set = settle(batch);
-        for error in &set.errors {
-            out.warning(error);
-        }
-        let mut candidates: BTreeSet<String> = set
-            .paths
-            .iter()
-            .filter_map(|p| relative(&root, p))
-            .collect();
-        // A new path, a directory or a rescan: discovery says what the tree is now.
-        let new_path = candidates.iter().any(|p| !known.contains(p));
-        let current = if set.directories || set.rescan || new_path {
-            let current = batch::discover(&paths, &args.input)?;
-            let scanned = watcher.update(&current.directories);
-            candidates.extend(scanned.iter().filter_map(|p| relative(&root, p)));
-            let now = sources(&current);
-            if set.rescan || set.directories {
-                candidates.extend(known.iter().cloned());
-                candidates.extend(now.iter().cloned());
+        let note = match notes.recv_timeout(IDLE_CHECK) {
+            Ok(note) => note,
+            Err(_) => {
+                if !host.is_running() {
+                    failure = Some(
+                        "the Synchronization subsystem gave up (restart intensity exceeded)",
+                    );
+                    break;
+                }
+                continue;
             }
-            for warning in watcher.warnings.drain(..) {
-                out.warning(&warning);
-            }
-            Some(now)
-        } else {
-            None
         };
-        let mut changed = Vec::new();
-        let mut removed = Vec::new();
-        for path in candidates {
-            let absolute = root.join(&path);
-            let in_tree = match &current {
-                Some(now) => now.contains(&path),
-                None => known.contains(&path),
-            };
-            if in_tree && absolute.is_file() {
-                changed.push(Entry {
-                    path: path.clone(),
-                    absolute,
-                    kind: EntryKind::Source,
-                    content: None,
+        match note {
+            Note::Watching {
+                directories,
+                polling,
+            } if !ready => {
+                ready = true;
+                out.event(&WatchEvent::Ready {
+                    schema_version: SCHEMA_VERSION,
+                    root: root.display().to_string(),
+                    summary: ready_summary.clone(),
+                    directories,
+                    polling,
+                    from_index,
+                    elapsed_ms: batch::millis(started.elapsed()),
                 });
-                known.insert(path);
-            } else if known.remove(&path) {
-                removed.push(path);
+            }
+            Note::Watching { .. } => {}
+            Note::Warning(message) => out.warning(&message),
+            Note::Update { update, elapsed_ms } => {
+                updates += 1;
+                out.event(&WatchEvent::Update { update, elapsed_ms });
+            }
+            Note::Restarted { service } => out.event(&WatchEvent::Restarted {
+                service: service.to_string(),
+                reason: host
+                    .failure_of(service)
+                    .unwrap_or_else(|| "it failed".to_string()),
+            }),
+            Note::TablesWritten { elapsed_ms } => {
+                out.event(&WatchEvent::Indexed { elapsed_ms });
             }
         }
-        if changed.is_empty() && removed.is_empty() {
-            continue;
-        }
-        let records: Vec<FileRecord> = pool.install(|| {
-            changed
-                .par_iter()
-                .map(|entry| process(entry, &options))
-                .collect()
-        });
-        let update = live.apply(records, &removed, &cancel);
-        if update == Update::default() {
-            continue;
-        }
-        updates += 1;
-        out.event(&WatchEvent::Update {
-            update: Box::new(update),
-            elapsed_ms: batch::millis(settled.elapsed()),
-        });
     }
+    // The services stop first (the Synchronization subsystem is the root's last child), then
+    // the index's last transaction is committed.
+    let supervision: Vec<ChildRuntime> = host.supervision();
+    drop(host.shutdown());
+    if let Some(index) = &context.index {
+        if let Some(error) = index.finish() {
+            out.warning(&format!("cannot write the index: {error}"));
+        }
+    }
+    let live = lock(&context.live);
     out.event(&WatchEvent::Stopped {
         summary: summary(live.repository()),
+        updates,
+        supervision,
     });
-    batch::free_at_exit(live);
+    if let Some(failure) = failure {
+        anyhow::bail!(failure);
+    }
     // Ctrl-C is how a watch ends: the user chose to stop.
     Ok(match signals::exit_code() {
         Some(exit::TERMINATED) => exit::TERMINATED,
         _ => exit::SUCCESS,
     })
-}
-
-fn text_update(update: &Update, elapsed: u64) -> String {
-    let mut files: Vec<String> = Vec::new();
-    files.extend(update.added.iter().map(|p| format!("+{p}")));
-    files.extend(update.changed.iter().cloned());
-    files.extend(update.removed.iter().map(|p| format!("-{p}")));
-    let mut text = format!(
-        "{}: functions +{} -{} ~{}, findings +{} -{} ({elapsed} ms)",
-        files.join(", "),
-        update.functions.added.len(),
-        update.functions.removed.len(),
-        update.functions.changed.len(),
-        update.findings_added.len(),
-        update.findings_resolved.len(),
-    );
-    for status in &update.statuses {
-        let name = |s: Option<crate::model::Status>| {
-            s.map_or("absent".to_string(), |s| {
-                crate::model::variant::name(&s).unwrap_or("").to_string()
-            })
-        };
-        text.push_str(&format!(
-            "\n  {}: {} -> {}",
-            status.file,
-            name(status.from),
-            name(status.to)
-        ));
-    }
-    for finding in &update.findings_added {
-        text.push_str(&format!(
-            "\n  + {}:{} {} {}",
-            finding.file, finding.line, finding.rule, finding.message
-        ));
-    }
-    for finding in &update.findings_resolved {
-        text.push_str(&format!(
-            "\n  - {}:{} {} {}",
-            finding.file, finding.line, finding.rule, finding.message
-        ));
-    }
-    text
 }

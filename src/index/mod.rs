@@ -34,6 +34,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::model::{stored, CacheRuntime, FileFindings, FileRecord, Project, Status};
 use crate::project::enhanced::{FileState, Outcome, Previous};
+use crate::project::Repository;
 
 pub(crate) use writer::Writer;
 
@@ -556,11 +557,133 @@ pub(crate) struct Cache {
     session: Session,
     writer: Writer,
     analyze: bool,
+    /// Serve whole records with their findings (`watch`), not the findings alone.
+    whole: bool,
 }
 
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.session.fmt(f)
+    }
+}
+
+/// The row of a file a run parsed (only `ok` and `syntax_error` records: failures and
+/// timeouts are conditions of the run, not facts of the file), its findings apart.
+fn entry_message(stat: Stat, checked_ns: i64, record: &mut FileRecord) -> Option<writer::Message> {
+    if !matches!(record.status, Status::Ok | Status::SyntaxError) {
+        return None;
+    }
+    let hash = record.hash.clone()?;
+    let analysis = record.analysis.take();
+    let encoded = stored::encode(&*record);
+    let findings = analysis.as_deref().map(stored::encode).transpose();
+    record.analysis = analysis;
+    Some(writer::Message::Entry {
+        path: record.path.clone(),
+        stat,
+        hash,
+        checked_ns,
+        status: record.status,
+        lines: record.lines,
+        record: encoded.ok()?,
+        findings: findings.ok()?,
+    })
+}
+
+/// A run scope's project phase as stored: the states of the files it resolved and the removal
+/// of those that left the scope (of `before`, the paths stored until now); an interrupted phase
+/// drops the scope instead.
+fn scope_message<'a>(
+    scope: &str,
+    repository: &Repository,
+    states: Vec<Option<Vec<u8>>>,
+    before: impl Iterator<Item = &'a String>,
+) -> Option<writer::Message> {
+    if repository.unresolved_files() > 0 {
+        return Some(writer::Message::DropScope {
+            scope: scope.to_string(),
+        });
+    }
+    let projects = stored::encode(&repository.projects()).ok()?;
+    let states = repository
+        .files()
+        .iter()
+        .zip(states)
+        .filter_map(|(file, state)| Some((file.path.clone(), file.hash.clone()?, state?)))
+        .collect();
+    let present: HashSet<&str> = repository.files().iter().map(|f| f.path.as_str()).collect();
+    let removed = before
+        .filter(|path| !present.contains(path.as_str()))
+        .cloned()
+        .collect();
+    Some(writer::Message::Scope {
+        scope: scope.to_string(),
+        projects,
+        states,
+        removed,
+    })
+}
+
+/// The index as `watch` keeps it current: one transaction per update, written by a thread of
+/// its own so the update's event never waits for the disk.
+pub(crate) struct LiveIndex {
+    writer: Writer,
+    location: Location,
+}
+
+impl LiveIndex {
+    pub(crate) fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Stores one update: the records parsed (each with the stat taken before it was read),
+    /// the files gone, and the scope's new phase (`before`: the states stored until now).
+    pub(crate) fn update<'a>(
+        &self,
+        parsed: &mut [(Stat, FileRecord)],
+        gone: &[String],
+        scope: &str,
+        repository: &Repository,
+        states: Vec<Option<Vec<u8>>>,
+        before: impl Iterator<Item = &'a String>,
+    ) {
+        let checked_ns = now_ns();
+        let mut messages: Vec<writer::Message> = parsed
+            .iter_mut()
+            .filter_map(|(stat, record)| entry_message(*stat, checked_ns, record))
+            .collect();
+        messages.extend(gone.iter().map(|path| writer::Message::Forget {
+            path: path.clone(),
+        }));
+        messages.extend(scope_message(scope, repository, states, before));
+        self.writer.send(writer::Message::Update(messages));
+    }
+
+    /// Marks stored files checked again (their stat unchanged since they were stored), so a
+    /// later run trusts the stat alone once the racy margin has passed.
+    pub(crate) fn touch(&self, files: &[(String, Stat)]) {
+        let checked_ns = now_ns();
+        let messages = files
+            .iter()
+            .map(|(path, stat)| writer::Message::Touch {
+                path: path.clone(),
+                stat: *stat,
+                checked_ns,
+            })
+            .collect();
+        self.writer.send(writer::Message::Update(messages));
+    }
+
+    /// Waits until everything sent so far is committed; the first write error, if any.
+    pub(crate) fn sync(&self) {
+        let (reply, done) = crossbeam_channel::bounded(1);
+        self.writer.send(writer::Message::Sync(reply));
+        let _ = done.recv();
+    }
+
+    /// Stops the writer after everything sent; its first error, for a warning.
+    pub(crate) fn finish(&self) -> Option<String> {
+        self.writer.stop(None).error
     }
 }
 
@@ -594,7 +717,29 @@ impl Cache {
             session,
             writer,
             analyze,
+            whole: false,
         })
+    }
+
+    /// A run that keeps the records (`watch`): a stored file is served whole, with its
+    /// findings when rules run.
+    pub(crate) fn serving_whole_records(mut self) -> Cache {
+        self.whole = true;
+        self
+    }
+
+    /// A writer of its own for a long-lived run (`watch`), which keeps writing after this
+    /// run's [`Cache::finish`].
+    pub(crate) fn live(&self) -> LiveIndex {
+        LiveIndex {
+            writer: Writer::start(writer::Target {
+                database: self.session.location().database.clone(),
+                root: self.session.root_id(),
+                config: self.session.config().to_string(),
+                rules: self.session.rules().map(str::to_string),
+            }),
+            location: self.session.location().clone(),
+        }
     }
 
     fn count(&self, counter: &std::sync::atomic::AtomicU64) {
@@ -656,7 +801,9 @@ impl Cache {
         let mut findings = self.session.findings(path)?;
         // Rule timings are what this run spent: nothing, for a stored file.
         findings.rule_nanos.clear();
-        if crate::model::FileRole::for_path(path) == crate::model::FileRole::MixProject {
+        if self.whole
+            || crate::model::FileRole::for_path(path) == crate::model::FileRole::MixProject
+        {
             // A `mix.exs` whole: the run's Mix projects (a finding's `project`) come from it.
             let mut record = self
                 .session
@@ -688,29 +835,9 @@ impl Cache {
     /// are conditions of the run, not facts of the file).
     pub(crate) fn store(&self, stat: Stat, checked_ns: i64, record: &mut FileRecord) {
         self.count(&self.session.counters.parsed);
-        if !matches!(record.status, Status::Ok | Status::SyntaxError) {
-            return;
+        if let Some(message) = entry_message(stat, checked_ns, record) {
+            self.writer.send(message);
         }
-        let Some(hash) = record.hash.clone() else {
-            return;
-        };
-        let analysis = record.analysis.take();
-        let encoded = stored::encode(&*record);
-        let findings = analysis.as_deref().map(stored::encode).transpose();
-        record.analysis = analysis;
-        let (Ok(encoded), Ok(findings)) = (encoded, findings) else {
-            return;
-        };
-        self.writer.send(writer::Message::Entry {
-            path: record.path.clone(),
-            stat,
-            hash,
-            checked_ns,
-            status: record.status,
-            lines: record.lines,
-            record: encoded,
-            findings,
-        });
     }
 
     /// Drops the rows of stored files this run did not see and that no longer exist (files
@@ -749,38 +876,14 @@ impl Cache {
             .counters
             .re_resolved
             .store(outcome.re_resolved() as u64, Relaxed);
-        let repository = &outcome.repository;
-        if repository.unresolved_files() > 0 {
-            self.writer.send(writer::Message::DropScope {
-                scope: scope.to_string(),
-            });
-            return;
+        if let Some(message) = scope_message(
+            scope,
+            &outcome.repository,
+            std::mem::take(&mut outcome.states),
+            previous.iter().flat_map(|p| p.files.keys()),
+        ) {
+            self.writer.send(message);
         }
-        let Ok(projects) = stored::encode(&repository.projects()) else {
-            return;
-        };
-        let states = repository
-            .files()
-            .iter()
-            .zip(std::mem::take(&mut outcome.states))
-            .filter_map(|(file, state)| Some((file.path.clone(), file.hash.clone()?, state?)))
-            .collect();
-        let present: HashSet<&str> = repository.files().iter().map(|f| f.path.as_str()).collect();
-        let removed = previous
-            .map(|p| {
-                p.files
-                    .keys()
-                    .filter(|path| !present.contains(path.as_str()))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        self.writer.send(writer::Message::Scope {
-            scope: scope.to_string(),
-            projects,
-            states,
-            removed,
-        });
     }
 
     /// Waits for the writer and reports what the index did, with the run's warnings about it.

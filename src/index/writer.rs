@@ -51,6 +51,10 @@ pub(crate) enum Message {
     DropScope { scope: String },
     /// The run's hit and miss counts, for `cache info`.
     RunTotals { hits: u64, misses: u64 },
+    /// One update of `watch`: its rows and its scope, in one transaction of their own.
+    Update(Vec<Message>),
+    /// Answered once everything sent before it is committed (or failed).
+    Sync(Sender<()>),
 }
 
 /// What the writer did.
@@ -105,10 +109,16 @@ impl Writer {
 
     /// Waits for every message to be written; later messages are dropped.
     pub(crate) fn finish(&self, hits: u64, misses: u64) -> WriterStats {
+        self.stop(Some((hits, misses)))
+    }
+
+    /// Waits for every message to be written, with the run's totals when it has them.
+    pub(crate) fn stop(&self, totals: Option<(u64, u64)>) -> WriterStats {
         let sender = self.sender.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(sender) = sender {
+        if let (Some(sender), Some((hits, misses))) = (&sender, totals) {
             let _ = sender.send(Message::RunTotals { hits, misses });
         }
+        drop(sender);
         let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
         match thread.map(JoinHandle::join) {
             Some(Ok(stats)) => stats,
@@ -143,18 +153,38 @@ fn write_all(target: &Target, receiver: &Receiver<Message>) -> WriterStats {
         let message = receiver.recv_timeout(BATCH_TIME);
         match message {
             Ok(Message::RunTotals { hits, misses }) => run_totals = Some((hits, misses)),
-            Ok(message @ (Message::Scope { .. } | Message::DropScope { .. })) => {
-                // Whatever is pending first, then the scope in a transaction of its own.
+            Ok(
+                message @ (Message::Scope { .. }
+                | Message::DropScope { .. }
+                | Message::Update(_)
+                | Message::Sync(_)),
+            ) => {
+                // Whatever is pending first, then this in a transaction of its own.
                 if stats.error.is_none() && !pending.is_empty() {
                     if let Err(err) = commit(&connection, target, &mut pending, &mut stats) {
                         stats.error = Some(err.to_string());
                     }
                 }
                 pending.clear();
-                if stats.error.is_none() {
-                    if let Err(err) = write_scope(&connection, target, message) {
-                        stats.error = Some(err.to_string());
+                match message {
+                    Message::Sync(reply) => {
+                        let _ = reply.send(());
                     }
+                    Message::Update(mut messages) if stats.error.is_none() => {
+                        if let Err(err) = commit(&connection, target, &mut messages, &mut stats) {
+                            stats.error = Some(err.to_string());
+                        }
+                    }
+                    message if stats.error.is_none() => {
+                        let written = connection.unchecked_transaction().and_then(|t| {
+                            write_scope(&t, target, message)?;
+                            t.commit()
+                        });
+                        if let Err(err) = written {
+                            stats.error = Some(err.to_string());
+                        }
+                    }
+                    _ => {}
                 }
             }
             Ok(message) => {
@@ -286,7 +316,10 @@ fn commit(
                 )?;
                 stats.forgotten += 1;
             }
-            Message::RunTotals { .. } | Message::Scope { .. } | Message::DropScope { .. } => {}
+            scope @ (Message::Scope { .. } | Message::DropScope { .. }) => {
+                write_scope(&transaction, target, scope)?;
+            }
+            Message::RunTotals { .. } | Message::Update(_) | Message::Sync(_) => {}
         }
     }
     transaction.commit()
@@ -295,8 +328,11 @@ fn commit(
 /// How many run scopes a root and configuration keep; the least recently written go first.
 const MAX_SCOPES: i64 = 8;
 
-fn write_scope(connection: &Connection, target: &Target, message: Message) -> rusqlite::Result<()> {
-    let transaction = connection.unchecked_transaction()?;
+fn write_scope(
+    transaction: &rusqlite::Transaction<'_>,
+    target: &Target,
+    message: Message,
+) -> rusqlite::Result<()> {
     match message {
         Message::Scope {
             scope,
@@ -351,5 +387,5 @@ fn write_scope(connection: &Connection, target: &Target, message: Message) -> ru
         }
         _ => {}
     }
-    transaction.commit()
+    Ok(())
 }

@@ -9,6 +9,6 @@ pub(crate) mod json;
 pub(crate) mod ndjson;
 pub(crate) mod query;
 pub(crate) mod sarif;
-mod style;
+pub(crate) mod style;
 pub(crate) mod text;
 pub(crate) mod watch;

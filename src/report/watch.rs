@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::model::ChildRuntime;
 use crate::subsystems::synchronization::incremental_updater::Update;
 
 /// Version of the events' shape.
@@ -32,6 +33,8 @@ pub(crate) enum WatchEvent {
         directories: usize,
         /// Whether the file system is polled instead of its events used.
         polling: bool,
+        /// Files the index served unchanged; the others were parsed.
+        from_index: u64,
         /// From the start of the command to this event.
         elapsed_ms: u64,
     },
@@ -44,8 +47,28 @@ pub(crate) enum WatchEvent {
     },
     /// Something the session goes on without (a directory not watched, polling instead).
     Warning { message: String },
+    /// A service of the Synchronization subsystem failed and was started again (with those
+    /// after it, rest_for_one); a rescan follows, so no change is missed.
+    Restarted {
+        /// `file_watcher`, `synchronizer` or `incremental_updater`.
+        service: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The index and its query tables hold the live state: `query` in another terminal
+    /// answers from them. Written once the tree has been quiet for a moment.
+    Indexed {
+        /// Building and storing the query tables.
+        elapsed_ms: u64,
+    },
     /// The session ended (Ctrl-C, SIGTERM, `--max-updates`).
-    Stopped { summary: Summary },
+    Stopped {
+        summary: Summary,
+        /// Updates emitted.
+        updates: u64,
+        /// The supervision tree's children, with their restarts and failures.
+        supervision: Vec<ChildRuntime>,
+    },
 }
 
 /// The generated JSON Schema, as committed in `schema/watch.schema.json`.

@@ -104,7 +104,6 @@ use Strategy::{OneForOne, RestForOne};
 const PLANNED_MEMORY: Built = Built::Planned("[5b] memory manager");
 const PLANNED_OPTIMIZER: Built =
     Built::Planned("[5b] memory manager (scheduling under memory pressure)");
-const PLANNED_WATCH: Built = Built::Planned("[7] watch");
 
 /// The whole tree, children in start order (§1 and §6).
 pub(crate) const ROOT: DesignNode = DesignNode {
@@ -362,21 +361,26 @@ pub(crate) const ROOT: DesignNode = DesignNode {
             "ElixirScope.AST.Synchronization.Supervisor",
             RestForOne,
             ms(5_000),
-            PLANNED_WATCH,
+            Built::Yes("subsystems::synchronization (started by `watch` once the tree is loaded)"),
             &[
                 worker(
                     "file_watcher",
                     "Synchronization.FileWatcher",
                     Permanent,
                     ms(2_000),
-                    PLANNED_WATCH,
+                    Built::Yes(
+                        "synchronization::file_watcher (notify's watcher over the directories \
+                         discovery enters; polling as the fallback)",
+                    ),
                 ),
                 worker(
                     "synchronizer",
                     "Synchronization.Synchronizer",
                     Permanent,
                     ms(5_000),
-                    PLANNED_WATCH,
+                    Built::Yes(
+                        "synchronization::synchronizer (settled batches to changes; rescans)",
+                    ),
                 ),
                 // §1 says permanent, §5.3 transient: transient wins (docs/runtime.md).
                 worker(
@@ -384,7 +388,10 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     "Synchronization.IncrementalUpdater",
                     Transient,
                     ms(5_000),
-                    PLANNED_WATCH,
+                    Built::Yes(
+                        "synchronization::incremental_updater (the live repository, the index \
+                         and its query tables)",
+                    ),
                 ),
             ],
         ),

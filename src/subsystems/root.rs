@@ -8,7 +8,7 @@
 //! `Process.sleep(100)` waits).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use crossbeam_channel::{select, Receiver, Sender};
@@ -20,6 +20,7 @@ use super::pools::Bulkheads;
 use super::querying::executor;
 use super::repository::core::RepositoryCore;
 use super::run_breakers::RunBreakers;
+use super::synchronization::{self, file_watcher, incremental_updater, synchronizer};
 use crate::faults;
 use crate::model::{ChildRuntime, FileRecord, PoolRuntime};
 use crate::otp::{
@@ -75,6 +76,10 @@ pub(crate) struct Shared {
     doorbell: (Sender<()>, Receiver<()>),
     /// The Querying.Executor's queue: the queries waiting for a worker.
     queries: executor::Queue,
+    /// The Synchronization subsystem's state, once `watch` starts it.
+    synchronization: OnceLock<Arc<synchronization::Context>>,
+    /// The TaskSupervisor, for services that start tasks of their own.
+    tasks: OnceLock<SupervisorRef>,
 }
 
 pub(crate) struct Host {
@@ -110,6 +115,8 @@ impl Host {
             batch_jobs: Mutex::new(VecDeque::new()),
             doorbell: crossbeam_channel::unbounded(),
             queries: executor::Queue::default(),
+            synchronization: OnceLock::new(),
+            tasks: OnceLock::new(),
         });
         let root = &design::ROOT;
         let NodeKind::Supervisor(strategy, intensity) = root.kind else {
@@ -125,6 +132,9 @@ impl Host {
             .children(children);
         let env = RuntimeEnv::monotonic();
         let root = Supervisor::start(spec, &env)?;
+        if let Ok(tasks) = root.reference().child_supervisor("task_supervisor") {
+            let _ = shared.tasks.set(tasks);
+        }
         Ok(Host {
             root: Some(root),
             env,
@@ -208,6 +218,32 @@ impl Host {
                 }
             }
         }
+    }
+
+    /// Starts the Synchronization subsystem (`watch`, once its repository is loaded) with its
+    /// shared state; it is the last child of the root, so it stops first.
+    pub(crate) fn start_synchronization(
+        &self,
+        context: Arc<synchronization::Context>,
+    ) -> Result<(), HostError> {
+        let _ = self.shared.synchronization.set(context);
+        let node = design::ROOT
+            .children
+            .iter()
+            .find(|node| node.id == "synchronization")
+            .expect("the design has a Synchronization subsystem");
+        self.root().start_child(child_spec(node, &self.shared))?;
+        Ok(())
+    }
+
+    /// The reason of `child`'s last abnormal exit, if any.
+    pub(crate) fn failure_of(&self, child: &str) -> Option<String> {
+        self.last_failure(child)
+    }
+
+    /// Whether the tree is still running (it gives up past its restart intensity).
+    pub(crate) fn is_running(&self) -> bool {
+        self.root().is_running()
     }
 
     /// Runs `work` as a temporary child of the TaskSupervisor and returns its result.
@@ -421,7 +457,7 @@ fn supervisor_spec(node: &'static DesignNode, shared: &Arc<Shared>) -> Superviso
 
 /// What each built service does while it runs. Services keep their data in [`Shared`], so a
 /// restarted one simply carries on.
-fn service_body(id: &str, shared: &Shared, context: ChildContext) -> Result<(), ChildError> {
+fn service_body(id: &str, shared: &Arc<Shared>, context: ChildContext) -> Result<(), ChildError> {
     match id {
         "batch_processor" => loop {
             let job = lock(&shared.batch_jobs).front().cloned();
@@ -436,6 +472,38 @@ fn service_body(id: &str, shared: &Shared, context: ChildContext) -> Result<(), 
                 recv(context.stop_signal()) -> _ => return Ok(()),
             }
         },
+        "file_watcher" | "synchronizer" | "incremental_updater" => {
+            let sync = shared
+                .synchronization
+                .get()
+                .ok_or_else(|| ChildError::new("the Synchronization subsystem has no state"))?;
+            match id {
+                "file_watcher" => file_watcher::serve(sync, &context),
+                "synchronizer" => synchronizer::serve(sync, &context),
+                _ => {
+                    let background = |name: &'static str, work: Box<dyn FnOnce() + Send>| {
+                        // A task of the TaskSupervisor, on the interactive pool: apart from
+                        // the updater's parsing (a bulkhead), and never holding it up.
+                        let tasks = shared.tasks.get().cloned();
+                        let shared = Arc::clone(shared);
+                        let run = move || match shared.bulkheads.interactive() {
+                            Ok(pool) => pool.install(work),
+                            Err(_) => work(),
+                        };
+                        match tasks {
+                            Some(tasks) => {
+                                let _ = tasks.start_child(ChildSpec::task(name, move |_| {
+                                    run();
+                                    Ok(())
+                                }));
+                            }
+                            None => run(),
+                        }
+                    };
+                    incremental_updater::serve(sync, shared.bulkheads.batch(), &background, &context)
+                }
+            }
+        }
         "executor" => {
             faults::crash_service_once(id);
             let pool = shared

@@ -13,7 +13,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{select, Receiver};
+
+use super::{lock, Context, Input, Note};
+use crate::faults;
+use crate::otp::{ChildContext, ChildError, Health};
 use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{
     new_debouncer_opt, Config, DebounceEventResult, Debouncer, NoCache, RecommendedCache,
@@ -241,6 +245,47 @@ impl FileWatcher {
 
     pub(crate) fn watched(&self) -> usize {
         self.watched.len()
+    }
+}
+
+/// The FileWatcher's body (permanent): watches the tree's directories, sends each settled
+/// batch to the Synchronizer and watches the directories it finds new, until stopped. Every
+/// start ends with a rescan: what changed while no watch was in place is found.
+pub(crate) fn serve(sync: &Context, context: &ChildContext) -> Result<(), ChildError> {
+    const ID: &str = "file_watcher";
+    sync.started(ID);
+    let directories = lock(&sync.directories).clone();
+    let (mut watcher, batches) = FileWatcher::start(&directories, &sync.watch)
+        .map_err(|err| ChildError::new(format!("cannot watch the tree: {err}")))?;
+    for warning in watcher.warnings.drain(..) {
+        sync.warn(warning);
+    }
+    sync.note(Note::Watching {
+        directories: watcher.watched(),
+        polling: watcher.polling(),
+    });
+    sync.send_input(Input::Rescan);
+    context.report_health(Health::Healthy);
+    loop {
+        select! {
+            recv(batches) -> batch => {
+                let Ok(batch) = batch else {
+                    return Err(ChildError::new("the file watcher stopped sending events"));
+                };
+                // An injected crash loses this batch: the restart's rescan must find it.
+                faults::crash_service_once(ID);
+                sync.send_input(Input::Batch(batch));
+            }
+            recv(sync.requests()) -> request => {
+                let Ok(request) = request else { continue };
+                let files = watcher.update(&request.directories);
+                for warning in watcher.warnings.drain(..) {
+                    sync.warn(warning);
+                }
+                let _ = request.reply.send(files);
+            }
+            recv(context.stop_signal()) -> _ => return Ok(()),
+        }
     }
 }
 

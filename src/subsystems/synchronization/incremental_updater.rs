@@ -10,6 +10,23 @@
 //! status changes, findings added and resolved (by fingerprint).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::select;
+use rayon::prelude::*;
+
+use super::{lock, Change, Context, Note};
+use crate::commands::batch;
+use crate::faults;
+use crate::index::query_store::{self, TableWriter};
+use crate::index::Stat;
+use crate::otp::{ChildContext, ChildError, Health};
+use crate::query::exec;
+use crate::query::tables::Table;
+use crate::model::Severity;
+use crate::subsystems::parsing::parser::process;
 
 use serde::Serialize;
 
@@ -23,9 +40,13 @@ pub(crate) struct Live {
     /// The phase's input: each file's record as extracted, by path.
     extracted: BTreeMap<String, FileRecord>,
     previous: Previous,
-    repository: Repository,
+    repository: Arc<Repository>,
     calls: bool,
 }
+
+/// The new states of the files a phase resolved, in the stored form, in the repository's file
+/// order (`project::enhanced::Outcome::states`): what the index keeps of the phase.
+pub(crate) type States = Vec<Option<Vec<u8>>>;
 
 /// A module or function an update names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
@@ -57,6 +78,7 @@ pub(crate) struct StatusChange {
 pub(crate) struct FindingRef {
     pub(crate) fingerprint: String,
     pub(crate) rule: String,
+    pub(crate) severity: Severity,
     pub(crate) file: String,
     pub(crate) line: u32,
     pub(crate) message: String,
@@ -116,6 +138,7 @@ fn finding_ref(file: &FileRecord, finding: &Finding) -> FindingRef {
     FindingRef {
         fingerprint: finding.fingerprint.clone(),
         rule: finding.rule.clone(),
+        severity: finding.severity,
         file: file.path.clone(),
         line: finding.line,
         message: finding.message.clone(),
@@ -184,31 +207,41 @@ fn projects_of(records: &BTreeMap<String, FileRecord>) -> Vec<Project> {
 }
 
 impl Live {
-    /// The live repository of `records` (every file of the tree, as the parser made them).
-    pub(crate) fn start(records: Vec<FileRecord>, calls: bool, cancel: &CancelToken) -> Live {
+    /// The live repository of `records` (every file of the tree, as the parser made them or
+    /// the index kept them); `stored`: the phase the index kept for this run scope, whose
+    /// states serve the files unchanged since.
+    pub(crate) fn start(
+        records: Vec<FileRecord>,
+        stored: Option<Previous>,
+        calls: bool,
+        cancel: &CancelToken,
+    ) -> (Live, States) {
         let extracted: BTreeMap<String, FileRecord> = records
             .into_iter()
             .map(|record| (record.path.clone(), record))
             .collect();
-        let outcome = phase(
+        let mut outcome = phase(
             extracted.values().cloned().collect(),
             projects_of(&extracted),
             calls,
             cancel,
-            None,
+            stored.as_ref(),
         );
-        let previous = Previous::default().advance(&outcome);
-        Live {
+        let previous = stored.unwrap_or_default().advance(&outcome);
+        let states = std::mem::take(&mut outcome.states);
+        let live = Live {
             extracted,
             previous,
-            repository: outcome.repository,
+            repository: Arc::new(outcome.repository),
             calls,
-        }
+        };
+        (live, states)
     }
 
-    pub(crate) fn repository(&self) -> &Repository {
+    pub(crate) fn repository(&self) -> &Arc<Repository> {
         &self.repository
     }
+
 
     /// Applies the new records of the files that changed or appeared, and the removal of
     /// `removed`; says what changed.
@@ -217,7 +250,7 @@ impl Live {
         records: Vec<FileRecord>,
         removed: &[String],
         cancel: &CancelToken,
-    ) -> Update {
+    ) -> (Update, States) {
         let before: BTreeMap<&str, &FileRecord> = self
             .repository
             .files()
@@ -246,8 +279,12 @@ impl Live {
             }
             touched.insert(path);
         }
+        if update.added.is_empty() && update.changed.is_empty() && update.removed.is_empty() {
+            // Read again, the same content (a touch, a rescan): nothing to resolve.
+            return (update, Vec::new());
+        }
         // `before` is the repository as it was until the end of this update.
-        let outcome = phase(
+        let mut outcome = phase(
             self.extracted.values().cloned().collect(),
             projects_of(&self.extracted),
             self.calls,
@@ -323,9 +360,195 @@ impl Live {
         update.findings_added.sort();
         update.findings_resolved.sort();
         self.previous = std::mem::take(&mut self.previous).advance(&outcome);
-        self.repository = outcome.repository;
-        update
+        let states = std::mem::take(&mut outcome.states);
+        self.repository = Arc::new(outcome.repository);
+        (update, states)
     }
+}
+
+/// How long the tree must stay quiet before the query tables are written again: past the
+/// index's racy margin, so the files just written count as unchanged by their stat alone.
+const TABLES_QUIET: Duration = Duration::from_millis(2_500);
+
+/// Runs work in the background, supervised (the TaskSupervisor's temporary children).
+pub(crate) type Background<'a> = &'a dyn Fn(&'static str, Box<dyn FnOnce() + Send>);
+
+/// The IncrementalUpdater's body (transient): applies each change (what queued meanwhile
+/// with it), tells the command what changed, writes the index, and writes the query tables
+/// once the tree has been quiet for [`TABLES_QUIET`], until stopped.
+pub(crate) fn serve(
+    sync: &Arc<Context>,
+    pool: &rayon::ThreadPool,
+    background: Background<'_>,
+    context: &ChildContext,
+) -> Result<(), ChildError> {
+    const ID: &str = "incremental_updater";
+    sync.started(ID);
+    context.report_health(Health::Healthy);
+    // An update in flight completes: the command stops the loop between updates.
+    let cancel = CancelToken::new();
+    let mut tables_due = Some(Instant::now() + TABLES_QUIET);
+    loop {
+        let timer = match tables_due {
+            Some(due) => crossbeam_channel::at(due),
+            None => crossbeam_channel::never(),
+        };
+        select! {
+            recv(sync.changes()) -> change => {
+                let Ok(mut change) = change else { return Ok(()) };
+                for later in sync.changes().try_iter() {
+                    change.merge(later);
+                }
+                // An injected crash loses this change: the restart's rescan must find it.
+                faults::crash_service_once(ID);
+                apply(sync, pool, change, &cancel);
+                tables_due = Some(Instant::now() + TABLES_QUIET);
+            }
+            recv(timer) -> _ => {
+                tables_due = None;
+                if sync.index.is_some() && !sync.tables_running.swap(true, Ordering::AcqRel) {
+                    let sync = Arc::clone(sync);
+                    background("query_tables", Box::new(move || {
+                        let written = write_tables(&sync);
+                        sync.tables_running.store(false, Ordering::Release);
+                        if let Some(elapsed) = written {
+                            sync.note(Note::TablesWritten { elapsed_ms: batch::millis(elapsed) });
+                        }
+                    }));
+                }
+            }
+            recv(context.stop_signal()) -> _ => return Ok(()),
+        }
+    }
+}
+
+/// One change: the changed files read (each file's stat taken before), the live repository
+/// updated, the update told, then the index written.
+fn apply(sync: &Context, pool: &rayon::ThreadPool, change: Change, cancel: &CancelToken) {
+    let settled = change.settled.unwrap_or_else(Instant::now);
+    let mut removed = change.removed;
+    let stats: Vec<Option<Stat>> = change
+        .changed
+        .iter()
+        .map(|entry| std::fs::metadata(&entry.absolute).ok().map(|m| Stat::of(&m)))
+        .collect();
+    let options = &sync.file_options;
+    let read: Vec<(Stat, FileRecord)> = pool.install(|| {
+        change
+            .changed
+            .par_iter()
+            .zip(&stats)
+            .filter_map(|(entry, stat)| Some((stat.as_ref().copied()?, process(entry, options))))
+            .collect()
+    });
+    // A file that vanished between the event and the read is a removal.
+    let mut parsed = Vec::with_capacity(read.len());
+    for (stat, record) in read {
+        if record.status == Status::Failed && !sync.root.join(&record.path).is_file() {
+            removed.push(record.path);
+        } else {
+            parsed.push((stat, record));
+        }
+    }
+    for (entry, stat) in change.changed.iter().zip(&stats) {
+        if stat.is_none() {
+            removed.push(entry.path.clone());
+        }
+    }
+    let mut live = lock(&sync.live);
+    let records = parsed.iter().map(|(_, record)| record.clone()).collect();
+    let (update, states) = live.apply(records, &removed, cancel);
+    if update != Update::default() {
+        sync.note(Note::Update {
+            update: Box::new(update),
+            elapsed_ms: batch::millis(settled.elapsed()),
+        });
+    }
+    {
+        let mut stamps = lock(&sync.stamps);
+        for (stat, record) in &parsed {
+            stamps.insert(record.path.clone(), *stat);
+        }
+        for path in &removed {
+            stamps.remove(path);
+        }
+    }
+    if let Some(index) = &sync.index {
+        index.update(
+            &mut parsed,
+            &removed,
+            &sync.scope,
+            live.repository(),
+            states,
+            removed.iter(),
+        );
+    }
+    let mut dirty = lock(&sync.dirty);
+    dirty.extend(parsed.into_iter().map(|(_, record)| record.path));
+}
+
+/// Writes the query tables of the live state, so `query` answers from them: the files
+/// written since the last time are marked checked (their stat unchanged, past the racy
+/// margin), then every stored entity's table is built and stored under the generation of the
+/// live records. `None` when it cannot (a change came meanwhile, the index failed).
+fn write_tables(sync: &Context) -> Option<Duration> {
+    let started = Instant::now();
+    let index = sync.index.as_ref()?;
+    let repository = Arc::clone(lock(&sync.live).repository());
+    let dirty: Vec<String> = std::mem::take(&mut *lock(&sync.dirty)).into_iter().collect();
+    let stamps = lock(&sync.stamps).clone();
+    let mut checked = Vec::with_capacity(dirty.len());
+    for path in &dirty {
+        let now = std::fs::metadata(sync.root.join(path)).ok().map(|m| Stat::of(&m));
+        match (now, stamps.get(path)) {
+            (Some(now), Some(stamp)) if now == *stamp => checked.push((path.clone(), now)),
+            // Changed again: the next update writes the tables.
+            (Some(_), _) => {
+                lock(&sync.dirty).extend(dirty);
+                return None;
+            }
+            _ => {}
+        }
+    }
+    index.touch(&checked);
+    index.sync();
+    if repository.unresolved_files() > 0 {
+        return None;
+    }
+    let canonical = std::fs::canonicalize(&sync.root).unwrap_or_else(|_| sync.root.clone());
+    let config = crate::index::facts_config(sync.file_options.calls, sync.file_options.metrics);
+    let writer = TableWriter::open(&index.location().database, &canonical, &config)?;
+    let findings: Vec<(&FileRecord, &Finding)> = repository
+        .files()
+        .iter()
+        .flat_map(|file| {
+            file.analysis
+                .iter()
+                .flat_map(move |a| a.findings.iter().map(move |f| (file, f)))
+        })
+        .collect();
+    let mut entities = exec::STORED.to_vec();
+    if sync.rules.is_some() {
+        entities.push("findings");
+    }
+    let tables = exec::build(&repository, &findings, &entities);
+    let generation = query_store::generation(repository.files());
+    let findings_generation = sync
+        .rules
+        .as_deref()
+        .map(|rules| query_store::with_rules(&generation, rules));
+    let entries: Vec<(&str, &str, &Table)> = tables
+        .iter()
+        .map(|(entity, table)| {
+            let generation = match (&findings_generation, entity) {
+                (Some(findings), "findings") => findings.as_str(),
+                _ => generation.as_str(),
+            };
+            (entity, generation, table)
+        })
+        .collect();
+    writer.store(&sync.scope, &entries).ok()?;
+    Some(started.elapsed())
 }
 
 #[cfg(test)]
@@ -387,9 +610,9 @@ mod tests {
         copy(&fixtures, &root);
         let options = options();
         let cancel = CancelToken::new();
-        let mut live = Live::start(parse_tree(&root, &options), true, &cancel);
+        let mut live = Live::start(parse_tree(&root, &options), None, true, &cancel).0;
         let check = |live: &Live, step: &str| {
-            let rebuilt = Live::start(parse_tree(&root, &options), true, &cancel);
+            let rebuilt = Live::start(parse_tree(&root, &options), None, true, &cancel).0;
             crate::project::enhanced::tests::assert_same(
                 live.repository(),
                 rebuilt.repository(),
@@ -416,7 +639,7 @@ mod tests {
         let mut edited = original.clone();
         edited.insert_str(end, "  def made_by_the_test(x), do: String.to_atom(x)\n");
         std::fs::write(root.join(target), &edited).unwrap();
-        let update = live.apply(vec![parse_one(&root, target, &options)], &[], &cancel);
+        let (update, _) = live.apply(vec![parse_one(&root, target, &options)], &[], &cancel);
         assert_eq!(update.changed, vec![target.to_string()]);
         assert!(
             update
@@ -442,7 +665,7 @@ mod tests {
             format!("{edited}\ndefmodule Broken do\n  def (\n"),
         )
         .unwrap();
-        let update = live.apply(vec![parse_one(&root, target, &options)], &[], &cancel);
+        let (update, _) = live.apply(vec![parse_one(&root, target, &options)], &[], &cancel);
         assert_eq!(
             update.statuses,
             vec![StatusChange {
@@ -453,7 +676,7 @@ mod tests {
         );
         check(&live, "a syntax error");
         std::fs::write(root.join(target), &original).unwrap();
-        let update = live.apply(vec![parse_one(&root, target, &options)], &[], &cancel);
+        let (update, _) = live.apply(vec![parse_one(&root, target, &options)], &[], &cancel);
         assert_eq!(update.statuses[0].to, Some(Status::Ok));
         assert!(
             update
@@ -472,7 +695,7 @@ mod tests {
         // A new file, then its removal.
         let added = "lib/sample_app/added_by_the_test.ex";
         std::fs::write(root.join(added), "defmodule SampleApp.AddedByTheTest do\n  def go, do: SampleApp.Accounts.list_users()\nend\n").unwrap();
-        let update = live.apply(vec![parse_one(&root, added, &options)], &[], &cancel);
+        let (update, _) = live.apply(vec![parse_one(&root, added, &options)], &[], &cancel);
         assert_eq!(update.added, vec![added.to_string()]);
         assert!(update
             .modules
@@ -481,7 +704,7 @@ mod tests {
             .any(|m| m.name == "SampleApp.AddedByTheTest"));
         check(&live, "a file added");
         std::fs::remove_file(root.join(added)).unwrap();
-        let update = live.apply(Vec::new(), &[added.to_string()], &cancel);
+        let (update, _) = live.apply(Vec::new(), &[added.to_string()], &cancel);
         assert_eq!(update.removed, vec![added.to_string()]);
         assert!(update
             .modules
@@ -492,7 +715,7 @@ mod tests {
 
         // Lines added above a function move it: it is not a change.
         std::fs::write(root.join(target), format!("\n\n{original}")).unwrap();
-        let update = live.apply(vec![parse_one(&root, target, &options)], &[], &cancel);
+        let (update, _) = live.apply(vec![parse_one(&root, target, &options)], &[], &cancel);
         assert!(update.functions.changed.is_empty(), "{update:#?}");
         check(&live, "lines moved");
     }

@@ -1,14 +1,239 @@
 //! The Synchronization subsystem (design: `ElixirScope.AST.Synchronization.Supervisor`,
 //! rest_for_one: FileWatcher → Synchronizer → IncrementalUpdater), issue [7].
 //!
-//! Built so far, as libraries with their tests: the FileWatcher (notify's recommended watcher
-//! over the directories discovery enters, notify's polling watcher as the fallback, new
-//! directories watched then scanned), the Synchronizer (one debounce window, notify's own
-//! debouncer; each settled batch becomes a change set) and the IncrementalUpdater's live
-//! repository (the incremental phase in memory, and what each update changed). The first
-//! version of `watch` runs them on its own thread; running them as services under the
-//! supervisor comes next.
+//! `watch` starts it once the repository is loaded. Its three services hand work down two
+//! channels that live in the [`Context`], so a restarted service finds what was queued for it:
+//!
+//! - the FileWatcher (permanent) owns notify's watcher and sends each settled batch of events
+//!   to the Synchronizer; it also watches the directories the Synchronizer finds new;
+//! - the Synchronizer (permanent) turns batches into changes: which files to read again, which
+//!   went (discovery runs again when the tree's shape changed);
+//! - the IncrementalUpdater (transient) parses the changed files, updates the live repository,
+//!   tells the command what changed, then writes the index and, once the tree has been quiet
+//!   for a while, the query tables, so `query` in another terminal reads the live state.
+//!
+//! Nothing is lost to a crash: every start of the FileWatcher, and every restart of the
+//! others, ends with a rescan, which compares every file's stat with the one its live record
+//! was read under.
 
 pub(crate) mod file_watcher;
 pub(crate) mod incremental_updater;
 pub(crate) mod synchronizer;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender};
+use notify_debouncer_full::DebounceEventResult;
+
+use crate::cli::InputArgs;
+use crate::discover::Entry;
+use crate::index::{LiveIndex, Stat};
+use crate::subsystems::parsing::parser::FileOptions;
+use file_watcher::WatchOptions;
+use incremental_updater::{Live, Update};
+
+/// What the Synchronizer is given.
+pub(crate) enum Input {
+    /// One settled batch of the FileWatcher.
+    Batch(DebounceEventResult),
+    /// Compare the whole tree with the live records: after a start or a restart, when events
+    /// may have been lost.
+    Rescan,
+}
+
+/// What the Synchronizer asks of the FileWatcher: watch the tree's directories now, and say
+/// which files the new ones hold once their watches are in place.
+pub(crate) struct WatchRequest {
+    pub(crate) directories: Vec<PathBuf>,
+    pub(crate) reply: Sender<Vec<PathBuf>>,
+}
+
+/// Files to read again and files gone: one update's input.
+#[derive(Debug, Default)]
+pub(crate) struct Change {
+    pub(crate) changed: Vec<Entry>,
+    pub(crate) removed: Vec<String>,
+    /// When the first batch of it settled (the update's `elapsed_ms` counts from there).
+    pub(crate) settled: Option<Instant>,
+}
+
+impl Change {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.removed.is_empty()
+    }
+
+    /// `later` on top of this one: for each path, the last word wins.
+    pub(crate) fn merge(&mut self, later: Change) {
+        let removed: BTreeSet<&str> = later.removed.iter().map(String::as_str).collect();
+        let changed: BTreeSet<&str> = later.changed.iter().map(|e| e.path.as_str()).collect();
+        self.changed.retain(|e| !removed.contains(e.path.as_str()));
+        self.removed.retain(|p| !changed.contains(p.as_str()));
+        for entry in later.changed {
+            if !self.changed.iter().any(|e| e.path == entry.path) {
+                self.changed.push(entry);
+            }
+        }
+        for path in later.removed {
+            if !self.removed.contains(&path) {
+                self.removed.push(path);
+            }
+        }
+        self.settled = match (self.settled, later.settled) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// What the services tell the command, which prints it.
+pub(crate) enum Note {
+    /// The FileWatcher's watches are in place.
+    Watching { directories: usize, polling: bool },
+    Warning(String),
+    Update { update: Box<Update>, elapsed_ms: u64 },
+    /// A service started again after a failure.
+    Restarted { service: &'static str },
+    /// The query tables of the live state are written.
+    TablesWritten { elapsed_ms: u64 },
+}
+
+/// The state the subsystem's services share; it outlives any of them.
+pub(crate) struct Context {
+    /// The paths given and the discovery options.
+    pub(crate) paths: Vec<PathBuf>,
+    pub(crate) input: InputArgs,
+    pub(crate) root: PathBuf,
+    pub(crate) watch: WatchOptions,
+    /// How a changed file is read (no index: the updater writes it).
+    pub(crate) file_options: FileOptions,
+    /// The run scope the index keeps the phase and the query tables under.
+    pub(crate) scope: String,
+    pub(crate) index: Option<LiveIndex>,
+    /// The rule selection's fingerprint, for the `findings` table.
+    pub(crate) rules: Option<String>,
+    pub(crate) live: Mutex<Live>,
+    /// Each file's stat when its live record was read (the updater's, read by a rescan).
+    pub(crate) stamps: Mutex<HashMap<String, Stat>>,
+    /// The Synchronizer's view of the tree: its Elixir sources, and the directories watched.
+    pub(crate) known: Mutex<BTreeSet<String>>,
+    pub(crate) directories: Mutex<Vec<PathBuf>>,
+    /// Files the updater wrote since the query tables were last written.
+    pub(crate) dirty: Mutex<BTreeSet<String>>,
+    /// Whether the query tables are being written.
+    pub(crate) tables_running: AtomicBool,
+    inputs: (Sender<Input>, Receiver<Input>),
+    changes: (Sender<Change>, Receiver<Change>),
+    requests: (Sender<WatchRequest>, Receiver<WatchRequest>),
+    notes: Sender<Note>,
+    starts: Mutex<HashMap<&'static str, u32>>,
+}
+
+/// What a [`Context`] is made of.
+pub(crate) struct Setup {
+    pub(crate) paths: Vec<PathBuf>,
+    pub(crate) input: InputArgs,
+    pub(crate) root: PathBuf,
+    pub(crate) watch: WatchOptions,
+    pub(crate) file_options: FileOptions,
+    pub(crate) scope: String,
+    pub(crate) index: Option<LiveIndex>,
+    pub(crate) rules: Option<String>,
+    pub(crate) live: Live,
+    pub(crate) stamps: HashMap<String, Stat>,
+    pub(crate) known: BTreeSet<String>,
+    pub(crate) directories: Vec<PathBuf>,
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Context {
+    /// The context, and the receiving end of the services' notes.
+    pub(crate) fn new(setup: Setup) -> (Context, Receiver<Note>) {
+        let (notes, received) = crossbeam_channel::unbounded();
+        let context = Context {
+            paths: setup.paths,
+            input: setup.input,
+            root: setup.root,
+            watch: setup.watch,
+            file_options: setup.file_options,
+            scope: setup.scope,
+            index: setup.index,
+            rules: setup.rules,
+            live: Mutex::new(setup.live),
+            stamps: Mutex::new(setup.stamps),
+            known: Mutex::new(setup.known),
+            directories: Mutex::new(setup.directories),
+            dirty: Mutex::new(BTreeSet::new()),
+            tables_running: AtomicBool::new(false),
+            inputs: crossbeam_channel::unbounded(),
+            changes: crossbeam_channel::unbounded(),
+            requests: crossbeam_channel::unbounded(),
+            notes,
+            starts: Mutex::new(HashMap::new()),
+        };
+        (context, received)
+    }
+
+    pub(crate) fn note(&self, note: Note) {
+        let _ = self.notes.send(note);
+    }
+
+    pub(crate) fn warn(&self, message: String) {
+        self.note(Note::Warning(message));
+    }
+
+    /// Counts a start of `service`; a restart is said, and asks for a rescan (what it was
+    /// doing when it failed is lost). Whether this is a restart.
+    pub(crate) fn started(&self, service: &'static str) -> bool {
+        let restart = {
+            let mut starts = lock(&self.starts);
+            let count = starts.entry(service).or_default();
+            *count += 1;
+            *count > 1
+        };
+        if restart {
+            self.note(Note::Restarted { service });
+            self.send_input(Input::Rescan);
+        }
+        restart
+    }
+
+    pub(crate) fn send_input(&self, input: Input) {
+        let _ = self.inputs.0.send(input);
+    }
+
+    pub(crate) fn inputs(&self) -> &Receiver<Input> {
+        &self.inputs.1
+    }
+
+    pub(crate) fn send_change(&self, change: Change) {
+        let _ = self.changes.0.send(change);
+    }
+
+    pub(crate) fn changes(&self) -> &Receiver<Change> {
+        &self.changes.1
+    }
+
+    pub(crate) fn requests(&self) -> &Receiver<WatchRequest> {
+        &self.requests.1
+    }
+
+    /// Asks the FileWatcher to watch `directories`; the files of the new ones. `None` when
+    /// the FileWatcher is not there to answer (it is restarting: its start rescans anyway).
+    pub(crate) fn watch_directories(&self, directories: Vec<PathBuf>) -> Option<Vec<PathBuf>> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.requests
+            .0
+            .send(WatchRequest { directories, reply })
+            .ok()?;
+        answer.recv_timeout(std::time::Duration::from_secs(30)).ok()
+    }
+}

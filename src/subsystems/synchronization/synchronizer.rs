@@ -7,7 +7,18 @@
 //! atomic save (a temporary file renamed over the target) a change of the target.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crossbeam_channel::select;
+use rayon::prelude::*;
+
+use super::{lock, Change, Context, Input};
+use crate::commands::batch;
+use crate::discover::{Discovery, Entry, EntryKind};
+use crate::faults;
+use crate::index::Stat;
+use crate::otp::{ChildContext, ChildError, Health};
 
 use notify::event::{CreateKind, EventKind, ModifyKind, RemoveKind, RenameMode};
 use notify_debouncer_full::DebounceEventResult;
@@ -79,6 +90,149 @@ pub(crate) fn settle(batch: DebounceEventResult) -> ChangeSet {
         }
     }
     set
+}
+
+impl ChangeSet {
+    /// Another batch's change set on top of this one.
+    fn merge(&mut self, other: ChangeSet) {
+        self.paths.extend(other.paths);
+        self.directories |= other.directories;
+        self.projects |= other.projects;
+        self.rescan |= other.rescan;
+        for error in other.errors {
+            if !self.errors.contains(&error) {
+                self.errors.push(error);
+            }
+        }
+    }
+}
+
+/// The Synchronizer's body (permanent): every input queued when it looks is one change (a
+/// burst of batches, a `git checkout`, is one update), until stopped.
+pub(crate) fn serve(sync: &Context, context: &ChildContext) -> Result<(), ChildError> {
+    const ID: &str = "synchronizer";
+    sync.started(ID);
+    context.report_health(Health::Healthy);
+    loop {
+        let first = select! {
+            recv(sync.inputs()) -> input => match input {
+                Ok(input) => input,
+                Err(_) => return Ok(()),
+            },
+            recv(context.stop_signal()) -> _ => return Ok(()),
+        };
+        let mut inputs = vec![first];
+        inputs.extend(sync.inputs().try_iter());
+        if inputs.iter().any(|input| matches!(input, Input::Batch(_))) {
+            // An injected crash loses these batches: the restart's rescan must find them.
+            faults::crash_service_once(ID);
+        }
+        let change = change_of(sync, inputs);
+        if !change.is_empty() {
+            sync.send_change(change);
+        }
+    }
+}
+
+/// The paths of the tree's Elixir sources, relative to the root.
+pub(crate) fn sources(discovery: &Discovery) -> BTreeSet<String> {
+    discovery
+        .entries
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::Source))
+        .map(|e| e.path.clone())
+        .collect()
+}
+
+fn relative(root: &Path, path: &Path) -> Option<String> {
+    let rest = path.strip_prefix(root).ok()?;
+    Some(rest.to_string_lossy().replace('\\', "/"))
+}
+
+/// What the inputs change: the files to read again, the files gone.
+fn change_of(sync: &Context, inputs: Vec<Input>) -> Change {
+    let settled = Instant::now();
+    let mut set = ChangeSet::default();
+    for input in inputs {
+        match input {
+            Input::Batch(batch) => set.merge(settle(batch)),
+            Input::Rescan => set.rescan = true,
+        }
+    }
+    for error in std::mem::take(&mut set.errors) {
+        sync.warn(format!("the file watcher reported: {error}; rescanning"));
+    }
+    let root = &sync.root;
+    let mut known = lock(&sync.known);
+    let mut candidates: BTreeSet<String> = set
+        .paths
+        .iter()
+        .filter_map(|p| relative(root, p))
+        .collect();
+    // A new path, a directory, a `.gitignore` or a rescan: discovery says what the tree is now.
+    let new_path = candidates.iter().any(|p| !known.contains(p));
+    let mut current = None;
+    if set.directories || set.rescan || new_path {
+        match batch::discover(&sync.paths, &sync.input) {
+            Ok(discovery) => {
+                *lock(&sync.directories) = discovery.directories.clone();
+                if let Some(files) = sync.watch_directories(discovery.directories.clone()) {
+                    candidates.extend(files.iter().filter_map(|p| relative(root, p)));
+                }
+                let now = sources(&discovery);
+                // Files that entered or left the tree (a directory created, removed or
+                // renamed; a `.gitignore` changed).
+                candidates.extend(now.symmetric_difference(&known).cloned());
+                if set.rescan {
+                    candidates.extend(stale(sync, &now));
+                }
+                current = Some(now);
+            }
+            Err(err) => sync.warn(format!("cannot list the tree again: {err:#}")),
+        }
+    }
+    let mut change = Change {
+        settled: Some(settled),
+        ..Change::default()
+    };
+    for path in candidates {
+        let absolute = root.join(&path);
+        let in_tree = match &current {
+            Some(now) => now.contains(&path),
+            None => known.contains(&path),
+        };
+        if in_tree && absolute.is_file() {
+            change.changed.push(Entry {
+                path: path.clone(),
+                absolute,
+                kind: EntryKind::Source,
+                content: None,
+            });
+            known.insert(path);
+        } else if known.remove(&path) || lock(&sync.stamps).contains_key(&path) {
+            change.removed.push(path);
+        }
+    }
+    if let Some(now) = current {
+        *known = now;
+    }
+    change
+}
+
+/// The sources whose stat is not the one their live record was read under, and the live
+/// files no longer in the tree.
+fn stale(sync: &Context, now: &BTreeSet<String>) -> Vec<String> {
+    let stamps = lock(&sync.stamps).clone();
+    let mut stale: Vec<String> = now
+        .par_iter()
+        .filter(|path| {
+            let stat = std::fs::metadata(sync.root.join(path)).ok().map(|m| Stat::of(&m));
+            stat.is_none() || stamps.get(*path) != stat.as_ref()
+        })
+        .cloned()
+        .collect();
+    stale.extend(stamps.keys().filter(|p| !now.contains(*p)).cloned());
+    stale
 }
 
 #[cfg(test)]
