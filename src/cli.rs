@@ -451,11 +451,21 @@ pub(crate) struct WatchArgs {
 
     /// Run these rules or categories (`all` for every rule) instead of the default set;
     /// repeatable.
-    #[arg(long, value_name = "RULE|CATEGORY|all", value_delimiter = ',', conflicts_with = "no_analyze")]
+    #[arg(
+        long,
+        value_name = "RULE|CATEGORY|all",
+        value_delimiter = ',',
+        conflicts_with = "no_analyze"
+    )]
     pub(crate) select: Vec<String>,
 
     /// Do not run these rules or categories; repeatable.
-    #[arg(long, value_name = "RULE|CATEGORY", value_delimiter = ',', conflicts_with = "no_analyze")]
+    #[arg(
+        long,
+        value_name = "RULE|CATEGORY",
+        value_delimiter = ',',
+        conflicts_with = "no_analyze"
+    )]
     pub(crate) ignore: Vec<String>,
 
     /// Ignore Credo's and Sobelow's suppression comments.

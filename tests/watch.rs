@@ -1,4 +1,4 @@
-//! `elixirscope watch` ([7], first version) on the real binary over a temporary copy of the
+//! `elixirscope watch` ([7]) on the real binary over a temporary copy of the
 //! sample app: its events after real edits. Tests wait for events with generous deadlines;
 //! no sleep decides an outcome.
 
@@ -35,7 +35,14 @@ struct Session {
 }
 
 fn start(tree: &Path, extra: &[&str]) -> Session {
+    start_with(tree, extra, &[])
+}
+
+fn start_with(tree: &Path, extra: &[&str], env: &[(&str, &str)]) -> Session {
     let mut command: Command = bin();
+    for (key, value) in env {
+        command.env(key, value);
+    }
     command
         .args(["watch", "--format", "ndjson", "--debounce-ms", "50"])
         .arg(tree)
@@ -199,17 +206,21 @@ fn renames_atomic_saves_and_bursts_end_in_the_state_a_fresh_parse_sees() {
     session.next("ready");
     let lib = root.join("lib/sample_app");
     std::fs::rename(lib.join("accounts.ex"), lib.join("accounts_moved.ex")).unwrap();
-    let update = session.next("update");
-    let touched: Vec<&str> = ["added", "removed", "changed"]
+    // One update, or two when the start's rescan saw half of it.
+    let mut touched: Vec<String> = Vec::new();
+    while !(touched
         .iter()
-        .flat_map(|k| update[k].as_array().unwrap())
-        .map(|p| p.as_str().unwrap())
-        .collect();
-    assert!(
-        touched.contains(&"lib/sample_app/accounts_moved.ex"),
-        "{update}"
-    );
-    assert!(touched.contains(&"lib/sample_app/accounts.ex"), "{update}");
+        .any(|p| p == "lib/sample_app/accounts_moved.ex")
+        && touched.iter().any(|p| p == "lib/sample_app/accounts.ex"))
+    {
+        let update = session.next("update");
+        touched.extend(
+            ["added", "removed", "changed"]
+                .iter()
+                .flat_map(|k| update[k].as_array().unwrap())
+                .map(|p| p.as_str().unwrap().to_string()),
+        );
+    }
     // An atomic save: a temporary file renamed over the target.
     let target = lib.join("accounts_moved.ex");
     let text = std::fs::read_to_string(&target).unwrap();
@@ -262,4 +273,153 @@ fn renames_atomic_saves_and_bursts_end_in_the_state_a_fresh_parse_sees() {
             "{key}: {stopped}"
         );
     }
+}
+
+fn signal(session: &Session, signal: i32) {
+    let pid = i32::try_from(session.child.id()).unwrap();
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
+/// Adds a function to a module file; the function's name.
+fn add_function(file: &Path, name: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let end = text.rfind("end").unwrap();
+    let mut edited = text.clone();
+    edited.insert_str(end, &format!("  def {name}(x), do: x\n"));
+    std::fs::write(file, edited).unwrap();
+}
+
+/// The next update naming `function` among the functions added.
+fn update_adding(session: &Session, function: &str) -> Value {
+    loop {
+        let update = session.next("update");
+        if names(&update["functions"]["added"])
+            .iter()
+            .any(|n| n.ends_with(function))
+        {
+            return update;
+        }
+    }
+}
+
+/// Each service of the Synchronization subsystem crashed on its first piece of work: the
+/// supervisor restarts it (rest_for_one: with those after it), a `restarted` event says so,
+/// no edit is lost (the start's rescan or the restart's sees what the crash dropped), and
+/// later edits are still seen.
+#[test]
+fn each_injected_service_crash_is_restarted_and_no_edit_is_lost() {
+    let order = ["file_watcher", "synchronizer", "incremental_updater"];
+    for (position, service) in order.iter().enumerate() {
+        let dir = sample_copy();
+        let fault = format!("service:{service}:crash");
+        let session = start_with(dir.path(), &[], &[("ELIXIRSCOPE_FAULTS", fault.as_str())]);
+        session.next("ready");
+        let lib = dir.path().join("lib/sample_app");
+        add_function(&lib.join("accounts.ex"), "lost_to_the_crash");
+        // The restarts and the edit's update, in whichever order they come (the edit may
+        // be seen by the start's rescan, before the batch that crashes the service).
+        let mut restarted = Vec::new();
+        let mut seen = false;
+        while restarted.len() < order.len() - position || !seen {
+            let event = session
+                .events
+                .recv_timeout(EVENT_WAIT)
+                .unwrap_or_else(|_| panic!("{service}: restarts {restarted:?}, edit seen {seen}"));
+            match event["type"].as_str().unwrap() {
+                "restarted" => {
+                    let reason = event["reason"].as_str().unwrap();
+                    if restarted.is_empty() {
+                        assert!(reason.contains("injected"), "{event}");
+                    } else {
+                        assert!(reason.contains("rest_for_one"), "{event}");
+                    }
+                    restarted.push(event["service"].as_str().unwrap().to_string());
+                }
+                "update" => {
+                    seen |= names(&event["functions"]["added"])
+                        .iter()
+                        .any(|n| n.ends_with(".lost_to_the_crash"));
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(restarted, order[position..].to_vec(), "{service}");
+        add_function(&lib.join("cache.ex"), "after_the_restart");
+        update_adding(&session, ".after_the_restart");
+        signal(&session, libc::SIGINT);
+        let stopped = session.next("stopped");
+        let child = stopped["supervision"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["path"] == format!("root/synchronization/{service}"))
+            .unwrap_or_else(|| panic!("{stopped}"))
+            .clone();
+        assert_eq!(child["restarts"], 1, "{stopped}");
+        assert_eq!(session.exit_code(), 0);
+    }
+}
+
+fn query(root: &Path, text: &str, extra: &[&str]) -> Value {
+    let mut command = bin();
+    command
+        .args(["query", text])
+        .arg(root)
+        .args(["--format", "json"])
+        .args(extra);
+    let output = command.output().expect("query runs");
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)))
+}
+
+/// `watch` keeps the index current: once it says `indexed`, a `query` in another process
+/// answers from the query tables with the edit in them, the same rows a query without the
+/// index gives; a second `watch` starts from the index, parsing nothing.
+#[test]
+fn query_during_watch_sees_the_edit_and_a_second_watch_starts_from_the_index() {
+    let dir = sample_copy();
+    let root = dir.path();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    let session = start(root, &["--cache-dir", cache_dir]);
+    let ready = session.next("ready");
+    assert_eq!(ready["from_index"], 0, "{ready}");
+    add_function(&root.join("lib/sample_app/accounts.ex"), "seen_by_query");
+    update_adding(&session, ".seen_by_query");
+    session.next("indexed");
+    for text in [
+        "functions where name = 'seen_by_query'",
+        "functions",
+        "callers of SampleApp.Accounts.list_users/1",
+        "findings",
+    ] {
+        let live = query(root, text, &["--cache-dir", cache_dir]);
+        assert_eq!(
+            live["runtime"]["answered_from"], "query_tables",
+            "{text}: {live}"
+        );
+        let fresh = query(root, text, &["--no-cache"]);
+        assert_eq!(live["rows"], fresh["rows"], "{text}");
+        if text.contains("seen_by_query") {
+            assert_eq!(live["rows"].as_array().unwrap().len(), 1, "{live}");
+        }
+    }
+    signal(&session, libc::SIGINT);
+    let stopped = session.next("stopped");
+    assert_eq!(session.exit_code(), 0);
+
+    let session = start(root, &["--cache-dir", cache_dir]);
+    let ready = session.next("ready");
+    assert_eq!(ready["summary"], stopped["summary"], "{ready}");
+    let sources = ready["summary"]["files"].as_u64().unwrap();
+    assert!(
+        ready["from_index"].as_u64().unwrap() + 2 >= sources,
+        "{ready}"
+    );
+    signal(&session, libc::SIGINT);
+    session.next("stopped");
+    assert_eq!(session.exit_code(), 0);
 }

@@ -61,7 +61,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             project_phase: false,
             scope: None,
             querying: false,
-        whole_records: false,
+            whole_records: false,
         },
         started,
     )?;

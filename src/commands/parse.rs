@@ -38,7 +38,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
             project_phase: true,
             scope: Some(batch::scope(&args.paths, &args.input)),
             querying: false,
-        whole_records: false,
+            whole_records: false,
         },
         started,
     )?;

@@ -440,7 +440,7 @@ impl Cold<'_> {
                 project_phase: !findings,
                 scope: Some(self.scope.to_string()),
                 querying: true,
-            whole_records: false,
+                whole_records: false,
             },
             self.started,
         )?;

@@ -114,9 +114,19 @@ impl Out {
     fn text_update(&self, update: &Update, elapsed: u64) -> String {
         let style = &self.style;
         let mut files: Vec<String> = Vec::new();
-        files.extend(update.added.iter().map(|p| style.paint("32", &format!("+{p}"))));
+        files.extend(
+            update
+                .added
+                .iter()
+                .map(|p| style.paint("32", &format!("+{p}"))),
+        );
         files.extend(update.changed.iter().map(|p| style.bold(p)));
-        files.extend(update.removed.iter().map(|p| style.paint("31", &format!("-{p}"))));
+        files.extend(
+            update
+                .removed
+                .iter()
+                .map(|p| style.paint("31", &format!("-{p}"))),
+        );
         let mut text = format!(
             "{} {}",
             style.dim(&clock()),
@@ -127,16 +137,20 @@ impl Out {
             }
         );
         let mut parts = Vec::new();
-        for (what, changes) in [("modules", &update.modules), ("functions", &update.functions)] {
-            let named = |list: &[crate::subsystems::synchronization::incremental_updater::Named],
-                         sign: &str| {
-                list.iter()
-                    .map(|n| match n.arity {
-                        Some(arity) => format!("{sign}{}/{arity}", n.name),
-                        None => format!("{sign}{}", n.name),
-                    })
-                    .collect::<Vec<_>>()
-            };
+        for (what, changes) in [
+            ("modules", &update.modules),
+            ("functions", &update.functions),
+        ] {
+            let named =
+                |list: &[crate::subsystems::synchronization::incremental_updater::Named],
+                 sign: &str| {
+                    list.iter()
+                        .map(|n| match n.arity {
+                            Some(arity) => format!("{sign}{}/{arity}", n.name),
+                            None => format!("{sign}{}", n.name),
+                        })
+                        .collect::<Vec<_>>()
+                };
             let mut all = named(&changes.added, "+");
             all.extend(named(&changes.removed, "-"));
             all.extend(named(&changes.changed, "~"));
@@ -299,7 +313,10 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
         .as_ref()
         .and_then(|patterns| patterns.analysis());
     let rules = analysis.as_deref().map(|a| a.fingerprint());
-    let stored = batch.index.as_ref().and_then(|index| index.previous(&scope));
+    let stored = batch
+        .index
+        .as_ref()
+        .and_then(|index| index.previous(&scope));
     let before: Vec<String> = stored
         .as_ref()
         .map(|p| p.files.keys().cloned().collect())
@@ -320,13 +337,19 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
         );
     }
     let ready_summary = summary(live.repository());
-    let probe_folder = index.as_ref().map(|i| i.location().folder.clone()).or_else(|| {
-        crate::index::Location::of(&batch::cache_setting(&args.input, true), &root)
-            .map(|location| location.folder)
-    });
+    let probe_folder = index
+        .as_ref()
+        .map(|i| i.location().folder.clone())
+        .or_else(|| {
+            crate::index::Location::of(&batch::cache_setting(&args.input, true), &root)
+                .map(|location| location.folder)
+        });
     let (context, notes) = Context::new(Setup {
         paths,
-        input: args.input.clone(),
+        discover: crate::discover::DiscoverOptions {
+            exclude: args.input.exclude.clone(),
+            follow: args.input.follow,
+        },
         root: root.clone(),
         watch: WatchOptions {
             debounce: Duration::from_millis(args.debounce_ms.max(1)),
@@ -357,14 +380,14 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
     let mut ready = false;
     let mut updates = 0u64;
     let mut failure = None;
+    let mut failed: Option<String> = None;
     while !signals::stop_requested() && args.max_updates.is_none_or(|max| updates < max) {
         let note = match notes.recv_timeout(IDLE_CHECK) {
             Ok(note) => note,
             Err(_) => {
                 if !host.is_running() {
-                    failure = Some(
-                        "the Synchronization subsystem gave up (restart intensity exceeded)",
-                    );
+                    failure =
+                        Some("the Synchronization subsystem gave up (restart intensity exceeded)");
                     break;
                 }
                 continue;
@@ -392,12 +415,23 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
                 updates += 1;
                 out.event(&WatchEvent::Update { update, elapsed_ms });
             }
-            Note::Restarted { service } => out.event(&WatchEvent::Restarted {
-                service: service.to_string(),
-                reason: host
-                    .failure_of(service)
-                    .unwrap_or_else(|| "it failed".to_string()),
-            }),
+            Note::Restarted { service } => {
+                // The service that failed says why; those after it were restarted with it.
+                let reason = match host.failure_of(service) {
+                    Some(reason) => {
+                        failed = Some(service.to_string());
+                        reason
+                    }
+                    _ => format!(
+                        "restarted after {} failed (rest_for_one)",
+                        failed.as_deref().unwrap_or("a service before it")
+                    ),
+                };
+                out.event(&WatchEvent::Restarted {
+                    service: service.to_string(),
+                    reason,
+                });
+            }
             Note::TablesWritten { elapsed_ms } => {
                 out.event(&WatchEvent::Indexed { elapsed_ms });
             }

@@ -652,9 +652,10 @@ impl LiveIndex {
             .iter_mut()
             .filter_map(|(stat, record)| entry_message(*stat, checked_ns, record))
             .collect();
-        messages.extend(gone.iter().map(|path| writer::Message::Forget {
-            path: path.clone(),
-        }));
+        messages.extend(
+            gone.iter()
+                .map(|path| writer::Message::Forget { path: path.clone() }),
+        );
         messages.extend(scope_message(scope, repository, states, before));
         self.writer.send(writer::Message::Update(messages));
     }

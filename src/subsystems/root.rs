@@ -236,9 +236,23 @@ impl Host {
         Ok(())
     }
 
-    /// The reason of `child`'s last abnormal exit, if any.
+    /// Why `child` last ended, when it ended by failing (not when a sibling's restart
+    /// stopped it).
     pub(crate) fn failure_of(&self, child: &str) -> Option<String> {
-        self.last_failure(child)
+        self.env
+            .events
+            .snapshot()
+            .into_iter()
+            .rev()
+            .filter(|event| event.child.as_deref() == Some(child))
+            .find_map(|event| match event.kind {
+                EventKind::Exited { reason } => {
+                    Some(reason.is_abnormal().then(|| reason.to_string()))
+                }
+                EventKind::Stopped { .. } | EventKind::Killed { .. } => Some(None),
+                _ => None,
+            })
+            .flatten()
     }
 
     /// Whether the tree is still running (it gives up past its restart intensity).
@@ -500,7 +514,12 @@ fn service_body(id: &str, shared: &Arc<Shared>, context: ChildContext) -> Result
                             None => run(),
                         }
                     };
-                    incremental_updater::serve(sync, shared.bulkheads.batch(), &background, &context)
+                    incremental_updater::serve(
+                        sync,
+                        shared.bulkheads.batch(),
+                        &background,
+                        &context,
+                    )
                 }
             }
         }

@@ -18,14 +18,13 @@ use crossbeam_channel::select;
 use rayon::prelude::*;
 
 use super::{lock, Change, Context, Note};
-use crate::commands::batch;
 use crate::faults;
 use crate::index::query_store::{self, TableWriter};
 use crate::index::Stat;
+use crate::model::Severity;
 use crate::otp::{ChildContext, ChildError, Health};
 use crate::query::exec;
 use crate::query::tables::Table;
-use crate::model::Severity;
 use crate::subsystems::parsing::parser::process;
 
 use serde::Serialize;
@@ -242,7 +241,6 @@ impl Live {
         &self.repository
     }
 
-
     /// Applies the new records of the files that changed or appeared, and the removal of
     /// `removed`; says what changed.
     pub(crate) fn apply(
@@ -412,7 +410,7 @@ pub(crate) fn serve(
                         let written = write_tables(&sync);
                         sync.tables_running.store(false, Ordering::Release);
                         if let Some(elapsed) = written {
-                            sync.note(Note::TablesWritten { elapsed_ms: batch::millis(elapsed) });
+                            sync.note(Note::TablesWritten { elapsed_ms: super::millis(elapsed) });
                         }
                     }));
                 }
@@ -430,7 +428,11 @@ fn apply(sync: &Context, pool: &rayon::ThreadPool, change: Change, cancel: &Canc
     let stats: Vec<Option<Stat>> = change
         .changed
         .iter()
-        .map(|entry| std::fs::metadata(&entry.absolute).ok().map(|m| Stat::of(&m)))
+        .map(|entry| {
+            std::fs::metadata(&entry.absolute)
+                .ok()
+                .map(|m| Stat::of(&m))
+        })
         .collect();
     let options = &sync.file_options;
     let read: Vec<(Stat, FileRecord)> = pool.install(|| {
@@ -461,7 +463,7 @@ fn apply(sync: &Context, pool: &rayon::ThreadPool, change: Change, cancel: &Canc
     if update != Update::default() {
         sync.note(Note::Update {
             update: Box::new(update),
-            elapsed_ms: batch::millis(settled.elapsed()),
+            elapsed_ms: super::millis(settled.elapsed()),
         });
     }
     {
@@ -495,11 +497,15 @@ fn write_tables(sync: &Context) -> Option<Duration> {
     let started = Instant::now();
     let index = sync.index.as_ref()?;
     let repository = Arc::clone(lock(&sync.live).repository());
-    let dirty: Vec<String> = std::mem::take(&mut *lock(&sync.dirty)).into_iter().collect();
+    let dirty: Vec<String> = std::mem::take(&mut *lock(&sync.dirty))
+        .into_iter()
+        .collect();
     let stamps = lock(&sync.stamps).clone();
     let mut checked = Vec::with_capacity(dirty.len());
     for path in &dirty {
-        let now = std::fs::metadata(sync.root.join(path)).ok().map(|m| Stat::of(&m));
+        let now = std::fs::metadata(sync.root.join(path))
+            .ok()
+            .map(|m| Stat::of(&m));
         match (now, stamps.get(path)) {
             (Some(now), Some(stamp)) if now == *stamp => checked.push((path.clone(), now)),
             // Changed again: the next update writes the tables.

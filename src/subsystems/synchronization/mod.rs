@@ -29,8 +29,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender};
 use notify_debouncer_full::DebounceEventResult;
 
-use crate::cli::InputArgs;
-use crate::discover::Entry;
+use crate::discover::{DiscoverOptions, Entry};
 use crate::index::{LiveIndex, Stat};
 use crate::subsystems::parsing::parser::FileOptions;
 use file_watcher::WatchOptions;
@@ -92,20 +91,30 @@ impl Change {
 /// What the services tell the command, which prints it.
 pub(crate) enum Note {
     /// The FileWatcher's watches are in place.
-    Watching { directories: usize, polling: bool },
+    Watching {
+        directories: usize,
+        polling: bool,
+    },
     Warning(String),
-    Update { update: Box<Update>, elapsed_ms: u64 },
+    Update {
+        update: Box<Update>,
+        elapsed_ms: u64,
+    },
     /// A service started again after a failure.
-    Restarted { service: &'static str },
+    Restarted {
+        service: &'static str,
+    },
     /// The query tables of the live state are written.
-    TablesWritten { elapsed_ms: u64 },
+    TablesWritten {
+        elapsed_ms: u64,
+    },
 }
 
 /// The state the subsystem's services share; it outlives any of them.
 pub(crate) struct Context {
     /// The paths given and the discovery options.
     pub(crate) paths: Vec<PathBuf>,
-    pub(crate) input: InputArgs,
+    pub(crate) discover: DiscoverOptions,
     pub(crate) root: PathBuf,
     pub(crate) watch: WatchOptions,
     /// How a changed file is read (no index: the updater writes it).
@@ -135,7 +144,7 @@ pub(crate) struct Context {
 /// What a [`Context`] is made of.
 pub(crate) struct Setup {
     pub(crate) paths: Vec<PathBuf>,
-    pub(crate) input: InputArgs,
+    pub(crate) discover: DiscoverOptions,
     pub(crate) root: PathBuf,
     pub(crate) watch: WatchOptions,
     pub(crate) file_options: FileOptions,
@@ -146,6 +155,11 @@ pub(crate) struct Setup {
     pub(crate) stamps: HashMap<String, Stat>,
     pub(crate) known: BTreeSet<String>,
     pub(crate) directories: Vec<PathBuf>,
+}
+
+/// Whole milliseconds, for events.
+pub(crate) fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -160,7 +174,7 @@ impl Context {
         let (notes, received) = crossbeam_channel::unbounded();
         let context = Context {
             paths: setup.paths,
-            input: setup.input,
+            discover: setup.discover,
             root: setup.root,
             watch: setup.watch,
             file_options: setup.file_options,
@@ -168,10 +182,11 @@ impl Context {
             index: setup.index,
             rules: setup.rules,
             live: Mutex::new(setup.live),
-            stamps: Mutex::new(setup.stamps),
             known: Mutex::new(setup.known),
             directories: Mutex::new(setup.directories),
-            dirty: Mutex::new(BTreeSet::new()),
+            // The index holds every file as the load read it, maybe within the racy margin.
+            dirty: Mutex::new(setup.stamps.keys().cloned().collect()),
+            stamps: Mutex::new(setup.stamps),
             tables_running: AtomicBool::new(false),
             inputs: crossbeam_channel::unbounded(),
             changes: crossbeam_channel::unbounded(),

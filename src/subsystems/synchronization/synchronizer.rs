@@ -14,7 +14,6 @@ use crossbeam_channel::select;
 use rayon::prelude::*;
 
 use super::{lock, Change, Context, Input};
-use crate::commands::batch;
 use crate::discover::{Discovery, Entry, EntryKind};
 use crate::faults;
 use crate::index::Stat;
@@ -164,16 +163,13 @@ fn change_of(sync: &Context, inputs: Vec<Input>) -> Change {
     }
     let root = &sync.root;
     let mut known = lock(&sync.known);
-    let mut candidates: BTreeSet<String> = set
-        .paths
-        .iter()
-        .filter_map(|p| relative(root, p))
-        .collect();
+    let mut candidates: BTreeSet<String> =
+        set.paths.iter().filter_map(|p| relative(root, p)).collect();
     // A new path, a directory, a `.gitignore` or a rescan: discovery says what the tree is now.
     let new_path = candidates.iter().any(|p| !known.contains(p));
     let mut current = None;
     if set.directories || set.rescan || new_path {
-        match batch::discover(&sync.paths, &sync.input) {
+        match crate::discover::discover(&sync.paths, &sync.discover) {
             Ok(discovery) => {
                 *lock(&sync.directories) = discovery.directories.clone();
                 if let Some(files) = sync.watch_directories(discovery.directories.clone()) {
@@ -213,7 +209,10 @@ fn change_of(sync: &Context, inputs: Vec<Input>) -> Change {
             change.removed.push(path);
         }
     }
-    if let Some(now) = current {
+    if let Some(mut now) = current {
+        for path in &change.removed {
+            now.remove(path);
+        }
         *known = now;
     }
     change
@@ -226,7 +225,9 @@ fn stale(sync: &Context, now: &BTreeSet<String>) -> Vec<String> {
     let mut stale: Vec<String> = now
         .par_iter()
         .filter(|path| {
-            let stat = std::fs::metadata(sync.root.join(path)).ok().map(|m| Stat::of(&m));
+            let stat = std::fs::metadata(sync.root.join(path))
+                .ok()
+                .map(|m| Stat::of(&m));
             stat.is_none() || stamps.get(*path) != stat.as_ref()
         })
         .cloned()
