@@ -281,9 +281,14 @@ impl Live {
             // Read again, the same content (a touch, a rescan): nothing to resolve.
             return (update, Vec::new());
         }
+        // The phase's input, copied on every core (a 23 MB tree's records take 50 ms on one).
+        let input: Vec<FileRecord> = {
+            let records: Vec<&FileRecord> = self.extracted.values().collect();
+            records.par_iter().map(|record| (*record).clone()).collect()
+        };
         // `before` is the repository as it was until the end of this update.
         let mut outcome = phase(
-            self.extracted.values().cloned().collect(),
+            input,
             projects_of(&self.extracted),
             self.calls,
             cancel,
@@ -359,7 +364,12 @@ impl Live {
         update.findings_resolved.sort();
         self.previous = std::mem::take(&mut self.previous).advance(&outcome);
         let states = std::mem::take(&mut outcome.states);
-        self.repository = Arc::new(outcome.repository);
+        let old = std::mem::replace(&mut self.repository, Arc::new(outcome.repository));
+        // Freeing the old records one by one takes 30 ms on a large tree: not on the path
+        // of the event.
+        let _ = std::thread::Builder::new()
+            .name("watch-free".into())
+            .spawn(move || drop(old));
         (update, states)
     }
 }
