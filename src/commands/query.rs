@@ -18,7 +18,7 @@ use crate::discover::Discovery;
 use crate::exit;
 use crate::index;
 use crate::index::query_store::{self, QueryStore, TableWriter};
-use crate::model::{CacheRuntime, FileRecord, Finding, PhaseTiming};
+use crate::model::{CacheRuntime, PhaseTiming};
 use crate::otp::cancel::Deadline;
 use crate::query::ast::{closest, Query, QueryError, Source, Spanned, ENTITIES};
 use crate::query::exec::{self, Answer, Data, PatternMatch};
@@ -478,15 +478,7 @@ impl Cold<'_> {
         };
         let answer = batch.host.run_query(move || {
             let deadline = Deadline::after(timeout, signals::run_token());
-            let found: Vec<(&FileRecord, &Finding)> = repository
-                .files()
-                .iter()
-                .flat_map(|file| {
-                    file.analysis
-                        .iter()
-                        .flat_map(move |a| a.findings.iter().map(move |f| (file, f)))
-                })
-                .collect();
+            let found = exec::findings_of(&repository);
             let mut tables = exec::build(&repository, &found, &entities);
             let built: Vec<String> = tables.iter().map(|(e, _)| e.to_string()).collect();
             for (entity, table) in extra.into_tables() {

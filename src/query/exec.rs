@@ -1475,6 +1475,19 @@ fn finding_row(
 
 /// Every table of `entities` (entity names, and `cycles` for the report's cycles), built from
 /// a repository and, for `findings`, the analysis' findings.
+/// Every finding of the repository with its file: the `findings` table's input.
+pub(crate) fn findings_of(repository: &Repository) -> Vec<(&FileRecord, &Finding)> {
+    repository
+        .files()
+        .iter()
+        .flat_map(|file| {
+            file.analysis
+                .iter()
+                .flat_map(move |a| a.findings.iter().map(move |f| (file, f)))
+        })
+        .collect()
+}
+
 pub(crate) fn build(
     repository: &Repository,
     findings: &[(&FileRecord, &Finding)],

@@ -534,15 +534,7 @@ fn write_tables(sync: &Context) -> Option<Duration> {
     let canonical = std::fs::canonicalize(&sync.root).unwrap_or_else(|_| sync.root.clone());
     let config = crate::index::facts_config(sync.file_options.calls, sync.file_options.metrics);
     let writer = TableWriter::open(&index.location().database, &canonical, &config)?;
-    let findings: Vec<(&FileRecord, &Finding)> = repository
-        .files()
-        .iter()
-        .flat_map(|file| {
-            file.analysis
-                .iter()
-                .flat_map(move |a| a.findings.iter().map(move |f| (file, f)))
-        })
-        .collect();
+    let findings = exec::findings_of(&repository);
     let mut entities = exec::STORED.to_vec();
     if sync.rules.is_some() {
         entities.push("findings");
