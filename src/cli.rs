@@ -299,6 +299,20 @@ pub(crate) enum ColorChoice {
     Never,
 }
 
+impl ColorChoice {
+    /// Whether to colour output that goes to a terminal (`to_terminal`) or not: `auto`
+    /// colours a terminal unless NO_COLOR is set and not empty.
+    pub(crate) fn enabled(self, to_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct AnalyzeArgs {
     /// Files or directories to analyze.

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::cli::{AnalyzeArgs, AnalyzeFormat, ColorChoice, FailOn};
+use crate::cli::{AnalyzeArgs, AnalyzeFormat, FailOn};
 use crate::commands::batch::{self, BatchOptions};
 use crate::commands::output;
 use crate::exit;
@@ -206,13 +206,7 @@ fn write(
         AnalyzeFormat::Auto => AnalyzeFormat::Json,
         other => other,
     };
-    let color = match args.output.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
+    let color = args.output.color.enabled(to_terminal);
     // Source lines for the text format's excerpts, read once per file and only on a terminal.
     let sources: RefCell<HashMap<String, Option<String>>> = RefCell::new(HashMap::new());
     let source_line = |path: &str, line: u32| -> Option<String> {

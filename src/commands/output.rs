@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::cli::{ColorChoice, Format, OutputArgs};
+use crate::cli::{Format, OutputArgs};
 use crate::model::Report;
 use crate::report;
 
@@ -29,15 +29,8 @@ pub(crate) fn resolved_format(args: &OutputArgs) -> Format {
 }
 
 fn use_color(args: &OutputArgs) -> bool {
-    match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            args.output.is_none()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
-    }
+    args.color
+        .enabled(args.output.is_none() && std::io::stdout().is_terminal())
 }
 
 pub(crate) fn write_report(report: &Report, args: &OutputArgs) -> anyhow::Result<()> {

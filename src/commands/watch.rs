@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::cli::{ColorChoice, WatchArgs, WatchFormat};
+use crate::cli::{WatchArgs, WatchFormat};
 use crate::commands::batch::{self, BatchOptions};
 use crate::discover::EntryKind;
 use crate::exit;
@@ -247,13 +247,7 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
         WatchFormat::Text => false,
         WatchFormat::Auto => !to_terminal,
     };
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
+    let color = args.color.enabled(to_terminal);
     let out = Out {
         json,
         style: Style { on: color },
