@@ -97,13 +97,15 @@ pub(crate) fn jobs(input: &InputArgs) -> usize {
 }
 
 pub(crate) fn discover(paths: &[PathBuf], input: &InputArgs) -> anyhow::Result<Discovery> {
-    Ok(discover::discover(
-        paths,
-        &DiscoverOptions {
-            exclude: input.exclude.clone(),
-            follow: input.follow,
-        },
-    )?)
+    Ok(discover::discover(paths, &discover_options(input))?)
+}
+
+/// The discovery options of `--exclude` and `--follow`.
+pub(crate) fn discover_options(input: &InputArgs) -> DiscoverOptions {
+    DiscoverOptions {
+        exclude: input.exclude.clone(),
+        follow: input.follow,
+    }
 }
 
 pub(crate) fn run(

@@ -34,7 +34,7 @@ use crate::subsystems::signals;
 use crate::subsystems::synchronization::file_watcher::WatchOptions;
 use crate::subsystems::synchronization::incremental_updater::{Live, Update};
 use crate::subsystems::synchronization::synchronizer::sources;
-use crate::subsystems::synchronization::{lock, Context, Note, Setup};
+use crate::subsystems::synchronization::{lock, Context, Note, Settings};
 
 /// How often the loop looks at the signals and the tree's health while nothing comes.
 const IDLE_CHECK: Duration = Duration::from_millis(100);
@@ -331,19 +331,12 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
         );
     }
     let ready_summary = summary(live.repository());
-    let probe_folder = index
-        .as_ref()
-        .map(|i| i.location().folder.clone())
-        .or_else(|| {
-            crate::index::Location::of(&batch::cache_setting(&args.input, true), &root)
-                .map(|location| location.folder)
-        });
-    let (context, notes) = Context::new(Setup {
+    // The start-up probe writes in the index's folder.
+    let probe_folder = crate::index::Location::of(&batch::cache_setting(&args.input, true), &root)
+        .map(|location| location.folder);
+    let settings = Settings {
         paths,
-        discover: crate::discover::DiscoverOptions {
-            exclude: args.input.exclude.clone(),
-            follow: args.input.follow,
-        },
+        discover: batch::discover_options(&args.input),
         root: root.clone(),
         watch: WatchOptions {
             debounce: Duration::from_millis(args.debounce_ms.max(1)),
@@ -362,11 +355,8 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
         scope,
         index,
         rules,
-        live,
-        stamps,
-        known,
-        directories,
-    });
+    };
+    let (context, notes) = Context::new(settings, live, stamps, known, directories);
     let context = Arc::new(context);
     let host = batch.host;
     host.start_synchronization(Arc::clone(&context))?;
@@ -426,7 +416,7 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
                     reason,
                 });
             }
-            Note::TablesWritten { elapsed_ms } => {
+            Note::Indexed { elapsed_ms } => {
                 out.event(&WatchEvent::Indexed { elapsed_ms });
             }
         }
@@ -435,7 +425,7 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
     // the index's last transaction is committed.
     let supervision: Vec<ChildRuntime> = host.supervision();
     drop(host.shutdown());
-    if let Some(index) = &context.index {
+    if let Some(index) = &context.settings.index {
         if let Some(error) = index.finish() {
             out.warning(&format!("cannot write the index: {error}"));
         }

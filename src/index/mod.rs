@@ -255,16 +255,14 @@ impl Session {
         &self.location
     }
 
-    pub(crate) fn root_id(&self) -> i64 {
-        self.root_id
-    }
-
-    pub(crate) fn config(&self) -> &str {
-        &self.config
-    }
-
-    pub(crate) fn rules(&self) -> Option<&str> {
-        self.rules.as_deref()
+    /// Where this session's writer writes.
+    fn target(&self) -> writer::Target {
+        writer::Target {
+            database: self.location.database.clone(),
+            root: self.root_id,
+            config: self.config.clone(),
+            rules: self.rules.clone(),
+        }
     }
 
     pub(crate) fn entry(&self, path: &str) -> Option<&Entry> {
@@ -708,12 +706,7 @@ impl Cache {
     ) -> Result<Cache, IndexError> {
         let analyze = rules.is_some();
         let session = Session::open(location, root, config, rules)?;
-        let writer = Writer::start(writer::Target {
-            database: session.location().database.clone(),
-            root: session.root_id(),
-            config: session.config().to_string(),
-            rules: session.rules().map(str::to_string),
-        });
+        let writer = Writer::start(session.target());
         Ok(Cache {
             session,
             writer,
@@ -733,12 +726,7 @@ impl Cache {
     /// run's [`Cache::finish`].
     pub(crate) fn live(&self) -> LiveIndex {
         LiveIndex {
-            writer: Writer::start(writer::Target {
-                database: self.session.location().database.clone(),
-                root: self.session.root_id(),
-                config: self.session.config().to_string(),
-                rules: self.session.rules().map(str::to_string),
-            }),
+            writer: Writer::start(self.session.target()),
             location: self.session.location().clone(),
         }
     }

@@ -166,25 +166,18 @@ fn write_all(target: &Target, receiver: &Receiver<Message>) -> WriterStats {
                     }
                 }
                 pending.clear();
-                match message {
+                let mut messages = match message {
                     Message::Sync(reply) => {
                         let _ = reply.send(());
+                        Vec::new()
                     }
-                    Message::Update(mut messages) if stats.error.is_none() => {
-                        if let Err(err) = commit(&connection, target, &mut messages, &mut stats) {
-                            stats.error = Some(err.to_string());
-                        }
+                    Message::Update(messages) => messages,
+                    scope => vec![scope],
+                };
+                if stats.error.is_none() && !messages.is_empty() {
+                    if let Err(err) = commit(&connection, target, &mut messages, &mut stats) {
+                        stats.error = Some(err.to_string());
                     }
-                    message if stats.error.is_none() => {
-                        let written = connection.unchecked_transaction().and_then(|t| {
-                            write_scope(&t, target, message)?;
-                            t.commit()
-                        });
-                        if let Err(err) = written {
-                            stats.error = Some(err.to_string());
-                        }
-                    }
-                    _ => {}
                 }
             }
             Ok(message) => {

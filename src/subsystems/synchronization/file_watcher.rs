@@ -255,7 +255,7 @@ pub(crate) fn serve(sync: &Context, context: &ChildContext) -> Result<(), ChildE
     const ID: &str = "file_watcher";
     sync.started(ID);
     let directories = lock(&sync.directories).clone();
-    let (mut watcher, batches) = FileWatcher::start(&directories, &sync.watch)
+    let (mut watcher, batches) = FileWatcher::start(&directories, &sync.settings.watch)
         .map_err(|err| ChildError::new(format!("cannot watch the tree: {err}")))?;
     for warning in watcher.warnings.drain(..) {
         sync.warn(warning);

@@ -376,7 +376,8 @@ impl Live {
 
 /// How long the tree must stay quiet before the query tables are written again: past the
 /// index's racy margin, so the files just written count as unchanged by their stat alone.
-const TABLES_QUIET: Duration = Duration::from_millis(2_500);
+const TABLES_QUIET: Duration =
+    Duration::from_millis(crate::index::RACY_MARGIN.as_millis() as u64 + 500);
 
 /// Runs work in the background, supervised (the TaskSupervisor's temporary children).
 pub(crate) type Background<'a> = &'a dyn Fn(&'static str, Box<dyn FnOnce() + Send>);
@@ -414,13 +415,13 @@ pub(crate) fn serve(
             }
             recv(timer) -> _ => {
                 tables_due = None;
-                if sync.index.is_some() && !sync.tables_running.swap(true, Ordering::AcqRel) {
+                if sync.settings.index.is_some() && !sync.tables_running.swap(true, Ordering::AcqRel) {
                     let sync = Arc::clone(sync);
                     background("query_tables", Box::new(move || {
                         let written = write_tables(&sync);
                         sync.tables_running.store(false, Ordering::Release);
                         if let Some(elapsed) = written {
-                            sync.note(Note::TablesWritten { elapsed_ms: super::millis(elapsed) });
+                            sync.note(Note::Indexed { elapsed_ms: super::millis(elapsed) });
                         }
                     }));
                 }
@@ -433,38 +434,36 @@ pub(crate) fn serve(
 /// One change: the changed files read (each file's stat taken before), the live repository
 /// updated, the update told, then the index written.
 fn apply(sync: &Context, pool: &rayon::ThreadPool, change: Change, cancel: &CancelToken) {
-    let settled = change.settled.unwrap_or_else(Instant::now);
-    let mut removed = change.removed;
-    let stats: Vec<Option<Stat>> = change
-        .changed
-        .iter()
-        .map(|entry| {
-            std::fs::metadata(&entry.absolute)
-                .ok()
-                .map(|m| Stat::of(&m))
-        })
-        .collect();
-    let options = &sync.file_options;
-    let read: Vec<(Stat, FileRecord)> = pool.install(|| {
-        change
-            .changed
-            .par_iter()
-            .zip(&stats)
-            .filter_map(|(entry, stat)| Some((stat.as_ref().copied()?, process(entry, options))))
-            .collect()
-    });
-    // A file that vanished between the event and the read is a removal.
-    let mut parsed = Vec::with_capacity(read.len());
-    for (stat, record) in read {
-        if record.status == Status::Failed && !sync.root.join(&record.path).is_file() {
-            removed.push(record.path);
-        } else {
-            parsed.push((stat, record));
+    let settings = &sync.settings;
+    let mut changed = Vec::new();
+    let mut removed = Vec::new();
+    for (path, entry) in change.paths {
+        match entry {
+            Some(entry) => changed.push(entry),
+            None => removed.push(path),
         }
     }
-    for (entry, stat) in change.changed.iter().zip(&stats) {
-        if stat.is_none() {
-            removed.push(entry.path.clone());
+    // Each file with its stat taken before the read; one that vanished between the event
+    // and the read is a removal.
+    let read: Vec<Result<(Stat, FileRecord), String>> = pool.install(|| {
+        changed
+            .par_iter()
+            .map(|entry| {
+                let metadata = std::fs::metadata(&entry.absolute);
+                let stat = metadata.map_err(|_| entry.path.clone())?;
+                let record = process(entry, &settings.file_options);
+                if record.status == Status::Failed && !entry.absolute.is_file() {
+                    return Err(record.path);
+                }
+                Ok((Stat::of(&stat), record))
+            })
+            .collect()
+    });
+    let mut parsed = Vec::with_capacity(read.len());
+    for result in read {
+        match result {
+            Ok(file) => parsed.push(file),
+            Err(path) => removed.push(path),
         }
     }
     let mut live = lock(&sync.live);
@@ -473,7 +472,7 @@ fn apply(sync: &Context, pool: &rayon::ThreadPool, change: Change, cancel: &Canc
     if update != Update::default() {
         sync.note(Note::Update {
             update: Box::new(update),
-            elapsed_ms: super::millis(settled.elapsed()),
+            elapsed_ms: super::millis(change.settled.elapsed()),
         });
     }
     {
@@ -485,11 +484,11 @@ fn apply(sync: &Context, pool: &rayon::ThreadPool, change: Change, cancel: &Canc
             stamps.remove(path);
         }
     }
-    if let Some(index) = &sync.index {
+    if let Some(index) = &settings.index {
         index.update(
             &mut parsed,
             &removed,
-            &sync.scope,
+            &settings.scope,
             live.repository(),
             states,
             removed.iter(),
@@ -505,22 +504,30 @@ fn apply(sync: &Context, pool: &rayon::ThreadPool, change: Change, cancel: &Canc
 /// live records. `None` when it cannot (a change came meanwhile, the index failed).
 fn write_tables(sync: &Context) -> Option<Duration> {
     let started = Instant::now();
-    let index = sync.index.as_ref()?;
+    let settings = &sync.settings;
+    let index = settings.index.as_ref()?;
     let repository = Arc::clone(lock(&sync.live).repository());
-    let dirty: Vec<String> = std::mem::take(&mut *lock(&sync.dirty))
-        .into_iter()
-        .collect();
-    let stamps = lock(&sync.stamps).clone();
+    let dirty: Vec<(String, Option<Stat>)> = {
+        let paths = std::mem::take(&mut *lock(&sync.dirty));
+        let stamps = lock(&sync.stamps);
+        paths
+            .into_iter()
+            .map(|path| {
+                let stamp = stamps.get(&path).copied();
+                (path, stamp)
+            })
+            .collect()
+    };
     let mut checked = Vec::with_capacity(dirty.len());
-    for path in &dirty {
-        let now = std::fs::metadata(sync.root.join(path))
+    for (path, stamp) in &dirty {
+        let now = std::fs::metadata(settings.root.join(path))
             .ok()
             .map(|m| Stat::of(&m));
-        match (now, stamps.get(path)) {
+        match (now, stamp) {
             (Some(now), Some(stamp)) if now == *stamp => checked.push((path.clone(), now)),
             // Changed again: the next update writes the tables.
             (Some(_), _) => {
-                lock(&sync.dirty).extend(dirty);
+                lock(&sync.dirty).extend(dirty.into_iter().map(|(path, _)| path));
                 return None;
             }
             _ => {}
@@ -531,17 +538,18 @@ fn write_tables(sync: &Context) -> Option<Duration> {
     if repository.unresolved_files() > 0 {
         return None;
     }
-    let canonical = std::fs::canonicalize(&sync.root).unwrap_or_else(|_| sync.root.clone());
-    let config = crate::index::facts_config(sync.file_options.calls, sync.file_options.metrics);
+    let canonical = std::fs::canonicalize(&settings.root).unwrap_or_else(|_| settings.root.clone());
+    let config =
+        crate::index::facts_config(settings.file_options.calls, settings.file_options.metrics);
     let writer = TableWriter::open(&index.location().database, &canonical, &config)?;
     let findings = exec::findings_of(&repository);
     let mut entities = exec::STORED.to_vec();
-    if sync.rules.is_some() {
+    if settings.rules.is_some() {
         entities.push("findings");
     }
     let tables = exec::build(&repository, &findings, &entities);
     let generation = query_store::generation(repository.files());
-    let findings_generation = sync
+    let findings_generation = settings
         .rules
         .as_deref()
         .map(|rules| query_store::with_rules(&generation, rules));
@@ -555,7 +563,7 @@ fn write_tables(sync: &Context) -> Option<Duration> {
             (entity, generation, table)
         })
         .collect();
-    writer.store(&sync.scope, &entries).ok()?;
+    writer.store(&settings.scope, &entries).ok()?;
     Some(started.elapsed())
 }
 

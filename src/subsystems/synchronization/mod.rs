@@ -20,7 +20,7 @@ pub(crate) mod file_watcher;
 pub(crate) mod incremental_updater;
 pub(crate) mod synchronizer;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
@@ -51,40 +51,19 @@ pub(crate) struct WatchRequest {
     pub(crate) reply: Sender<Vec<PathBuf>>,
 }
 
-/// Files to read again and files gone: one update's input.
-#[derive(Debug, Default)]
+/// One update's input: for each path, the file to read again, or `None` when it went.
+#[derive(Debug)]
 pub(crate) struct Change {
-    pub(crate) changed: Vec<Entry>,
-    pub(crate) removed: Vec<String>,
+    pub(crate) paths: BTreeMap<String, Option<Entry>>,
     /// When the first batch of it settled (the update's `elapsed_ms` counts from there).
-    pub(crate) settled: Option<Instant>,
+    pub(crate) settled: Instant,
 }
 
 impl Change {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.changed.is_empty() && self.removed.is_empty()
-    }
-
     /// `later` on top of this one: for each path, the last word wins.
     pub(crate) fn merge(&mut self, later: Change) {
-        let removed: BTreeSet<&str> = later.removed.iter().map(String::as_str).collect();
-        let changed: BTreeSet<&str> = later.changed.iter().map(|e| e.path.as_str()).collect();
-        self.changed.retain(|e| !removed.contains(e.path.as_str()));
-        self.removed.retain(|p| !changed.contains(p.as_str()));
-        for entry in later.changed {
-            if !self.changed.iter().any(|e| e.path == entry.path) {
-                self.changed.push(entry);
-            }
-        }
-        for path in later.removed {
-            if !self.removed.contains(&path) {
-                self.removed.push(path);
-            }
-        }
-        self.settled = match (self.settled, later.settled) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        self.paths.extend(later.paths);
+        self.settled = self.settled.min(later.settled);
     }
 }
 
@@ -104,14 +83,14 @@ pub(crate) enum Note {
     Restarted {
         service: &'static str,
     },
-    /// The query tables of the live state are written.
-    TablesWritten {
+    /// The index and its query tables hold the live state.
+    Indexed {
         elapsed_ms: u64,
     },
 }
 
-/// The state the subsystem's services share; it outlives any of them.
-pub(crate) struct Context {
+/// What the services are given, fixed for the session.
+pub(crate) struct Settings {
     /// The paths given and the discovery options.
     pub(crate) paths: Vec<PathBuf>,
     pub(crate) discover: DiscoverOptions,
@@ -124,6 +103,11 @@ pub(crate) struct Context {
     pub(crate) index: Option<LiveIndex>,
     /// The rule selection's fingerprint, for the `findings` table.
     pub(crate) rules: Option<String>,
+}
+
+/// The state the subsystem's services share; it outlives any of them.
+pub(crate) struct Context {
+    pub(crate) settings: Settings,
     pub(crate) live: Mutex<Live>,
     /// Each file's stat when its live record was read (the updater's, read by a rescan).
     pub(crate) stamps: Mutex<HashMap<String, Stat>>,
@@ -141,22 +125,6 @@ pub(crate) struct Context {
     starts: Mutex<HashMap<&'static str, u32>>,
 }
 
-/// What a [`Context`] is made of.
-pub(crate) struct Setup {
-    pub(crate) paths: Vec<PathBuf>,
-    pub(crate) discover: DiscoverOptions,
-    pub(crate) root: PathBuf,
-    pub(crate) watch: WatchOptions,
-    pub(crate) file_options: FileOptions,
-    pub(crate) scope: String,
-    pub(crate) index: Option<LiveIndex>,
-    pub(crate) rules: Option<String>,
-    pub(crate) live: Live,
-    pub(crate) stamps: HashMap<String, Stat>,
-    pub(crate) known: BTreeSet<String>,
-    pub(crate) directories: Vec<PathBuf>,
-}
-
 /// Whole milliseconds, for events.
 pub(crate) fn millis(duration: std::time::Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
@@ -169,24 +137,24 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Context {
-    /// The context, and the receiving end of the services' notes.
-    pub(crate) fn new(setup: Setup) -> (Context, Receiver<Note>) {
+    /// The context of a loaded tree (its live repository, each source's stat before it was
+    /// read, its sources and directories), and the receiving end of the services' notes.
+    pub(crate) fn new(
+        settings: Settings,
+        live: Live,
+        stamps: HashMap<String, Stat>,
+        known: BTreeSet<String>,
+        directories: Vec<PathBuf>,
+    ) -> (Context, Receiver<Note>) {
         let (notes, received) = crossbeam_channel::unbounded();
         let context = Context {
-            paths: setup.paths,
-            discover: setup.discover,
-            root: setup.root,
-            watch: setup.watch,
-            file_options: setup.file_options,
-            scope: setup.scope,
-            index: setup.index,
-            rules: setup.rules,
-            live: Mutex::new(setup.live),
-            known: Mutex::new(setup.known),
-            directories: Mutex::new(setup.directories),
+            settings,
+            live: Mutex::new(live),
             // The index holds every file as the load read it, maybe within the racy margin.
-            dirty: Mutex::new(setup.stamps.keys().cloned().collect()),
-            stamps: Mutex::new(setup.stamps),
+            dirty: Mutex::new(stamps.keys().cloned().collect()),
+            stamps: Mutex::new(stamps),
+            known: Mutex::new(known),
+            directories: Mutex::new(directories),
             tables_running: AtomicBool::new(false),
             inputs: crossbeam_channel::unbounded(),
             changes: crossbeam_channel::unbounded(),

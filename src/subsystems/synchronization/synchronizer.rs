@@ -6,7 +6,7 @@
 //! reads it: a file that vanished between the event and the read is a removal, an editor's
 //! atomic save (a temporary file renamed over the target) a change of the target.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -127,7 +127,7 @@ pub(crate) fn serve(sync: &Context, context: &ChildContext) -> Result<(), ChildE
             faults::crash_service_once(ID);
         }
         let change = change_of(sync, inputs);
-        if !change.is_empty() {
+        if !change.paths.is_empty() {
             sync.send_change(change);
         }
     }
@@ -161,7 +161,7 @@ fn change_of(sync: &Context, inputs: Vec<Input>) -> Change {
     for error in std::mem::take(&mut set.errors) {
         sync.warn(format!("the file watcher reported: {error}; rescanning"));
     }
-    let root = &sync.root;
+    let root = &sync.settings.root;
     let mut known = lock(&sync.known);
     let mut candidates: BTreeSet<String> =
         set.paths.iter().filter_map(|p| relative(root, p)).collect();
@@ -169,7 +169,7 @@ fn change_of(sync: &Context, inputs: Vec<Input>) -> Change {
     let new_path = candidates.iter().any(|p| !known.contains(p));
     let mut current = None;
     if set.directories || set.rescan || new_path {
-        match crate::discover::discover(&sync.paths, &sync.discover) {
+        match crate::discover::discover(&sync.settings.paths, &sync.settings.discover) {
             Ok(discovery) => {
                 *lock(&sync.directories) = discovery.directories.clone();
                 if let Some(files) = sync.watch_directories(discovery.directories.clone()) {
@@ -188,8 +188,8 @@ fn change_of(sync: &Context, inputs: Vec<Input>) -> Change {
         }
     }
     let mut change = Change {
-        settled: Some(settled),
-        ..Change::default()
+        paths: BTreeMap::new(),
+        settled,
     };
     for path in candidates {
         let absolute = root.join(&path);
@@ -198,21 +198,20 @@ fn change_of(sync: &Context, inputs: Vec<Input>) -> Change {
             None => known.contains(&path),
         };
         if in_tree && absolute.is_file() {
-            change.changed.push(Entry {
+            let entry = Entry {
                 path: path.clone(),
                 absolute,
                 kind: EntryKind::Source,
                 content: None,
-            });
-            known.insert(path);
+            };
+            known.insert(path.clone());
+            change.paths.insert(path, Some(entry));
         } else if known.remove(&path) || lock(&sync.stamps).contains_key(&path) {
-            change.removed.push(path);
+            change.paths.insert(path, None);
         }
     }
     if let Some(mut now) = current {
-        for path in &change.removed {
-            now.remove(path);
-        }
+        now.retain(|path| !matches!(change.paths.get(path), Some(None)));
         *known = now;
     }
     change
@@ -225,7 +224,7 @@ fn stale(sync: &Context, now: &BTreeSet<String>) -> Vec<String> {
     let mut stale: Vec<String> = now
         .par_iter()
         .filter(|path| {
-            let stat = std::fs::metadata(sync.root.join(path))
+            let stat = std::fs::metadata(sync.settings.root.join(path))
                 .ok()
                 .map(|m| Stat::of(&m));
             stat.is_none() || stamps.get(*path) != stat.as_ref()
