@@ -83,22 +83,6 @@ impl Cell {
     }
 }
 
-/// A row with the `needed` fields evaluated (the others null). The query tables' builder asks
-/// for every field; a query reads only the columns it needs from the built tables
-/// ([`select_rows`]).
-macro_rules! row {
-    ($needed:expr; $($cell:expr),* $(,)?) => {{
-        let needed: &[bool] = $needed;
-        let mut row = Vec::with_capacity(needed.len());
-        let mut _position = 0;
-        $(
-            row.push(if needed.get(_position).copied().unwrap_or(false) { $cell } else { Cell::Null });
-            _position += 1;
-        )*
-        row
-    }};
-}
-
 /// The rows of `table` the filter selects, with the `needed` fields; the deadline is looked at
 /// every 1024 rows.
 fn select_rows(
@@ -959,13 +943,36 @@ fn targets(module: &Module, kind: DirectiveKind) -> Cell {
     )
 }
 
-fn modules(repository: &Repository, range: Range<usize>, sink: &mut TableBuilder) {
-    let graph: HashMap<&str, (u32, u32)> = repository
+/// Each module's fan-in and fan-out, by name.
+fn fans(repository: &Repository) -> HashMap<&str, (u32, u32)> {
+    repository
         .graph()
         .modules
         .iter()
         .map(|m| (m.name.as_str(), (m.fan_in, m.fan_out)))
-        .collect();
+        .collect()
+}
+
+/// The callbacks the project's own behaviours declare: (behaviour, name, arity).
+fn behaviour_callbacks(repository: &Repository) -> HashSet<(&str, &str, u32)> {
+    repository
+        .files()
+        .iter()
+        .flat_map(|f| &f.modules)
+        .flat_map(|m| {
+            m.callbacks
+                .iter()
+                .map(move |c| (m.name.as_str(), c.name.as_str(), c.arity))
+        })
+        .collect()
+}
+
+fn modules(
+    repository: &Repository,
+    range: Range<usize>,
+    graph: &HashMap<&str, (u32, u32)>,
+    sink: &mut TableBuilder,
+) {
     for file in &repository.files()[range] {
         for module in &file.modules {
             let kinds: Vec<String> = module.kinds.iter().map(name_of).collect();
@@ -976,40 +983,37 @@ fn modules(repository: &Repository, range: Range<usize>, sink: &mut TableBuilder
                 .filter(|f| is_public(f.kind))
                 .count();
             let (fan_in, fan_out) = graph.get(module.name.as_str()).copied().unwrap_or((0, 0));
-            sink.push(&|needed: &[bool]| {
-                row![
-                    needed;
-                    text(&module.id),
-                    text(&module.name),
-                    text(name_of(&module.definition)),
-                    Cell::List(kinds.clone()),
-                    Cell::List(kinds.clone()),
-                    opt(module.implements.as_ref().map(|i| i.protocol.clone())),
-                    opt(module.implements.as_ref().map(|i| i.for_type.clone())),
-                    opt(module.parent.clone()),
-                    int(module.line),
-                    int(module.end_line),
-                    text(doc_state(module.moduledoc)),
-                    Cell::Bool(module.moduledoc != DocState::Absent),
-                    Cell::List(module.derives.clone()),
-                    Cell::List(module.struct_fields.clone().unwrap_or_default()),
-                    targets(module, DirectiveKind::Behaviour),
-                    targets(module, DirectiveKind::Use),
-                    targets(module, DirectiveKind::Import),
-                    targets(module, DirectiveKind::Alias),
-                    int(i64::try_from(module.functions.len()).unwrap_or(i64::MAX)),
-                    int(i64::try_from(public).unwrap_or(i64::MAX)),
-                    int(i64::try_from(module.functions.len() - public).unwrap_or(i64::MAX)),
-                    opt_int(metrics.map(|m| m.lines)),
-                    opt_int(metrics.map(|m| m.cyclomatic_sum)),
-                    opt_int(metrics.map(|m| m.cyclomatic_max)),
-                    int(fan_in),
-                    int(fan_out),
-                    text(&file.path),
-                    role_of(file),
-                    opt(file.project.clone()),
-                ]
-            });
+            sink.push_row(vec![
+                text(&module.id),
+                text(&module.name),
+                text(name_of(&module.definition)),
+                Cell::List(kinds.clone()),
+                Cell::List(kinds.clone()),
+                opt(module.implements.as_ref().map(|i| i.protocol.clone())),
+                opt(module.implements.as_ref().map(|i| i.for_type.clone())),
+                opt(module.parent.clone()),
+                int(module.line),
+                int(module.end_line),
+                text(doc_state(module.moduledoc)),
+                Cell::Bool(module.moduledoc != DocState::Absent),
+                Cell::List(module.derives.clone()),
+                Cell::List(module.struct_fields.clone().unwrap_or_default()),
+                targets(module, DirectiveKind::Behaviour),
+                targets(module, DirectiveKind::Use),
+                targets(module, DirectiveKind::Import),
+                targets(module, DirectiveKind::Alias),
+                int(i64::try_from(module.functions.len()).unwrap_or(i64::MAX)),
+                int(i64::try_from(public).unwrap_or(i64::MAX)),
+                int(i64::try_from(module.functions.len() - public).unwrap_or(i64::MAX)),
+                opt_int(metrics.map(|m| m.lines)),
+                opt_int(metrics.map(|m| m.cyclomatic_sum)),
+                opt_int(metrics.map(|m| m.cyclomatic_max)),
+                int(fan_in),
+                int(fan_out),
+                text(&file.path),
+                role_of(file),
+                opt(file.project.clone()),
+            ]);
         }
     }
 }
@@ -1097,7 +1101,7 @@ fn entry_point(
     file: &FileRecord,
     module: &Module,
     function: &Function,
-    callbacks: &HashSet<(String, String, u32)>,
+    callbacks: &HashSet<(&str, &str, u32)>,
 ) -> bool {
     if !is_public(function.kind) {
         return false;
@@ -1121,7 +1125,7 @@ fn entry_point(
             .directives
             .iter()
             .filter(|d| d.kind == DirectiveKind::Behaviour)
-            .any(|d| callbacks.contains(&(d.target.clone(), function.name.clone(), function.arity)))
+            .any(|d| callbacks.contains(&(d.target.as_str(), function.name.as_str(), function.arity)))
 }
 
 fn signature(module: &str, name: &str, arity: u32) -> String {
@@ -1203,54 +1207,41 @@ fn functions(
     repository: &Repository,
     range: Range<usize>,
     counts: &CallerCounts<'_>,
+    callbacks: &HashSet<(&str, &str, u32)>,
     sink: &mut TableBuilder,
 ) {
-    // Callbacks the project's own behaviours declare.
-    let callbacks: HashSet<(String, String, u32)> = repository
-        .files()
-        .iter()
-        .flat_map(|f| &f.modules)
-        .flat_map(|m| {
-            m.callbacks
-                .iter()
-                .map(move |c| (m.name.clone(), c.name.clone(), c.arity))
-        })
-        .collect();
     for file in &repository.files()[range] {
         for module in &file.modules {
             for function in &module.functions {
                 let metrics = function.metrics.as_ref();
-                sink.push(&|needed: &[bool]| {
-                    row![
-                        needed;
-                        text(&function.id),
-                        text(&module.name),
-                        text(&function.name),
-                        text(function.kind.keyword()),
-                        int(function.arity),
-                        int(function.min_arity),
-                        text(signature(&module.name, &function.name, function.arity)),
-                        int(function.line),
-                        int(function.end_line),
-                        text(doc_state(function.doc)),
-                        Cell::Bool(function.spec),
-                        Cell::Bool(function.impl_attribute),
-                        opt(function.delegate.as_ref().map(|d| d.to.clone())),
-                        int(i64::try_from(function.clauses.len()).unwrap_or(i64::MAX)),
-                        opt_int(metrics.and_then(|m| m.cyclomatic)),
-                        opt_int(metrics.and_then(|m| m.cyclomatic)),
-                        opt_int(metrics.and_then(|m| m.perceived)),
-                        opt_int(metrics.map(|m| m.nesting)),
-                        opt_int(metrics.and_then(|m| m.abc)),
-                        opt_int(metrics.map(|m| m.lines)),
-                        int(counts.callers(&module.name, &function.name, function.arity)),
-                        Cell::Bool(entry_point(file, module, function, &callbacks)),
-                        Cell::Bool(is_public(function.kind)),
-                        text(&file.path),
-                        role_of(file),
-                        opt(file.project.clone()),
-                    ]
-                });
+                sink.push_row(vec![
+                    text(&function.id),
+                    text(&module.name),
+                    text(&function.name),
+                    text(function.kind.keyword()),
+                    int(function.arity),
+                    int(function.min_arity),
+                    text(signature(&module.name, &function.name, function.arity)),
+                    int(function.line),
+                    int(function.end_line),
+                    text(doc_state(function.doc)),
+                    Cell::Bool(function.spec),
+                    Cell::Bool(function.impl_attribute),
+                    opt(function.delegate.as_ref().map(|d| d.to.clone())),
+                    int(i64::try_from(function.clauses.len()).unwrap_or(i64::MAX)),
+                    opt_int(metrics.and_then(|m| m.cyclomatic)),
+                    opt_int(metrics.and_then(|m| m.cyclomatic)),
+                    opt_int(metrics.and_then(|m| m.perceived)),
+                    opt_int(metrics.map(|m| m.nesting)),
+                    opt_int(metrics.and_then(|m| m.abc)),
+                    opt_int(metrics.map(|m| m.lines)),
+                    int(counts.callers(&module.name, &function.name, function.arity)),
+                    Cell::Bool(entry_point(file, module, function, callbacks)),
+                    Cell::Bool(is_public(function.kind)),
+                    text(&file.path),
+                    role_of(file),
+                    opt(file.project.clone()),
+                ]);
             }
         }
     }
@@ -1262,32 +1253,29 @@ fn clauses(repository: &Repository, range: Range<usize>, sink: &mut TableBuilder
             for function in &module.functions {
                 for (index, clause) in function.clauses.iter().enumerate() {
                     let metrics = clause.metrics.as_ref();
-                    sink.push(&|needed: &[bool]| {
-                        row![
-                            needed;
-                            text(&clause.id),
-                            text(&module.name),
-                            text(format!("{}/{}", function.name, function.arity)),
-                            text(&function.name),
-                            int(function.arity),
-                            text(function.kind.keyword()),
-                            int(i64::try_from(index + 1).unwrap_or(i64::MAX)),
-                            int(clause.line),
-                            int(clause.end_line),
-                            opt(clause.guard.clone()),
-                            Cell::Bool(clause.head),
-                            opt_int(metrics.and_then(|m| m.cyclomatic)),
-                            opt_int(metrics.and_then(|m| m.cyclomatic)),
-                            opt_int(metrics.and_then(|m| m.perceived)),
-                            opt_int(metrics.map(|m| m.nesting)),
-                            opt_int(metrics.and_then(|m| m.abc.as_ref().map(|a| a.size))),
-                            opt_int(metrics.map(|m| m.lines)),
-                            int(i64::try_from(clause.calls.len()).unwrap_or(i64::MAX)),
-                            text(&file.path),
-                            role_of(file),
-                            opt(file.project.clone()),
-                        ]
-                    });
+                    sink.push_row(vec![
+                        text(&clause.id),
+                        text(&module.name),
+                        text(format!("{}/{}", function.name, function.arity)),
+                        text(&function.name),
+                        int(function.arity),
+                        text(function.kind.keyword()),
+                        int(i64::try_from(index + 1).unwrap_or(i64::MAX)),
+                        int(clause.line),
+                        int(clause.end_line),
+                        opt(clause.guard.clone()),
+                        Cell::Bool(clause.head),
+                        opt_int(metrics.and_then(|m| m.cyclomatic)),
+                        opt_int(metrics.and_then(|m| m.cyclomatic)),
+                        opt_int(metrics.and_then(|m| m.perceived)),
+                        opt_int(metrics.map(|m| m.nesting)),
+                        opt_int(metrics.and_then(|m| m.abc.as_ref().map(|a| a.size))),
+                        opt_int(metrics.map(|m| m.lines)),
+                        int(i64::try_from(clause.calls.len()).unwrap_or(i64::MAX)),
+                        text(&file.path),
+                        role_of(file),
+                        opt(file.project.clone()),
+                    ]);
                 }
             }
         }
@@ -1305,14 +1293,12 @@ fn callee_text(call: &Call) -> Option<String> {
 }
 
 fn call_row(
-    needed: &[bool],
     file: &FileRecord,
     module: Option<&Module>,
     function: Option<&Function>,
     call: &Call,
 ) -> Vec<Cell> {
-    row![
-        needed;
+    vec![
         opt(module.map(|m| m.name.clone())),
         opt(function.map(|f| format!("{}/{}", f.name, f.arity))),
         opt(function.map(|f| f.id.clone())),
@@ -1347,21 +1333,19 @@ fn call_row(
 fn calls(repository: &Repository, range: Range<usize>, sink: &mut TableBuilder) {
     for file in &repository.files()[range] {
         for call in &file.calls {
-            sink.push(&|needed: &[bool]| call_row(needed, file, None, None, call));
+            sink.push_row(call_row(file, None, None, call));
         }
         for module in &file.modules {
             for call in &module.calls {
-                sink.push(&|needed: &[bool]| call_row(needed, file, Some(module), None, call));
+                sink.push_row(call_row(file, Some(module), None, call));
             }
             for function in &module.functions {
                 for call in function.clauses.iter().flat_map(|c| &c.calls) {
-                    sink.push(&|needed: &[bool]| {
-                        call_row(needed, file, Some(module), Some(function), call)
-                    });
+                    sink.push_row(call_row(file, Some(module), Some(function), call));
                 }
             }
             for call in module.dynamic_definitions.iter().flat_map(|d| &d.calls) {
-                sink.push(&|needed: &[bool]| call_row(needed, file, Some(module), None, call));
+                sink.push_row(call_row(file, Some(module), None, call));
             }
         }
     }
@@ -1385,32 +1369,26 @@ fn references(repository: &Repository, range: Range<usize>, sink: &mut TableBuil
                 );
             for (function, references) in lists {
                 for reference in references {
-                    sink.push(&|needed: &[bool]| {
-                        row![
-                            needed;
-                            text(&module.name),
-                            opt(function.map(|f| format!("{}/{}", f.name, f.arity))),
-                            text(reference.module.to_string()),
-                            text(name_of(&reference.kind)),
-                            Cell::Bool(reference.runtime),
-                            int(reference.line),
-                            int(reference.column),
-                            text(&file.path),
-                            role_of(file),
-                            opt(file.project.clone()),
-                        ]
-                    });
+                    sink.push_row(vec![
+                        text(&module.name),
+                        opt(function.map(|f| format!("{}/{}", f.name, f.arity))),
+                        text(reference.module.to_string()),
+                        text(name_of(&reference.kind)),
+                        Cell::Bool(reference.runtime),
+                        int(reference.line),
+                        int(reference.column),
+                        text(&file.path),
+                        role_of(file),
+                        opt(file.project.clone()),
+                    ]);
                 }
             }
         }
     }
 }
 
-fn edge_row(repository: &Repository, edge: &crate::model::Edge, step: Option<usize>) -> Vec<Cell> {
+fn edge_row(repository: &Repository, edge: &crate::model::Edge) -> Vec<Cell> {
     let mut row = Vec::new();
-    if let Some(step) = step {
-        row.push(int(i64::try_from(step).unwrap_or(i64::MAX)));
-    }
     row.extend([
         text(&edge.from),
         text(&edge.to),
@@ -1428,34 +1406,25 @@ fn edge_row(repository: &Repository, edge: &crate::model::Edge, step: Option<usi
 
 fn files(repository: &Repository, range: Range<usize>, sink: &mut TableBuilder) {
     for file in &repository.files()[range] {
-        sink.push(&|needed: &[bool]| {
-            row![
-                needed;
-                text(&file.path),
-                text(name_of(&file.status)),
-                opt(file.reason.as_ref().map(name_of)),
-                opt(file.message.clone()),
-                int(i64::try_from(file.bytes).unwrap_or(i64::MAX)),
-                int(file.lines),
-                opt(file.hash.clone()),
-                int(i64::try_from(file.modules.len()).unwrap_or(i64::MAX)),
-                int(i64::try_from(file.errors.len()).unwrap_or(i64::MAX)),
-                text(&file.path),
-                role_of(file),
-                opt(file.project.clone()),
-            ]
-        });
+        sink.push_row(vec![
+            text(&file.path),
+            text(name_of(&file.status)),
+            opt(file.reason.as_ref().map(name_of)),
+            opt(file.message.clone()),
+            int(i64::try_from(file.bytes).unwrap_or(i64::MAX)),
+            int(file.lines),
+            opt(file.hash.clone()),
+            int(i64::try_from(file.modules.len()).unwrap_or(i64::MAX)),
+            int(i64::try_from(file.errors.len()).unwrap_or(i64::MAX)),
+            text(&file.path),
+            role_of(file),
+            opt(file.project.clone()),
+        ]);
     }
 }
 
-fn finding_row(
-    needed: &[bool],
-    repository: &Repository,
-    file: &FileRecord,
-    finding: &Finding,
-) -> Vec<Cell> {
-    row![
-        needed;
+fn finding_row(repository: &Repository, file: &FileRecord, finding: &Finding) -> Vec<Cell> {
+    vec![
         text(&finding.rule),
         text(finding.category.as_str()),
         text(finding.severity.as_str()),
@@ -1469,12 +1438,12 @@ fn finding_row(
         text(&finding.fingerprint),
         text(&file.path),
         role_of(file),
-        opt(crate::project::mix::nearest(repository.projects(), &file.path).map(|p| p.path.clone())),
+        opt(
+            crate::project::mix::nearest(repository.projects(), &file.path).map(|p| p.path.clone()),
+        ),
     ]
 }
 
-/// Every table of `entities` (entity names, and `cycles` for the report's cycles), built from
-/// a repository and, for `findings`, the analysis' findings.
 /// Every finding of the repository with its file: the `findings` table's input.
 pub(crate) fn findings_of(repository: &Repository) -> Vec<(&FileRecord, &Finding)> {
     repository
@@ -1488,15 +1457,22 @@ pub(crate) fn findings_of(repository: &Repository) -> Vec<(&FileRecord, &Finding
         .collect()
 }
 
+/// Every table of `entities` (entity names, and `cycles` for the report's cycles), built from
+/// a repository and, for `findings`, the analysis' findings.
 pub(crate) fn build(
     repository: &Repository,
     findings: &[(&FileRecord, &Finding)],
     entities: &[&str],
 ) -> Tables {
     use rayon::prelude::*;
+    // What every chunk reads of the whole repository, made once.
     let counts = entities
         .contains(&"functions")
         .then(|| CallerCounts::of(repository));
+    let callbacks = entities
+        .contains(&"functions")
+        .then(|| behaviour_callbacks(repository));
+    let fans = entities.contains(&"modules").then(|| fans(repository));
     // Per-file entities are built in chunks of files, in parallel, then appended in order.
     let total = repository.files().len();
     let size = (total / 32).max(64);
@@ -1519,26 +1495,31 @@ pub(crate) fn build(
             continue;
         };
         // The whole-repository entities are one piece.
-        let whole = std::iter::once(0..total).collect::<Vec<Range<usize>>>();
-        let ranges = if per_file.contains(&entity) {
+        let ranges: Vec<Range<usize>> = if per_file.contains(&entity) {
             chunks.clone()
         } else {
-            whole
+            std::iter::once(0..total).collect()
         };
         let pieces: Vec<tables::Table> = ranges
             .into_par_iter()
             .filter_map(|range| {
                 let mut out = TableBuilder::new(catalog);
                 match entity {
-                    "modules" => modules(repository, range, &mut out),
-                    "functions" => functions(repository, range, counts.as_ref()?, &mut out),
+                    "modules" => modules(repository, range, fans.as_ref()?, &mut out),
+                    "functions" => functions(
+                        repository,
+                        range,
+                        counts.as_ref()?,
+                        callbacks.as_ref()?,
+                        &mut out,
+                    ),
                     "clauses" => clauses(repository, range, &mut out),
                     "calls" => calls(repository, range, &mut out),
                     "references" => references(repository, range, &mut out),
                     "files" => files(repository, range, &mut out),
                     "dependencies" => {
                         for edge in &repository.graph().edges {
-                            out.push_row(edge_row(repository, edge, None));
+                            out.push_row(edge_row(repository, edge));
                         }
                     }
                     "cycles" => {
@@ -1548,9 +1529,7 @@ pub(crate) fn build(
                     }
                     "findings" => {
                         for (file, finding) in findings {
-                            out.push(&|needed: &[bool]| {
-                                finding_row(needed, repository, file, finding)
-                            });
+                            out.push_row(finding_row(repository, file, finding));
                         }
                     }
                     _ => return None,

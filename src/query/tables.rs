@@ -268,7 +268,6 @@ impl Table {
 pub(crate) struct TableBuilder {
     len: usize,
     columns: Vec<ColumnBuilder>,
-    all: Vec<bool>,
 }
 
 impl TableBuilder {
@@ -276,14 +275,7 @@ impl TableBuilder {
         TableBuilder {
             len: 0,
             columns: fields.iter().map(|f| ColumnBuilder::new(f.ty)).collect(),
-            all: vec![true; fields.len()],
         }
-    }
-
-    /// Adds the row `make` makes with every field.
-    pub(crate) fn push(&mut self, make: &dyn Fn(&[bool]) -> Vec<Cell>) {
-        let row = make(&self.all);
-        self.push_row(row);
     }
 
     pub(crate) fn push_row(&mut self, row: Vec<Cell>) {
