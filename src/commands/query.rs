@@ -17,12 +17,12 @@ use crate::commands::output;
 use crate::discover::Discovery;
 use crate::exit;
 use crate::index;
-use crate::index::query_store::{self, QueryStore, TableWriter};
+use crate::index::query_store::{Generations, QueryStore, TableWriter};
 use crate::model::{CacheRuntime, PhaseTiming};
 use crate::otp::cancel::Deadline;
 use crate::query::ast::{closest, Query, QueryError, Source, Spanned, ENTITIES};
 use crate::query::exec::{self, Answer, Data, PatternMatch};
-use crate::query::tables::{self, Tables};
+use crate::query::tables::Tables;
 use crate::query::{fields, sql, syntax};
 use crate::report::query::{self as report, QueryReport, QueryRuntime, Row};
 use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
@@ -168,6 +168,14 @@ struct Needs {
 }
 
 impl Work {
+    /// The key its answer is kept under, with the query's text.
+    fn cache_key(&self, text: &str) -> String {
+        match self {
+            Work::Query(_) => format!("query:{text}"),
+            Work::Sql(_) => format!("sql:{text}"),
+        }
+    }
+
     fn needs(&self) -> Needs {
         let entities: Vec<&'static str> = match self {
             Work::Query(query) => exec::plan(query)
@@ -235,9 +243,7 @@ fn findings_selection() -> Selection {
 struct Warm {
     store: QueryStore,
     scope: String,
-    generation: String,
-    /// The generation of the `findings` table (under the rule selection).
-    findings_generation: Option<String>,
+    generations: Generations,
     root: PathBuf,
     jobs: usize,
 }
@@ -253,29 +259,18 @@ impl Warm {
             std::fs::canonicalize(&discovery.root).unwrap_or_else(|_| discovery.root.clone());
         let store = QueryStore::open(&location, &canonical, &facts())?;
         let generation = store.fresh_generation(discovery, args.input.max_file_size)?;
-        let findings_generation = if findings {
-            Some(query_store::with_rules(
-                &generation,
-                &findings_selection().compile().ok()?.fingerprint(),
-            ))
+        let rules = if findings {
+            Some(findings_selection().compile().ok()?.fingerprint())
         } else {
             None
         };
         Some(Warm {
             store,
             scope: scope.to_string(),
-            generation,
-            findings_generation,
+            generations: Generations::new(generation, rules.as_deref()),
             root: discovery.root.clone(),
             jobs: batch::jobs(&args.input),
         })
-    }
-
-    fn generation_of(&self, entity: &str) -> &str {
-        match (&self.findings_generation, entity) {
-            (Some(generation), "findings") => generation,
-            _ => &self.generation,
-        }
     }
 
     /// The answer from the cache or the tables; `None` when the index cannot give it (a table
@@ -289,15 +284,8 @@ impl Warm {
         started: Instant,
     ) -> anyhow::Result<Option<Answered>> {
         let mut phases = vec![batch::phase("discover", started)];
-        // Answers are kept under the generation of everything they read.
-        let answers_generation = match &self.findings_generation {
-            Some(findings) => query_store::with_rules(&self.generation, findings),
-            None => self.generation.clone(),
-        };
-        let cache_key = match work {
-            Work::Query(_) => format!("query:{text}"),
-            Work::Sql(_) => format!("sql:{text}"),
-        };
+        let answers_generation = self.generations.answers();
+        let cache_key = work.cache_key(text);
         let runtime = |phases: Vec<PhaseTiming>, answered_from: &str| QueryRuntime {
             jobs: self.jobs,
             phases,
@@ -325,7 +313,7 @@ impl Warm {
         };
         let wanted: Vec<(&str, &str, Vec<&str>)> = plan
             .iter()
-            .map(|(entity, fields)| (*entity, self.generation_of(entity), fields.clone()))
+            .map(|(entity, fields)| (*entity, self.generations.of_entity(entity), fields.clone()))
             .collect();
         let Some(tables) = self.store.tables(&self.scope, &wanted) else {
             return Ok(None);
@@ -510,10 +498,7 @@ impl Cold<'_> {
         let (answer, tables, pattern) = match answer {
             Ok(Ok((answer, tables, built, searched))) => {
                 let store_started = Instant::now();
-                let key = work.map(|work| match work {
-                    Work::Query(_) => format!("query:{}", self.text),
-                    Work::Sql(_) => format!("sql:{}", self.text),
-                });
+                let key = work.map(|work| work.cache_key(self.text));
                 if let Some(writer) = &writer {
                     store_tables(
                         writer,
@@ -575,20 +560,11 @@ fn store_tables(
     if batch.repository.unresolved_files() > 0 {
         return;
     }
-    let generation = query_store::generation(batch.repository.files());
-    let findings_generation = rules.map(|rules| query_store::with_rules(&generation, rules));
-    let entries: Vec<(&str, &str, &tables::Table)> = tables
+    let generations = Generations::of(batch.repository.files(), rules);
+    let built_tables = tables
         .iter()
-        .filter(|(entity, _)| built.iter().any(|b| b == entity))
-        .map(|(entity, table)| {
-            let generation = match (&findings_generation, entity) {
-                (Some(g), "findings") => g.as_str(),
-                _ => generation.as_str(),
-            };
-            (entity, generation, table)
-        })
-        .collect();
-    if writer.store(scope, &entries).is_err() {
+        .filter(|(entity, _)| built.iter().any(|b| b == entity));
+    if writer.store(scope, &generations, built_tables).is_err() {
         return;
     }
     // The answer of a run that read findings and facts is not kept: the next run answers it
@@ -598,11 +574,7 @@ fn store_tables(
         answer.as_ref().ok().and_then(Answer::encode),
         tables.get("findings").is_some() && built.iter().all(|b| b != "findings"),
     ) {
-        let generation = match &findings_generation {
-            Some(findings) => query_store::with_rules(&generation, findings),
-            None => generation.clone(),
-        };
-        writer.store_answer(scope, &generation, key, &blob);
+        writer.store_answer(scope, &generations.answers(), key, &blob);
     }
 }
 

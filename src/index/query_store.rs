@@ -83,7 +83,7 @@ fn digest<'a>(parts: impl Iterator<Item = Part<'a>>) -> String {
 }
 
 /// The generation of a run's files (sorted by path, as a repository holds them).
-pub(crate) fn generation(files: &[FileRecord]) -> String {
+fn generation(files: &[FileRecord]) -> String {
     digest(files.iter().map(|file| Part {
         path: &file.path,
         status: file.status,
@@ -93,8 +93,46 @@ pub(crate) fn generation(files: &[FileRecord]) -> String {
 }
 
 /// A generation under a rule selection (the `findings` table and its answers).
-pub(crate) fn with_rules(generation: &str, rules: &str) -> String {
+fn with_rules(generation: &str, rules: &str) -> String {
     blake3::hash(format!("{generation};rules={rules}").as_bytes()).to_hex()[..32].to_string()
+}
+
+/// The generations a run scope's tables are kept under: the facts' (of the files) and, with a
+/// rule selection, the findings'.
+pub(crate) struct Generations {
+    facts: String,
+    findings: Option<String>,
+}
+
+impl Generations {
+    /// From the facts' generation (a fresh tree's, [`QueryStore::fresh_generation`]).
+    pub(crate) fn new(facts: String, rules: Option<&str>) -> Generations {
+        Generations {
+            findings: rules.map(|rules| with_rules(&facts, rules)),
+            facts,
+        }
+    }
+
+    /// Of a repository's files.
+    pub(crate) fn of(files: &[FileRecord], rules: Option<&str>) -> Generations {
+        Generations::new(generation(files), rules)
+    }
+
+    /// The generation `entity`'s table is kept under.
+    pub(crate) fn of_entity(&self, entity: &str) -> &str {
+        match (&self.findings, entity) {
+            (Some(findings), "findings") => findings,
+            _ => &self.facts,
+        }
+    }
+
+    /// Answers are kept under the generation of everything they read.
+    pub(crate) fn answers(&self) -> String {
+        match &self.findings {
+            Some(findings) => with_rules(&self.facts, findings),
+            None => self.facts.clone(),
+        }
+    }
 }
 
 impl QueryStore {
@@ -105,27 +143,14 @@ impl QueryStore {
             return None;
         }
         let connection = schema::open_connection(&location.database).ok()?;
-        let version: Option<String> = connection
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |row| row.get(0),
-            )
-            .optional()
-            .ok()?;
-        let current = super::versions();
-        for (key, value) in &current {
-            let stored: Option<String> = connection
-                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
-                    row.get(0)
-                })
-                .optional()
-                .ok()?;
-            if stored.as_ref() != Some(value) {
-                return None;
-            }
+        // Only an index of this tool, grammar and schema (`schema::open` resets any other).
+        let stored = schema::stored_versions(&connection).ok()?;
+        if super::versions()
+            .iter()
+            .any(|(key, value)| stored.get(*key) != Some(value))
+        {
+            return None;
         }
-        version?;
         let index = TableWriter::with_connection(connection, root, config)?;
         let entries = schema::load_entries(&index.connection, index.root, config).ok()?;
         Some(QueryStore {
@@ -334,13 +359,17 @@ impl TableWriter {
         })
     }
 
-    /// Replaces the scope's tables of these entities (entity, generation, table) and drops
+    /// Replaces the scope's tables of these entities, each under its generation, and drops
     /// its answers; keeps the tables of the [`MAX_TABLE_SCOPES`] most recent scopes.
-    pub(crate) fn store(
+    pub(crate) fn store<'t>(
         &self,
         scope: &str,
-        tables: &[(&str, &str, &Table)],
+        generations: &Generations,
+        tables: impl Iterator<Item = (&'t str, &'t Table)>,
     ) -> Result<(), rusqlite::Error> {
+        let tables: Vec<(&str, &str, &Table)> = tables
+            .map(|(entity, table)| (entity, generations.of_entity(entity), table))
+            .collect();
         let catalog_of = |entity: &str| crate::query::fields::of(entity).unwrap_or(&[]);
         // Encoded outside the transaction.
         type Encoded<'a> = (&'a str, &'a str, Vec<(&'a str, Vec<u8>)>);
@@ -394,6 +423,12 @@ impl TableWriter {
                 SELECT scope FROM query_tables WHERE root = ?1 AND config = ?2
                 GROUP BY scope ORDER BY max(written_ns) DESC LIMIT ?3)",
             params![self.root, self.config, MAX_TABLE_SCOPES],
+        )?;
+        // Answers go with their scope's tables.
+        transaction.execute(
+            "DELETE FROM query_answers WHERE root = ?1 AND config = ?2 AND scope NOT IN (
+                SELECT DISTINCT scope FROM query_tables WHERE root = ?1 AND config = ?2)",
+            params![self.root, self.config],
         )?;
         transaction.commit()
     }

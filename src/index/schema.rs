@@ -163,16 +163,7 @@ pub(super) fn open(database: &Path) -> Result<Connection, OpenError> {
     transaction
         .execute_batch(CREATE)
         .map_err(OpenError::Unreadable)?;
-    let stored: HashMap<String, String> = {
-        let mut statement = transaction
-            .prepare("SELECT key, value FROM meta")
-            .map_err(OpenError::Unreadable)?;
-        let rows = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-            .map_err(OpenError::Unreadable)?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(OpenError::Unreadable)?
-    };
+    let stored = stored_versions(&transaction).map_err(OpenError::Unreadable)?;
     let current = versions();
     match stored.get("schema_version") {
         Some(version) if *version != SCHEMA_VERSION.to_string() => {
@@ -207,6 +198,15 @@ pub(super) fn open(database: &Path) -> Result<Connection, OpenError> {
 }
 
 /// Pragmas every connection sets.
+/// The versions the `meta` table holds (tool, grammar, schema), by key.
+pub(super) fn stored_versions(
+    connection: &Connection,
+) -> rusqlite::Result<HashMap<String, String>> {
+    let mut statement = connection.prepare("SELECT key, value FROM meta")?;
+    let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    rows.collect()
+}
+
 fn setup(connection: &Connection) -> rusqlite::Result<()> {
     harden(connection)?;
     connection.busy_timeout(BUSY_TIMEOUT)?;

@@ -19,12 +19,11 @@ use rayon::prelude::*;
 
 use super::{lock, Change, Context, Note};
 use crate::faults;
-use crate::index::query_store::{self, TableWriter};
+use crate::index::query_store::{Generations, TableWriter};
 use crate::index::Stat;
 use crate::model::Severity;
 use crate::otp::{ChildContext, ChildError, Health};
 use crate::query::exec;
-use crate::query::tables::Table;
 use crate::subsystems::parsing::parser::process;
 
 use serde::Serialize;
@@ -548,22 +547,10 @@ fn write_tables(sync: &Context) -> Option<Duration> {
         entities.push("findings");
     }
     let tables = exec::build(&repository, &findings, &entities);
-    let generation = query_store::generation(repository.files());
-    let findings_generation = settings
-        .rules
-        .as_deref()
-        .map(|rules| query_store::with_rules(&generation, rules));
-    let entries: Vec<(&str, &str, &Table)> = tables
-        .iter()
-        .map(|(entity, table)| {
-            let generation = match (&findings_generation, entity) {
-                (Some(findings), "findings") => findings.as_str(),
-                _ => generation.as_str(),
-            };
-            (entity, generation, table)
-        })
-        .collect();
-    writer.store(&settings.scope, &entries).ok()?;
+    let generations = Generations::of(repository.files(), settings.rules.as_deref());
+    writer
+        .store(&settings.scope, &generations, tables.iter())
+        .ok()?;
     Some(started.elapsed())
 }
 
