@@ -200,8 +200,8 @@ impl FileWatcher {
     }
 
     /// Brings the watches to `directories` (after a rescan: new directories watched, removed
-    /// ones dropped) and returns the files of the new ones, listed once their watch is in
-    /// place: a file created before its directory's watch is otherwise lost.
+    /// ones dropped) and returns what the new ones hold (files and directories), listed once
+    /// their watch is in place: an entry created before its directory's watch has no event.
     pub(crate) fn update(&mut self, directories: &[PathBuf]) -> Vec<PathBuf> {
         let wanted: BTreeSet<&PathBuf> = directories.iter().collect();
         let gone: Vec<PathBuf> = self
@@ -224,19 +224,14 @@ impl FileWatcher {
                 "the file watch limit is reached ({err}); new directories are not watched"
             ));
         }
-        let mut files = Vec::new();
+        let mut held = Vec::new();
         for directory in new.iter().filter(|d| self.watched.contains(*d)) {
             if let Ok(entries) = std::fs::read_dir(directory) {
-                files.extend(
-                    entries
-                        .filter_map(Result::ok)
-                        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                        .map(|e| e.path()),
-                );
+                held.extend(entries.filter_map(Result::ok).map(|e| e.path()));
             }
         }
-        files.sort();
-        files
+        held.sort();
+        held
     }
 
     pub(crate) fn polling(&self) -> bool {

@@ -169,22 +169,14 @@ fn change_of(sync: &Context, inputs: Vec<Input>) -> Change {
     let new_path = candidates.iter().any(|p| !known.contains(p));
     let mut current = None;
     if set.directories || set.rescan || new_path {
-        match crate::discover::discover(&sync.settings.paths, &sync.settings.discover) {
-            Ok(discovery) => {
-                *lock(&sync.directories) = discovery.directories.clone();
-                if let Some(files) = sync.watch_directories(discovery.directories.clone()) {
-                    candidates.extend(files.iter().filter_map(|p| relative(root, p)));
-                }
-                let now = sources(&discovery);
-                // Files that entered or left the tree (a directory created, removed or
-                // renamed; a `.gitignore` changed).
-                candidates.extend(now.symmetric_difference(&known).cloned());
-                if set.rescan {
-                    candidates.extend(stale(sync, &now));
-                }
-                current = Some(now);
+        if let Some(now) = discover_watched(sync) {
+            // Files that entered or left the tree (a directory created, removed or renamed; a
+            // `.gitignore` changed).
+            candidates.extend(now.symmetric_difference(&known).cloned());
+            if set.rescan {
+                candidates.extend(stale(sync, &now));
             }
-            Err(err) => sync.warn(format!("cannot list the tree again: {err:#}")),
+            current = Some(now);
         }
     }
     let mut change = Change {
@@ -215,6 +207,36 @@ fn change_of(sync: &Context, inputs: Vec<Input>) -> Change {
         *known = now;
     }
     change
+}
+
+/// How many times discovery runs again for directories that appeared meanwhile.
+const DISCOVERY_ROUNDS: usize = 8;
+
+/// The tree's sources, from a discovery made once every directory it lists is watched: a new
+/// directory that already holds something (created before its watch, so without an event) is
+/// listed again by the next round. `None` when the tree cannot be listed.
+fn discover_watched(sync: &Context) -> Option<BTreeSet<String>> {
+    let settings = &sync.settings;
+    let mut now = None;
+    for _ in 0..DISCOVERY_ROUNDS {
+        let discovery = match crate::discover::discover(&settings.paths, &settings.discover) {
+            Ok(discovery) => discovery,
+            Err(err) => {
+                sync.warn(format!("cannot list the tree again: {err:#}"));
+                return now;
+            }
+        };
+        *lock(&sync.directories) = discovery.directories.clone();
+        now = Some(sources(&discovery));
+        // The FileWatcher is restarting when it does not answer: its start rescans.
+        let held = sync
+            .watch_directories(discovery.directories)
+            .unwrap_or_default();
+        if held.is_empty() {
+            break;
+        }
+    }
+    now
 }
 
 /// The sources whose stat is not the one their live record was read under, and the live
