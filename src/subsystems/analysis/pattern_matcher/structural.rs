@@ -50,7 +50,7 @@ pub(crate) fn search(
 ) -> Found {
     let may_match = may_match(pattern);
     let shape = pattern.shape();
-    let per_file: Vec<(usize, Vec<Match>, Option<CallSites>)> = pool.install(|| {
+    let per_file: Vec<(usize, InFile)> = pool.install(|| {
         files
             .par_iter()
             .enumerate()
@@ -59,7 +59,7 @@ pub(crate) fn search(
                 if deadline.expired() {
                     return None;
                 }
-                let (found, parsed) = in_file(
+                let answered = in_file(
                     pattern,
                     shape.as_ref(),
                     root,
@@ -67,7 +67,7 @@ pub(crate) fn search(
                     sites.get(&file.path),
                     deadline,
                 )?;
-                Some((index, found, parsed))
+                Some((index, answered))
             })
             .collect()
     });
@@ -76,16 +76,17 @@ pub(crate) fn search(
         counts: SearchCounts::default(),
         new_sites: Vec::new(),
     };
-    for (index, matches, parsed) in per_file {
+    for (index, answered) in per_file {
         let file = &files[index];
-        match parsed {
-            Some(new) => {
-                found.counts.parsed += 1;
-                found.new_sites.push((file.path.clone(), new));
-            }
-            None => found.counts.from_call_sites += 1,
+        if answered.parsed {
+            found.counts.parsed += 1;
+        } else {
+            found.counts.from_call_sites += 1;
         }
-        for m in matches {
+        if let Some(new) = answered.new_sites {
+            found.new_sites.push((file.path.clone(), new));
+        }
+        for m in answered.matches {
             let (module, function) = enclosing_at(file, m.line);
             found.matches.push(PatternMatch {
                 path: file.path.clone(),
@@ -98,8 +99,17 @@ pub(crate) fn search(
     found
 }
 
+/// How one file was answered.
+struct InFile {
+    matches: Vec<Match>,
+    /// Parsed again (else answered from its stored call sites).
+    parsed: bool,
+    /// Its call sites, for the index, when the stored ones are not of its content.
+    new_sites: Option<CallSites>,
+}
+
 /// The matches in one file: from its stored call sites when they are of its current content
-/// and the pattern's shape allows, else from a parse (whose call sites come back too).
+/// and the pattern's shape allows, else from a parse.
 fn in_file(
     pattern: &Pattern,
     shape: Option<&Shape>,
@@ -107,18 +117,26 @@ fn in_file(
     file: &FileRecord,
     stored: Option<&CallSites>,
     deadline: &Deadline,
-) -> Option<(Vec<Match>, Option<CallSites>)> {
+) -> Option<InFile> {
     let bytes = std::fs::read(root.join(&file.path)).ok()?;
     let hash = blake3::hash(&bytes).to_hex().to_string();
     let aliases = aliases(file);
-    if let (Some(shape), Some(stored)) = (shape, stored) {
-        if stored.hash == hash {
-            return Some((shape.matches(stored, &bytes, &aliases), None));
-        }
+    let current = stored.filter(|stored| stored.hash == hash);
+    if let (Some(shape), Some(stored)) = (shape, current) {
+        return Some(InFile {
+            matches: shape.matches(stored, &bytes, &aliases),
+            parsed: false,
+            new_sites: None,
+        });
     }
     let tree = parse_tree_sitter(ParseInput::Bytes(&bytes), deadline)?;
-    let found = pattern.find(&tree, &bytes, &aliases, deadline);
-    Some((found, Some(sites::collect(&tree, &bytes, hash))))
+    Some(InFile {
+        matches: pattern.find(&tree, &bytes, &aliases, deadline),
+        parsed: true,
+        new_sites: current
+            .is_none()
+            .then(|| sites::collect(&tree, &bytes, hash)),
+    })
 }
 
 /// The files of `files` a call pattern can match in (all parsed ones for another pattern).
