@@ -608,22 +608,15 @@ fn validate_tool(bin: &Path, dir: &Path, opts: &RunOptions, floor: &FloorCounts)
     );
     let measured = measure::run(&mut cmd, false)
         .with_context(|| format!("elixirscope {} (validation run)", opts.command));
-    let report_copy = report.with_extension("query.json");
     if opts.command == "query" {
-        let _ = fs::copy(&report, &report_copy);
-    }
-    let parsed = measured.and_then(|_| {
-        let file = fs::File::open(&report).context("opening the JSON report")?;
-        serde_json::from_reader::<_, ReportHead>(std::io::BufReader::new(file))
-            .context("decoding the JSON report (`files[].path`, `files[].status`)")
-    });
-    let _ = fs::remove_file(&report);
-    if opts.command == "query" {
-        let answer: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(
-            fs::File::open(&report_copy).context("opening the query answer")?,
-        ))
-        .context("decoding the query answer")?;
-        let _ = fs::remove_file(&report_copy);
+        // A query writes its answer, not a report.
+        let answer = measured.and_then(|_| {
+            let file = fs::File::open(&report).context("opening the query answer")?;
+            serde_json::from_reader::<_, serde_json::Value>(std::io::BufReader::new(file))
+                .context("decoding the query answer")
+        });
+        let _ = fs::remove_file(&report);
+        let answer = answer?;
         let parsed = answer["runtime"]["cache"]["parsed"].as_u64().unwrap_or(0) as usize;
         let count = answer["rows"][0]["count"].as_u64().unwrap_or(0);
         if answer["runtime"]["answered_from"] != "records" || parsed < floor.files {
@@ -637,6 +630,12 @@ fn validate_tool(bin: &Path, dir: &Path, opts: &RunOptions, floor: &FloorCounts)
             "`{COLD_QUERY}` answers {count} after parsing {parsed} files"
         ));
     }
+    let parsed = measured.and_then(|_| {
+        let file = fs::File::open(&report).context("opening the JSON report")?;
+        serde_json::from_reader::<_, ReportHead>(std::io::BufReader::new(file))
+            .context("decoding the JSON report (`files[].path`, `files[].status`)")
+    });
+    let _ = fs::remove_file(&report);
     let head = parsed?;
     let mut parsed_sources = 0;
     let mut statuses: Vec<(String, usize)> = Vec::new();
