@@ -25,7 +25,6 @@
 //! compile edge (`mix xref graph --format cycles --label compile-connected`: "any compile
 //! dependency in a cycle is by definition a compile-connected dependency").
 
-pub(crate) mod index;
 pub(crate) mod resolve;
 mod scc;
 pub(crate) use scc::strongly_connected;

@@ -825,7 +825,6 @@ pub(crate) fn phase(
             duplicates,
             indexes: std::sync::OnceLock::new(),
             graph,
-            call_indexes: std::sync::OnceLock::new(),
             unresolved_files: interrupted.iter().filter(|i| **i).count(),
         },
         states,

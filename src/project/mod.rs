@@ -1,6 +1,6 @@
 //! The project phase and its in-memory repository (the data the design's Repository.Core
-//! serves, `subsystems::repository::core`): every file record, and indexes by
-//! path, module name, (module, name, arity), stable ID, callee and module dependency. It also
+//! serves, `subsystems::repository::core`): every file record, and indexes by path and stable
+//! ID (`query` answers the rest from its tables, `query::exec`). It also
 //! runs the project-wide phase: what a file's facts mean given the other files (projects, kinds
 //! through `use`, duplicate module names and the IDs that depend on them, call resolution and
 //! the module graph).
@@ -13,11 +13,11 @@ use std::sync::OnceLock;
 
 #[cfg(test)]
 use crate::extract::{self, ids};
-use crate::graph::index::{CallIndexes, CallSite};
+use crate::model::Graph;
+#[cfg(test)]
+use crate::model::Module;
 use crate::model::Project;
-use crate::model::{Call, Module};
 use crate::model::{DuplicateModule, FileRecord};
-use crate::model::{Edge, Graph};
 #[cfg(test)]
 use crate::otp::cancel::CancelToken;
 
@@ -54,8 +54,6 @@ pub(crate) struct Repository {
     indexes: OnceLock<Indexes>,
     /// Module dependencies, fan-in/fan-out and cycles, from the resolved calls.
     graph: Graph,
-    /// Callers of functions, dependencies and dependents of modules; built on first lookup.
-    call_indexes: OnceLock<CallIndexes>,
     /// Files left unresolved by an interrupt (see [`Repository::build`]).
     unresolved_files: usize,
 }
@@ -71,8 +69,6 @@ enum IdTarget {
 #[derive(Debug, Default)]
 struct Indexes {
     by_path: HashMap<String, usize>,
-    by_module: HashMap<String, Vec<ModuleRef>>,
-    by_function: HashMap<(String, String, u32), Vec<FunctionRef>>,
     by_id: HashMap<String, IdTarget>,
 }
 
@@ -87,11 +83,6 @@ impl Indexes {
                     module: module_index,
                 };
                 indexes
-                    .by_module
-                    .entry(module.name.clone())
-                    .or_default()
-                    .push(module_ref);
-                indexes
                     .by_id
                     .insert(module.id.clone(), IdTarget::Module(module_ref));
                 for (function_index, function) in module.functions.iter().enumerate() {
@@ -100,11 +91,6 @@ impl Indexes {
                         module: module_index,
                         function: function_index,
                     };
-                    indexes
-                        .by_function
-                        .entry((module.name.clone(), function.name.clone(), function.arity))
-                        .or_default()
-                        .push(function_ref);
                     indexes
                         .by_id
                         .insert(function.id.clone(), IdTarget::Function(function_ref));
@@ -152,63 +138,9 @@ impl Repository {
         self.unresolved_files
     }
 
-    fn call_indexes(&self) -> &CallIndexes {
-        self.call_indexes
-            .get_or_init(|| CallIndexes::build(&self.files, &self.graph))
-    }
-
     /// The module dependency graph: the report's `graph` section.
     pub(crate) fn graph(&self) -> &Graph {
         &self.graph
-    }
-
-    /// The call a [`CallSite`] points to.
-    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
-    pub(crate) fn call(&self, site: CallSite) -> &Call {
-        site.resolve(&self.files)
-    }
-
-    /// Every call site of `module.name/arity` outside `quote`s, in (path, source) order. For a
-    /// project function with default arguments, calls that omit them count too.
-    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
-    pub(crate) fn callers(&self, module: &str, name: &str, arity: u32) -> Vec<CallSite> {
-        let min_arity = self
-            .functions(module, name, arity)
-            .iter()
-            .map(|f| f.min_arity)
-            .min()
-            .unwrap_or(arity);
-        self.call_indexes().callers(module, name, min_arity..=arity)
-    }
-
-    /// The calls `module.name/arity` makes (every clause, every place its module is defined),
-    /// in source order.
-    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
-    pub(crate) fn callees(&self, module: &str, name: &str, arity: u32) -> Vec<&Call> {
-        self.functions(module, name, arity)
-            .into_iter()
-            .flat_map(|f| f.clauses.iter().flat_map(|c| &c.calls))
-            .collect()
-    }
-
-    /// The edges from `module` to the project modules it depends on, sorted by name.
-    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
-    pub(crate) fn dependencies(&self, module: &str) -> Vec<&Edge> {
-        self.call_indexes()
-            .dependencies(module)
-            .iter()
-            .map(|&i| &self.graph.edges[i])
-            .collect()
-    }
-
-    /// The edges into `module` from the project modules that depend on it, sorted by name.
-    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
-    pub(crate) fn dependents(&self, module: &str) -> Vec<&Edge> {
-        self.call_indexes()
-            .dependents(module)
-            .iter()
-            .map(|&i| &self.graph.edges[i])
-            .collect()
     }
 
     fn indexes(&self) -> &Indexes {
@@ -232,45 +164,11 @@ impl Repository {
         &self.duplicates
     }
 
-    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
     pub(crate) fn file(&self, path: &str) -> Option<&FileRecord> {
         self.indexes()
             .by_path
             .get(path)
             .map(|&index| &self.files[index])
-    }
-
-    /// Every definition of a module name (several when it is defined in several places).
-    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
-    pub(crate) fn modules_named(&self, name: &str) -> Vec<&Module> {
-        self.indexes()
-            .by_module
-            .get(name)
-            .map(|refs| {
-                refs.iter()
-                    .map(|r| &self.files[r.file].modules[r.module])
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Every function `Module.name/arity` (one per place its module is defined).
-    #[cfg_attr(not(test), allow(dead_code))] // reason: the indexes `query` (roadmap [6]) reads
-    pub(crate) fn functions(
-        &self,
-        module: &str,
-        name: &str,
-        arity: u32,
-    ) -> Vec<&crate::model::Function> {
-        self.indexes()
-            .by_function
-            .get(&(module.to_string(), name.to_string(), arity))
-            .map(|refs| {
-                refs.iter()
-                    .map(|r| &self.files[r.file].modules[r.module].functions[r.function])
-                    .collect()
-            })
-            .unwrap_or_default()
     }
 
     pub(crate) fn locate(&self, id: &str) -> Option<IdLocation> {
@@ -324,7 +222,7 @@ impl Repository {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::syntax::{parse, ParseInput, ParseOutcome};
 
@@ -350,7 +248,7 @@ mod tests {
     }
 
     #[test]
-    fn indexes_answer_by_name_signature_path_and_id() {
+    fn indexes_answer_by_path_and_id() {
         let files = vec![
             record("lib/a.ex", "defmodule A do\n  def f(x), do: x\nend\n"),
             record(
@@ -359,28 +257,26 @@ mod tests {
             ),
         ];
         let repository = Repository::build(files, Vec::new(), true, &CancelToken::new());
-        assert_eq!(repository.modules_named("A").len(), 2);
-        assert_eq!(repository.modules_named("B").len(), 1);
-        assert_eq!(repository.functions("A", "f", 1).len(), 2);
-        assert!(repository.functions("A", "f", 2).is_empty());
         assert_eq!(repository.file("lib/b.ex").unwrap().modules.len(), 2);
         assert_eq!(repository.duplicates().len(), 1);
         // Duplicates get distinct IDs, ranked by path.
-        let ids: Vec<&str> = repository
-            .modules_named("A")
+        let named_a: Vec<&Module> = repository
+            .files()
             .iter()
-            .map(|m| m.id.as_str())
+            .flat_map(|f| &f.modules)
+            .filter(|m| m.name == "A")
             .collect();
+        let ids: Vec<&str> = named_a.iter().map(|m| m.id.as_str()).collect();
         assert_ne!(ids[0], ids[1]);
         let located = repository.locate(ids[1]).unwrap();
         assert_eq!((located.path.as_str(), located.line), ("lib/b.ex", 1));
-        let function = repository.functions("A", "f", 1)[0];
+        let function = &named_a[0].functions[0];
         assert_eq!(repository.locate(&function.id).unwrap().entity, "function");
         let clause = &function.clauses[0];
         assert_eq!(repository.locate(&clause.id).unwrap().entity, "clause");
     }
 
-    fn record_with_calls(path: &str, source: &str) -> FileRecord {
+    pub(crate) fn record_with_calls(path: &str, source: &str) -> FileRecord {
         let ParseOutcome::Parsed(tree) = parse(
             ParseInput::Bytes(source.as_bytes()),
             &crate::syntax::within(std::time::Duration::from_secs(10)),
@@ -395,83 +291,5 @@ mod tests {
             ids::assign(module, None);
         }
         record
-    }
-
-    #[test]
-    fn call_indexes_answer_callers_callees_dependencies_and_dependents() {
-        let files = vec![
-            record_with_calls(
-                "lib/a.ex",
-                "defmodule A do\n  def f(x, y \\\\ 1), do: B.g(x) + y\n  def h, do: f(1)\nend\n",
-            ),
-            record_with_calls(
-                "lib/b.ex",
-                "defmodule B do\n  import A\n  def g(x), do: f(x, 2)\n  def k, do: %C{}\nend\n\
-                 defmodule C do\n  defstruct [:a]\nend\n",
-            ),
-            record_with_calls("priv/seeds.exs", "A.f(1)\nB.g(2)\n"),
-        ];
-        let repository = Repository::build(files, Vec::new(), true, &CancelToken::new());
-        // Callers of A.f/2 include calls that leave the default out: A.h (local), the seeds
-        // script, and B.g through `import A`.
-        let callers: Vec<(String, u32)> = repository
-            .callers("A", "f", 2)
-            .into_iter()
-            .map(|site| {
-                let call = repository.call(site);
-                let path = &repository.files()[site.file as usize].path;
-                (path.clone(), call.line)
-            })
-            .collect();
-        assert_eq!(
-            callers,
-            vec![
-                ("lib/a.ex".to_string(), 3),
-                ("lib/b.ex".to_string(), 3),
-                ("priv/seeds.exs".to_string(), 1),
-            ]
-        );
-        assert!(repository.callers("A", "f", 3).is_empty());
-        let callees: Vec<String> = repository
-            .callees("A", "f", 2)
-            .into_iter()
-            .map(|c| format!("{}.{}", c.module.unwrap(), c.name.unwrap()))
-            .collect();
-        assert_eq!(callees, vec!["B.g"]);
-        let ends = |edges: Vec<&Edge>| -> Vec<(String, String, crate::model::DependencyLabel)> {
-            edges
-                .into_iter()
-                .map(|e| (e.from.clone(), e.to.clone(), e.label))
-                .collect()
-        };
-        assert_eq!(
-            ends(repository.dependencies("B")),
-            vec![
-                (
-                    "B".into(),
-                    "A".into(),
-                    crate::model::DependencyLabel::Export
-                ),
-                (
-                    "B".into(),
-                    "C".into(),
-                    crate::model::DependencyLabel::Export
-                ),
-            ]
-        );
-        assert_eq!(
-            ends(repository.dependents("B")),
-            vec![(
-                "A".into(),
-                "B".into(),
-                crate::model::DependencyLabel::Runtime
-            )]
-        );
-        assert!(repository.dependents("Missing").is_empty());
-        // A and B call each other: one cycle, not compile-connected.
-        let cycles = &repository.graph().cycles;
-        assert_eq!(cycles.len(), 1);
-        assert_eq!(cycles[0].modules, vec!["A", "B"]);
-        assert!(!cycles[0].compile_connected);
     }
 }

@@ -2111,3 +2111,115 @@ pub(crate) fn enclosing_at(file: &FileRecord, line: u32) -> (Option<String>, Opt
         function.map(|f| format!("{}/{}", f.name, f.arity)),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otp::cancel::CancelToken;
+    use crate::project::tests::record_with_calls;
+
+    /// The answer of `text` over the tables of `repository`.
+    fn ask(repository: &Repository, text: &str) -> Answer {
+        let query = crate::query::syntax::parse(text).unwrap();
+        let tables = build(repository, &[], STORED);
+        let data = Data {
+            tables: &tables,
+            matches: &[],
+        };
+        execute(&query, &data, &Deadline::never(CancelToken::new())).unwrap()
+    }
+
+    /// The named columns of every row, as text.
+    fn columns(answer: &Answer, names: &[&str]) -> Vec<Vec<String>> {
+        let positions: Vec<usize> = names
+            .iter()
+            .map(|name| answer.columns.iter().position(|c| c == name).unwrap())
+            .collect();
+        answer
+            .rows
+            .iter()
+            .map(|row| positions.iter().map(|&i| row[i].text()).collect())
+            .collect()
+    }
+
+    fn repository(files: &[(&str, &str)]) -> Repository {
+        let files = files
+            .iter()
+            .map(|(path, source)| record_with_calls(path, source))
+            .collect();
+        Repository::build(files, Vec::new(), true, &CancelToken::new())
+    }
+
+    /// Modules and functions by name and signature, duplicates included.
+    #[test]
+    fn entities_by_name_and_signature() {
+        let repository = repository(&[
+            ("lib/a.ex", "defmodule A do\n  def f(x), do: x\nend\n"),
+            (
+                "lib/b.ex",
+                "defmodule A do\n  def f(x), do: x\nend\ndefmodule B do\nend\n",
+            ),
+        ]);
+        assert_eq!(ask(&repository, "modules where name = 'A'").rows.len(), 2);
+        assert_eq!(ask(&repository, "modules where name = 'B'").rows.len(), 1);
+        let f = |arity| format!("functions where module = 'A' and name = 'f' and arity = {arity}");
+        assert_eq!(ask(&repository, &f(1)).rows.len(), 2);
+        assert!(ask(&repository, &f(2)).rows.is_empty());
+    }
+
+    /// Callers count the calls that leave a default argument out (a local call, a script, an
+    /// imported call); callees, dependencies, dependents and cycles come from the same
+    /// tables.
+    #[test]
+    fn callers_callees_dependencies_dependents_and_cycles() {
+        let repository = repository(&[
+            (
+                "lib/a.ex",
+                "defmodule A do\n  def f(x, y \\\\ 1), do: B.g(x) + y\n  def h, do: f(1)\nend\n",
+            ),
+            (
+                "lib/b.ex",
+                "defmodule B do\n  import A\n  def g(x), do: f(x, 2)\n  def k, do: %C{}\nend\n\
+                 defmodule C do\n  defstruct [:a]\nend\n",
+            ),
+            ("priv/seeds.exs", "A.f(1)\nB.g(2)\n"),
+        ]);
+        let callers = ask(&repository, "callers of A.f/2");
+        assert_eq!(
+            columns(&callers, &["file", "line"]),
+            vec![
+                vec!["lib/a.ex".to_string(), "3".into()],
+                vec!["lib/b.ex".into(), "3".into()],
+                vec!["priv/seeds.exs".into(), "1".into()],
+            ]
+        );
+        assert!(ask(&repository, "callers of A.f/3").rows.is_empty());
+        let callees = ask(&repository, "callees of A.f/2");
+        assert_eq!(
+            columns(&callees, &["callee"]),
+            vec![vec!["B.g/1".to_string()]]
+        );
+        assert_eq!(
+            columns(
+                &ask(&repository, "dependencies of B"),
+                &["from", "to", "label"]
+            ),
+            vec![
+                vec!["B".to_string(), "A".into(), "export".into()],
+                vec!["B".into(), "C".into(), "export".into()],
+            ]
+        );
+        assert_eq!(
+            columns(
+                &ask(&repository, "dependents of B"),
+                &["from", "to", "label"]
+            ),
+            vec![vec!["A".to_string(), "B".into(), "runtime".into()]]
+        );
+        assert!(ask(&repository, "dependents of Missing").rows.is_empty());
+        let cycles = &repository.graph().cycles;
+        assert_eq!(cycles.len(), 1);
+        assert_eq!(cycles[0].modules, vec!["A", "B"]);
+        assert!(!cycles[0].compile_connected);
+    }
+}
