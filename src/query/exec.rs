@@ -1569,14 +1569,19 @@ pub(crate) const STORED: &[&str] = &[
 /// One table with its fields, read by field name.
 struct View<'t> {
     table: &'t tables::Table,
-    fields: &'static [Field],
+    /// Each field's column, by name: the graph questions read a few fields of every row.
+    positions: HashMap<&'static str, usize>,
+    /// Every field, for whole rows.
+    all: Vec<bool>,
 }
 
 impl<'t> View<'t> {
     fn of(data: &Data<'t>, entity: &str) -> Result<View<'t>, QueryError> {
+        let fields = fields::of(entity).unwrap_or(&[]);
         Ok(View {
             table: data.table(entity)?,
-            fields: fields::of(entity).unwrap_or(&[]),
+            positions: fields.iter().enumerate().map(|(i, f)| (f.name, i)).collect(),
+            all: vec![true; fields.len()],
         })
     }
 
@@ -1586,10 +1591,7 @@ impl<'t> View<'t> {
 
     fn column(&self, name: &str) -> Option<&'t tables::Column> {
         let table: &'t tables::Table = self.table;
-        self.fields
-            .iter()
-            .position(|f| f.name == name)
-            .and_then(|i| table.column(i))
+        self.positions.get(name).and_then(|&i| table.column(i))
     }
 
     fn str(&self, row: usize, name: &str) -> Option<&'t str> {
@@ -1610,7 +1612,7 @@ impl<'t> View<'t> {
 
     /// Every field of `row`.
     fn whole(&self, row: usize) -> Vec<Cell> {
-        self.table.row(row, &vec![true; self.fields.len()])
+        self.table.row(row, &self.all)
     }
 }
 
