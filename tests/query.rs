@@ -974,3 +974,30 @@ fn a_call_pattern_is_answered_from_the_stored_call_sites() {
     assert!(answered["runtime"]["pattern"]["parsed"].as_u64().unwrap() > 0);
     assert_eq!(answered["rows"], records["rows"]);
 }
+
+/// `--sql` reading findings and facts: one batch gives both tables (the analysis over whole
+/// records, with the project phase), the same counts as the queries of each, the same rows
+/// without the index, from a cold index and from a warm one.
+#[test]
+fn sql_over_findings_and_facts_agrees_with_each_table() {
+    let tree = fixtures().join("sample_app");
+    let cache = common::fresh_cache_dir();
+    let both = "SELECT (SELECT count(*) FROM findings) AS findings, \
+                (SELECT count(*) FROM functions) AS functions";
+    let count = |query: &str| {
+        let (code, value, err) = answer_with(&cache, query, &tree, false, &["--no-cache"]);
+        assert_eq!(code, 0, "{err}");
+        value["rows"][0]["count"].clone()
+    };
+    let (findings, functions) = (count("findings count"), count("functions count"));
+    assert!(findings.as_i64().unwrap() > 0);
+    let mut answers = Vec::new();
+    for extra in [&["--no-cache"][..], &[], &[]] {
+        let (code, value, err) = answer_with(&cache, both, &tree, true, extra);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(value["rows"][0]["findings"], findings, "{value}");
+        assert_eq!(value["rows"][0]["functions"], functions, "{value}");
+        answers.push(value["runtime"]["answered_from"].clone());
+    }
+    assert_eq!(answers[1], "records");
+}

@@ -98,24 +98,11 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<u8> {
                 timeout,
                 started,
             };
-            let (answer, runtime) = if needs.findings && !needs.facts.is_empty() {
-                // `--sql` over findings and facts: the analysis first (its table), then the
-                // facts with the findings table beside them.
-                let again = batch::discover(&paths, &args.input)?;
-                let (_, _, findings) = cold.run(again, None, &["findings"], Tables::default())?;
-                let (answer, runtime, _) =
-                    cold.run(discovery, Some(&work), &needs.facts, findings)?;
-                (answer, runtime)
-            } else {
-                let entities = if needs.findings {
-                    vec!["findings"]
-                } else {
-                    needs.facts.clone()
-                };
-                let (answer, runtime, _) =
-                    cold.run(discovery, Some(&work), &entities, Tables::default())?;
-                (answer, runtime)
-            };
+            let mut entities = needs.facts.clone();
+            if needs.findings {
+                entities.push("findings");
+            }
+            let (answer, runtime) = cold.run(discovery, Some(&work), &entities)?;
             (answer, runtime, root)
         }
     };
@@ -404,18 +391,19 @@ struct Cold<'a> {
 }
 
 impl Cold<'_> {
-    /// The batch as `parse` runs it (or `analyze`, for `findings`), the tables of `entities`
-    /// built from it (with `extra` beside them) and stored for the next query, and `work`
-    /// answered from them. A run that only reloaded records (every file unchanged, the tables
-    /// missing) builds every table, so the queries that follow are answered from the index.
+    /// The batch as `parse` runs it (as `analyze` does for `findings` alone; both, over whole
+    /// records, for `--sql` reading findings and facts), the tables of `entities` built from
+    /// it and stored for the next query, and `work` answered from them. A run that only
+    /// reloaded records (every file unchanged, the tables missing) builds every table, so the
+    /// queries that follow are answered from the index.
     fn run(
         &self,
         discovery: Discovery,
         work: Option<&Work>,
         entities: &[&'static str],
-        extra: Tables,
-    ) -> anyhow::Result<(Result<Answer, QueryError>, QueryRuntime, Tables)> {
+    ) -> anyhow::Result<(Result<Answer, QueryError>, QueryRuntime)> {
         let findings = entities.contains(&"findings");
+        let reads_facts = entities.iter().any(|entity| *entity != "findings");
         let batch = batch::run(
             discovery,
             &self.args.input,
@@ -425,10 +413,11 @@ impl Cold<'_> {
                 quiet: self.args.output.quiet,
                 analysis: findings.then(findings_selection),
                 cache: true,
-                project_phase: !findings,
+                project_phase: reads_facts,
                 scope: Some(self.scope.to_string()),
                 querying: true,
-                whole_records: false,
+                // The phase needs the records, the findings table their findings.
+                whole_records: findings && reads_facts,
             },
             self.started,
         )?;
@@ -467,13 +456,9 @@ impl Cold<'_> {
         let answer = batch.host.run_query(move || {
             let deadline = Deadline::after(timeout, signals::run_token());
             let found = exec::findings_of(&repository);
-            let mut tables = exec::build(&repository, &found, &entities);
-            let built: Vec<String> = tables.iter().map(|(e, _)| e.to_string()).collect();
-            for (entity, table) in extra.into_tables() {
-                tables.insert(&entity, table);
-            }
+            let tables = exec::build(&repository, &found, &entities);
             let Some(work) = task_work else {
-                return Ok((Ok(Answer::default()), tables, built, None));
+                return Ok((Ok(Answer::default()), tables, None));
             };
             // A structural pattern: the PatternMatcher searches the parsed files on the
             // batch pool.
@@ -491,12 +476,12 @@ impl Cold<'_> {
             let matches = found.as_ref().map_or(&[][..], |f| f.matches.as_slice());
             let answer = work.answer(&tables, matches, &deadline);
             let searched = found.map(|f| (f.counts, f.new_sites));
-            Ok::<_, QueryError>((answer, tables, built, searched))
+            Ok::<_, QueryError>((answer, tables, searched))
         });
         let mut phases = batch.phases.clone();
         phases.push(batch::phase("query", query_started));
         let (answer, tables, pattern) = match answer {
-            Ok(Ok((answer, tables, built, searched))) => {
+            Ok(Ok((answer, tables, searched))) => {
                 let store_started = Instant::now();
                 let key = work.map(|work| work.cache_key(self.text));
                 if let Some(writer) = &writer {
@@ -507,7 +492,6 @@ impl Cold<'_> {
                         key.as_deref(),
                         rules.as_deref(),
                         &tables,
-                        &built,
                         &answer,
                     );
                 }
@@ -529,6 +513,7 @@ impl Cold<'_> {
         let cache = batch.cache.clone();
         batch.host.shutdown();
         phases.push(batch::phase("runtime_shutdown", shutdown_started));
+        batch::free_at_exit(tables);
         Ok((
             answer,
             QueryRuntime {
@@ -539,14 +524,12 @@ impl Cold<'_> {
                 pattern,
                 warnings,
             },
-            tables,
         ))
     }
 }
 
 /// Stores the tables a run built (and its answer) for the next query on the same scope, when
 /// the run used the index and its project phase was whole.
-#[allow(clippy::too_many_arguments)]
 fn store_tables(
     writer: &TableWriter,
     batch: &batch::Batch,
@@ -554,26 +537,16 @@ fn store_tables(
     key: Option<&str>,
     rules: Option<&str>,
     tables: &Tables,
-    built: &[String],
     answer: &Result<Answer, QueryError>,
 ) {
     if batch.repository.unresolved_files() > 0 {
         return;
     }
     let generations = Generations::of(batch.repository.files(), rules);
-    let built_tables = tables
-        .iter()
-        .filter(|(entity, _)| built.iter().any(|b| b == entity));
-    if writer.store(scope, &generations, built_tables).is_err() {
+    if writer.store(scope, &generations, tables.iter()).is_err() {
         return;
     }
-    // The answer of a run that read findings and facts is not kept: the next run answers it
-    // from the tables.
-    if let (Some(key), Some(blob), false) = (
-        key,
-        answer.as_ref().ok().and_then(Answer::encode),
-        tables.get("findings").is_some() && built.iter().all(|b| b != "findings"),
-    ) {
+    if let (Some(key), Some(blob)) = (key, answer.as_ref().ok().and_then(Answer::encode)) {
         writer.store_answer(scope, &generations.answers(), key, &blob);
     }
 }

@@ -1580,7 +1580,11 @@ impl<'t> View<'t> {
         let fields = fields::of(entity).unwrap_or(&[]);
         Ok(View {
             table: data.table(entity)?,
-            positions: fields.iter().enumerate().map(|(i, f)| (f.name, i)).collect(),
+            positions: fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name, i))
+                .collect(),
             all: vec![true; fields.len()],
         })
     }

@@ -321,10 +321,6 @@ impl Tables {
         self.tables.insert(entity.to_string(), table);
     }
 
-    pub(crate) fn into_tables(self) -> impl Iterator<Item = (String, Table)> {
-        self.tables.into_iter()
-    }
-
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Table)> {
         self.tables.iter().map(|(k, v)| (k.as_str(), v))
     }
