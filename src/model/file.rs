@@ -121,6 +121,25 @@ pub(crate) struct FileRecord {
 pub(crate) const MAX_ERRORS_PER_FILE: usize = 100;
 
 impl FileRecord {
+    /// The innermost module and the function whose lines hold `line`, by name and
+    /// `name/arity`.
+    pub(crate) fn enclosing(&self, line: u32) -> (Option<String>, Option<String>) {
+        let module = self
+            .modules
+            .iter()
+            .filter(|m| m.line <= line && line <= m.end_line)
+            .max_by_key(|m| m.line);
+        let function = module.and_then(|m| {
+            m.functions
+                .iter()
+                .find(|f| f.line <= line && line <= f.end_line)
+        });
+        (
+            module.map(|m| m.name.clone()),
+            function.map(|f| format!("{}/{}", f.name, f.arity)),
+        )
+    }
+
     /// A record for a file that was not parsed.
     pub(crate) fn unparsed(
         path: String,

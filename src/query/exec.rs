@@ -2099,25 +2099,6 @@ fn pattern_rows(
     Ok(rows)
 }
 
-/// The innermost module and the function of `file` whose lines hold `line`, by name and
-/// `name/arity`.
-pub(crate) fn enclosing_at(file: &FileRecord, line: u32) -> (Option<String>, Option<String>) {
-    let module = file
-        .modules
-        .iter()
-        .filter(|m| m.line <= line && line <= m.end_line)
-        .max_by_key(|m| m.line);
-    let function = module.and_then(|m| {
-        m.functions
-            .iter()
-            .find(|f| f.line <= line && line <= f.end_line)
-    });
-    (
-        module.map(|m| m.name.clone()),
-        function.map(|f| format!("{}/{}", f.name, f.arity)),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::model::{DirectiveKind, FileRecord, Status};
 use crate::otp::cancel::Deadline;
-use crate::query::exec::{enclosing_at, PatternMatch};
+use crate::query::exec::PatternMatch;
 use crate::query::fields;
 use crate::query::tables::Tables;
 use crate::syntax::pattern::{Match, Pattern, Shape};
@@ -87,7 +87,7 @@ pub(crate) fn search(
             found.new_sites.push((file.path.clone(), new));
         }
         for m in answered.matches {
-            let (module, function) = enclosing_at(file, m.line);
+            let (module, function) = file.enclosing(m.line);
             found.matches.push(PatternMatch {
                 path: file.path.clone(),
                 module,
