@@ -66,6 +66,16 @@ fn start_with(tree: &Path, extra: &[&str], env: &[(&str, &str)]) -> Session {
     Session { child, events }
 }
 
+/// A test that fails leaves no watching process behind.
+impl Drop for Session {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Session {
     /// The next event of `kind` (others skipped), or a failure after a generous wait.
     fn next(&self, kind: &str) -> Value {
