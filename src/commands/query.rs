@@ -87,10 +87,10 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<u8> {
         Some(warm) => warm.answer(&work, &text, &discovery, timeout, started)?,
         None => None,
     };
-    let (answer, runtime, root) = match answered {
+    let root = discovery.root.clone();
+    let (answer, runtime) = match answered {
         Some(answered) => answered,
         None => {
-            let root = discovery.root.clone();
             let cold = Cold {
                 args,
                 text: &text,
@@ -102,8 +102,7 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<u8> {
             if needs.findings {
                 entities.push("findings");
             }
-            let (answer, runtime) = cold.run(discovery, Some(&work), &entities)?;
-            (answer, runtime, root)
+            cold.run(discovery, Some(&work), &entities)?
         }
     };
     let answer = match answer {
@@ -164,12 +163,12 @@ impl Work {
     }
 
     fn needs(&self) -> Needs {
-        let entities: Vec<&'static str> = match self {
-            Work::Query(query) => exec::plan(query)
-                .map(|plan| plan.into_iter().map(|(entity, _)| entity).collect())
-                .unwrap_or_default(),
-            Work::Sql(statement) => sql::views_named(statement),
-        };
+        let entities: Vec<&'static str> = self
+            .plan()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(entity, _)| entity)
+            .collect();
         Needs {
             findings: entities.contains(&"findings"),
             facts: entities.into_iter().filter(|e| *e != "findings").collect(),
@@ -231,12 +230,11 @@ struct Warm {
     store: QueryStore,
     scope: String,
     generations: Generations,
-    root: PathBuf,
     jobs: usize,
 }
 
 /// What a query answered, how, and where.
-type Answered = (Result<Answer, QueryError>, QueryRuntime, PathBuf);
+type Answered = (Result<Answer, QueryError>, QueryRuntime);
 
 impl Warm {
     fn open(args: &QueryArgs, discovery: &Discovery, scope: &str, findings: bool) -> Option<Warm> {
@@ -255,7 +253,6 @@ impl Warm {
             store,
             scope: scope.to_string(),
             generations: Generations::new(generation, rules.as_deref()),
-            root: discovery.root.clone(),
             jobs: batch::jobs(&args.input),
         })
     }
@@ -293,7 +290,7 @@ impl Warm {
         {
             phases.push(batch::phase("query_cache", cache_started));
             let runtime = runtime(phases, ANSWERS);
-            return Ok(Some((Ok(answer), runtime, self.root.clone())));
+            return Ok(Some((Ok(answer), runtime)));
         }
         let Some(plan) = work.plan() else {
             return Ok(None);
@@ -342,7 +339,7 @@ impl Warm {
         let query_started = Instant::now();
         let host = Host::start(QUERY_SUBSYSTEMS, self.jobs, None)?;
         let shared = Arc::clone(host.shared());
-        let root = self.root.clone();
+        let root = discovery.root.clone();
         let tables = Arc::new(tables);
         let task_tables = Arc::clone(&tables);
         let task_work = work.clone();
@@ -372,7 +369,7 @@ impl Warm {
         let mut runtime = runtime(phases, TABLES);
         runtime.pattern = pattern;
         batch::free_at_exit(tables);
-        Ok(Some((answer, runtime, self.root.clone())))
+        Ok(Some((answer, runtime)))
     }
 }
 
