@@ -132,26 +132,26 @@ struct Template {
 }
 
 impl Templates {
-    /// The templates among `modules` (every project module, in path order, before any
-    /// classification through the project): the first definition of each name some module
-    /// `use`s.
-    pub(crate) fn of(modules: &[&Module]) -> Templates {
+    /// The templates among `modules` (every project module, in path order, each with its
+    /// kinds before any classification through the project): the first definition of each
+    /// name some module `use`s.
+    pub(crate) fn of(modules: &[(&Module, &[ModuleKind])]) -> Templates {
         let mut templates: HashMap<String, Template> = HashMap::new();
         // Only modules some module `use`s can be templates.
         let used: HashSet<&str> = modules
             .iter()
-            .flat_map(|module| &module.directives)
+            .flat_map(|(module, _)| &module.directives)
             .filter(|directive| directive.kind == DirectiveKind::Use)
             .map(|directive| directive.target.as_str())
             .collect();
-        for module in modules {
+        for (module, kinds) in modules {
             if !used.contains(module.name.as_str()) {
                 continue;
             }
             templates
                 .entry(module.name.clone())
                 .or_insert_with(|| Template {
-                    kinds: module.kinds.clone(),
+                    kinds: kinds.to_vec(),
                     uses: module
                         .injected
                         .iter()

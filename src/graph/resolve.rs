@@ -281,6 +281,36 @@ impl ProjectIndex {
         index
     }
 
+    /// Builds again the entries of the module names given, each with its definitions in path
+    /// order (none: the name is gone), as [`build`](Self::build) would over the files of
+    /// which they are part. The live phase of `watch` calls it for the modules of the files
+    /// that changed when no export did: no other entry reads what changed (a line, a body).
+    pub(crate) fn refresh(&mut self, definitions: &[(&str, Vec<&Module>)]) {
+        for (name, modules) in definitions {
+            let mut infos = modules.iter().map(|module| ModuleInfo::of(module));
+            match infos.next() {
+                Some(mut info) => {
+                    infos.for_each(|later| info.merge(later));
+                    self.modules.insert((*name).to_string(), info);
+                }
+                None => {
+                    self.modules.remove(*name);
+                }
+            }
+        }
+        for (name, modules) in definitions {
+            match modules.first() {
+                Some(first) => {
+                    let context = self.use_context(first);
+                    self.uses.insert((*name).to_string(), context);
+                }
+                None => {
+                    self.uses.remove(*name);
+                }
+            }
+        }
+    }
+
     /// Follows every module-level `use` of `module`.
     fn use_context(&self, module: &Module) -> UseContext {
         let mut context = UseContext::default();
@@ -526,7 +556,10 @@ fn collect_local_callees(module: &Module, info: &mut ModuleInfo) {
         let origin = format!("{}/{}", function.name, function.arity);
         let callees = info.local_callees.entry(origin).or_default();
         for call in function.clauses.iter().flat_map(|c| &c.calls) {
-            if call.form != CallForm::Local || call.module.is_some() {
+            // A local call other than a special form (which the extraction gives its module):
+            // the same on a record as extracted and as resolved, whose local calls have their
+            // module since (the live phase of `watch` reads resolved records).
+            if call.form != CallForm::Local || call.target == CallTarget::SpecialForm {
                 continue;
             }
             let (Some(name), Some(arity)) = (&call.name, call.arity) else {

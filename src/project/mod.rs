@@ -107,6 +107,21 @@ impl Indexes {
     }
 }
 
+/// A copy without the indexes (built again on the first lookup): what the live phase of
+/// `watch` takes when a reader still holds the repository it is about to change.
+impl Clone for Repository {
+    fn clone(&self) -> Repository {
+        Repository {
+            files: self.files.clone(),
+            projects: self.projects.clone(),
+            duplicates: self.duplicates.clone(),
+            indexes: OnceLock::new(),
+            graph: self.graph.clone(),
+            unresolved_files: self.unresolved_files,
+        }
+    }
+}
+
 impl Repository {
     /// Builds the repository from per-file records (sorted by path) and runs the project phase.
     /// Without `calls` (`--no-calls`) there is nothing to resolve and no graph to report: the

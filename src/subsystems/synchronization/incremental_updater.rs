@@ -28,23 +28,15 @@ use crate::subsystems::parsing::parser::process;
 
 use serde::Serialize;
 
-use crate::model::{FileRecord, Finding, Project, Status};
+use crate::model::{FileRecord, Finding, Status};
 use crate::otp::cancel::CancelToken;
-use crate::project::enhanced::{phase, Previous};
+use crate::project::enhanced::{LivePhase, Previous, States};
 use crate::project::Repository;
 
-/// The live repository.
+/// The live repository and the phase that keeps it ([`LivePhase`]).
 pub(crate) struct Live {
-    /// The phase's input: each file's record as extracted, by path.
-    extracted: BTreeMap<String, FileRecord>,
-    previous: Previous,
-    repository: Arc<Repository>,
-    calls: bool,
+    phase: LivePhase,
 }
-
-/// The new states of the files a phase resolved, in the stored form, in the repository's file
-/// order (`project::enhanced::Outcome::states`): what the index keeps of the phase.
-pub(crate) type States = Vec<Option<Vec<u8>>>;
 
 /// A module or function an update names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
@@ -197,11 +189,12 @@ fn compare(
     }
 }
 
-fn projects_of(records: &BTreeMap<String, FileRecord>) -> Vec<Project> {
-    records
-        .values()
-        .filter_map(|record| record.mix_project.clone())
-        .collect()
+/// The record of `path` in files sorted by path.
+fn find<'a>(files: &'a [FileRecord], path: &str) -> Option<&'a FileRecord> {
+    files
+        .binary_search_by(|f| f.path.as_str().cmp(path))
+        .ok()
+        .map(|position| &files[position])
 }
 
 impl Live {
@@ -214,30 +207,14 @@ impl Live {
         calls: bool,
         cancel: &CancelToken,
     ) -> (Live, States) {
-        let extracted: BTreeMap<String, FileRecord> = records
-            .into_iter()
-            .map(|record| (record.path.clone(), record))
-            .collect();
-        let mut outcome = phase(
-            extracted.values().cloned().collect(),
-            projects_of(&extracted),
-            calls,
-            cancel,
-            stored.as_ref(),
-        );
-        let previous = stored.unwrap_or_default().advance(&outcome);
-        let states = std::mem::take(&mut outcome.states);
-        let live = Live {
-            extracted,
-            previous,
-            repository: Arc::new(outcome.repository),
-            calls,
-        };
-        (live, states)
+        let mut records = records;
+        records.sort_by(|a, b| a.path.cmp(&b.path));
+        let (phase, states) = LivePhase::start(records, stored, calls, cancel);
+        (Live { phase }, states)
     }
 
     pub(crate) fn repository(&self) -> &Arc<Repository> {
-        &self.repository
+        self.phase.repository()
     }
 
     /// Applies the new records of the files that changed or appeared, and the removal of
@@ -248,74 +225,50 @@ impl Live {
         removed: &[String],
         cancel: &CancelToken,
     ) -> (Update, States) {
-        let before: BTreeMap<&str, &FileRecord> = self
-            .repository
-            .files()
-            .iter()
-            .map(|f| (f.path.as_str(), f))
-            .collect();
         let mut update = Update::default();
-        let mut touched: BTreeSet<String> = BTreeSet::new();
-        for path in removed {
-            if self.extracted.remove(path).is_some() {
-                update.removed.push(path.clone());
-                touched.insert(path.clone());
-            }
-        }
-        for record in records {
-            let path = record.path.clone();
-            match self.extracted.insert(path.clone(), record) {
-                None => update.added.push(path.clone()),
-                Some(old)
-                    if old.hash != self.extracted[&path].hash
-                        || old.status != self.extracted[&path].status =>
-                {
-                    update.changed.push(path.clone())
-                }
-                Some(_) => {}
-            }
-            touched.insert(path);
-        }
-        if update.added.is_empty() && update.changed.is_empty() && update.removed.is_empty() {
-            // Read again, the same content (a touch, a rescan): nothing to resolve.
+        let files = self.phase.repository().files();
+        // Read again with the same content (a touch, a rescan): nothing to do for it.
+        let records: Vec<FileRecord> = records
+            .into_iter()
+            .filter(|record| {
+                find(files, &record.path)
+                    .is_none_or(|old| old.hash != record.hash || old.status != record.status)
+            })
+            .collect();
+        let removed: Vec<String> = removed
+            .iter()
+            .filter(|path| find(files, path).is_some())
+            .cloned()
+            .collect();
+        if records.is_empty() && removed.is_empty() {
             return (update, Vec::new());
         }
-        // The phase's input, copied on every core (a 23 MB tree's records take 50 ms on one).
-        let input: Vec<FileRecord> = {
-            let records: Vec<&FileRecord> = self.extracted.values().collect();
-            records.par_iter().map(|record| (*record).clone()).collect()
-        };
-        // `before` is the repository as it was until the end of this update.
-        let mut outcome = phase(
-            input,
-            projects_of(&self.extracted),
-            self.calls,
-            cancel,
-            Some(&self.previous),
-        );
-        update.re_resolved = outcome.re_resolved();
+        let mut touched: BTreeSet<String> = removed.iter().cloned().collect();
+        for record in &records {
+            match find(files, &record.path) {
+                Some(_) => update.changed.push(record.path.clone()),
+                None => update.added.push(record.path.clone()),
+            }
+            touched.insert(record.path.clone());
+        }
+        update.removed.clone_from(&removed);
+        update.added.sort();
+        update.changed.sort();
+        update.removed.sort();
+        // What each file the update changes was, taken before it changes it.
+        let mut was: BTreeMap<String, Snapshot> = BTreeMap::new();
+        let applied = self.phase.apply(records, &removed, cancel, &mut |file| {
+            was.insert(file.path.clone(), snapshot(file));
+        });
+        update.re_resolved = applied.resolved.len();
         // A file resolved again may change too (kinds through `use`, what a template injects).
-        let resolved: Vec<String> = outcome
-            .repository
-            .files()
-            .iter()
-            .zip(&outcome.resolved)
-            .filter(|(_, r)| **r)
-            .map(|(f, _)| f.path.clone())
-            .collect();
         let mut compared = touched;
-        compared.extend(resolved);
-        let after: BTreeMap<&str, &FileRecord> = outcome
-            .repository
-            .files()
-            .iter()
-            .map(|f| (f.path.as_str(), f))
-            .collect();
+        compared.extend(applied.resolved);
+        let files = self.phase.repository().files();
         let empty = BTreeMap::new();
         for path in &compared {
-            let was = before.get(path.as_str()).map(|f| snapshot(f));
-            let was = was.as_ref();
-            let now = after.get(path.as_str()).map(|f| snapshot(f));
+            let was = was.get(path.as_str());
+            let now = find(files, path).map(snapshot);
             compare(
                 was.map_or(&empty, |s| &s.modules),
                 now.as_ref().map_or(&empty, |s| &s.modules),
@@ -361,15 +314,7 @@ impl Live {
         }
         update.findings_added.sort();
         update.findings_resolved.sort();
-        self.previous = std::mem::take(&mut self.previous).advance(&outcome);
-        let states = std::mem::take(&mut outcome.states);
-        let old = std::mem::replace(&mut self.repository, Arc::new(outcome.repository));
-        // Freeing the old records one by one takes 30 ms on a large tree: not on the path
-        // of the event.
-        let _ = std::thread::Builder::new()
-            .name("watch-free".into())
-            .spawn(move || drop(old));
-        (update, states)
+        (update, applied.states)
     }
 }
 

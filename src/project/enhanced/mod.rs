@@ -39,6 +39,9 @@ use crate::model::{
 };
 use crate::otp::cancel::CancelToken;
 
+mod live;
+pub(crate) use live::{LivePhase, States};
+
 /// A call's module after the phase, as a change of the one extracted: most remote calls keep
 /// theirs, most local ones resolve to their own module or Kernel, so the stored form rarely
 /// names one. Names are positions in the file's [`Resolution::symbols`].
@@ -213,6 +216,67 @@ impl Resolution {
             calls: calls_out,
             references: references_out,
         }
+    }
+
+    /// What the phase may write into a record, as it is in `file` (as extracted): applied to
+    /// the record after the phase, it gives back the one before ([`undo`](Self::undo)).
+    fn absolute(file: &FileRecord) -> Resolution {
+        let mut table = SymbolTable::default();
+        let mut calls_out = Vec::new();
+        let mut references_out = Vec::new();
+        each_list(file, &mut |own, calls, references| {
+            for call in calls {
+                calls_out.push(CallResolution {
+                    target: call.target,
+                    flags: flag(call.is_macro, MACRO)
+                        | flag(call.undefined, UNDEFINED)
+                        | flag(call.imported, IMPORTED),
+                    module: match call.module {
+                        Some(module) if Some(module.as_str()) == own => ModuleChange::Own,
+                        Some(module) if module.as_str() == "Kernel" => ModuleChange::Kernel,
+                        module => ModuleChange::Set(module.map(|m| table.position(m))),
+                    },
+                    candidates: match &call.imports {
+                        None => CandidatesChange::Cleared,
+                        Some(imports) => CandidatesChange::Set(
+                            imports
+                                .iter()
+                                .map(|(m, only)| (table.position(*m), *only))
+                                .collect(),
+                        ),
+                    },
+                });
+            }
+            references_out.extend(references.iter().map(|r| table.position(r.module)));
+        });
+        Resolution {
+            symbols: table.symbols,
+            modules: file
+                .modules
+                .iter()
+                .map(|module| ModuleResolution {
+                    kinds: module.kinds.clone(),
+                    rank: None,
+                })
+                .collect(),
+            calls: calls_out,
+            references: references_out,
+        }
+    }
+
+    /// Gives a record the phase resolved its form as extracted back, from its
+    /// [`absolute`](Self::absolute) resolution of then; `false` (and the record untouched)
+    /// when that does not fit it.
+    fn undo(&self, file: &mut FileRecord) -> bool {
+        if !self.fits(file) {
+            return false;
+        }
+        for (module, resolution) in file.modules.iter_mut().zip(&self.modules) {
+            module.kinds.clone_from(&resolution.kinds);
+            ids::assign(module, None);
+        }
+        self.apply_calls(file);
+        true
     }
 
     /// Whether it fits the record's shape and its names are in its table (it always does for
@@ -566,8 +630,25 @@ fn changed_names(
             .filter(|(_, carried)| !**carried)
             .map(|(exports, _)| *exports),
     );
+    let mut changed = changed_between(&before, &now);
+    if !changed.is_empty() {
+        close_over_reachers(&mut changed, exports.iter().map(|(_, modules)| *modules));
+    }
+    changed
+}
+
+/// The module names whose places differ between `before` and `now` (the exports of the
+/// files that went or changed, then and now).
+fn changed_places<'a>(
+    before: impl Iterator<Item = (&'a str, &'a [ModuleExports])>,
+    now: impl Iterator<Item = (&'a str, &'a [ModuleExports])>,
+) -> HashSet<String> {
+    changed_between(&places(before), &places(now))
+}
+
+fn changed_between(before: &Places<'_>, now: &Places<'_>) -> HashSet<String> {
     let mut changed: HashSet<String> = HashSet::new();
-    for (name, list) in &now {
+    for (name, list) in now {
         if before.get(name) != Some(list) {
             changed.insert((*name).to_string());
         }
@@ -577,13 +658,18 @@ fn changed_names(
             changed.insert((*name).to_string());
         }
     }
-    if changed.is_empty() {
-        return changed;
-    }
-    // What reaches a changed module changes with it: a `use` follows its template's chain.
+    changed
+}
+
+/// Adds to `changed` every module that reaches one of its names: what reaches a changed
+/// module changes with it (a `use` follows its template's chain). `exports`: every file's.
+fn close_over_reachers<'a>(
+    changed: &mut HashSet<String>,
+    exports: impl Iterator<Item = &'a [ModuleExports]>,
+) {
     let mut reached_by: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (_, modules) in exports {
-        for module in *modules {
+    for modules in exports {
+        for module in modules {
             for target in &module.reaches {
                 reached_by
                     .entry(target.as_str())
@@ -600,7 +686,63 @@ fn changed_names(
             }
         }
     }
-    changed
+}
+
+/// Where each module name is defined, and what follows from it.
+struct Definitions {
+    /// Name → (file, module) of each definition, in path order.
+    by_name: BTreeMap<String, Vec<(usize, usize)>>,
+    /// Per file, per module: its rank among the places its name is defined, when there are
+    /// several (in its IDs).
+    ranks: Vec<Vec<Option<u32>>>,
+    duplicates: Vec<DuplicateModule>,
+    /// The (file, module) of each name's first definition.
+    first_definitions: HashSet<(usize, usize)>,
+}
+
+impl Definitions {
+    fn of(files: &[FileRecord]) -> Definitions {
+        let mut by_name: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
+        for (file_index, file) in files.iter().enumerate() {
+            for (module_index, module) in file.modules.iter().enumerate() {
+                by_name
+                    .entry(module.name.clone())
+                    .or_default()
+                    .push((file_index, module_index));
+            }
+        }
+        let mut ranks: Vec<Vec<Option<u32>>> =
+            files.iter().map(|f| vec![None; f.modules.len()]).collect();
+        let mut duplicates = Vec::new();
+        for (name, locations) in &by_name {
+            if locations.len() < 2 {
+                continue;
+            }
+            for (rank, &(file, module)) in locations.iter().enumerate() {
+                ranks[file][module] = Some(u32::try_from(rank).unwrap_or(u32::MAX));
+            }
+            duplicates.push(DuplicateModule {
+                name: name.clone(),
+                locations: locations
+                    .iter()
+                    .map(|&(f, m)| Location {
+                        path: files[f].path.clone(),
+                        line: files[f].modules[m].line,
+                    })
+                    .collect(),
+            });
+        }
+        let first_definitions = by_name
+            .values()
+            .filter_map(|l| l.first().copied())
+            .collect();
+        Definitions {
+            by_name,
+            ranks,
+            duplicates,
+            first_definitions,
+        }
+    }
 }
 
 /// The project phase over `files` (sorted by path, as extracted), reusing what `previous`
@@ -672,43 +814,19 @@ pub(crate) fn phase(
 
     // Templates, for the kinds a `use` brings: from the records as extracted.
     let templates = resolve.iter().any(|r| *r).then(|| {
-        let modules: Vec<&Module> = files.iter().flat_map(|f| &f.modules).collect();
+        let modules: Vec<(&Module, &[ModuleKind])> = files
+            .iter()
+            .flat_map(|f| &f.modules)
+            .map(|m| (m, m.kinds.as_slice()))
+            .collect();
         kinds::Templates::of(&modules)
     });
-    // Duplicate names: every place, in (path, line) order, ranked for the IDs.
-    let mut places: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
-    for (file_index, file) in files.iter().enumerate() {
-        for (module_index, module) in file.modules.iter().enumerate() {
-            places
-                .entry(module.name.clone())
-                .or_default()
-                .push((file_index, module_index));
-        }
-    }
-    let mut ranks: Vec<Vec<Option<u32>>> =
-        files.iter().map(|f| vec![None; f.modules.len()]).collect();
-    let mut duplicates = Vec::new();
-    for (name, locations) in &places {
-        if locations.len() < 2 {
-            continue;
-        }
-        for (rank, &(file, module)) in locations.iter().enumerate() {
-            ranks[file][module] = Some(u32::try_from(rank).unwrap_or(u32::MAX));
-        }
-        duplicates.push(DuplicateModule {
-            name: name.clone(),
-            locations: locations
-                .iter()
-                .map(|&(f, m)| Location {
-                    path: files[f].path.clone(),
-                    line: files[f].modules[m].line,
-                })
-                .collect(),
-        });
-    }
-    let first_definitions: HashSet<(usize, usize)> =
-        places.values().filter_map(|l| l.first().copied()).collect();
-    drop(places);
+    let Definitions {
+        ranks,
+        duplicates,
+        first_definitions,
+        ..
+    } = Definitions::of(&files);
 
     // The module part, before the index is built: it reads the kinds.
     for (index, file) in files.iter_mut().enumerate() {
@@ -839,7 +957,7 @@ pub(crate) mod tests {
     use crate::syntax::{parse, ParseInput, ParseOutcome};
     use std::path::Path;
 
-    fn record(path: &str, source: &str) -> FileRecord {
+    pub(crate) fn record(path: &str, source: &str) -> FileRecord {
         let ParseOutcome::Parsed(tree) = parse(
             ParseInput::Bytes(source.as_bytes()),
             &crate::syntax::within(std::time::Duration::from_secs(30)),
@@ -864,10 +982,10 @@ pub(crate) mod tests {
 
     /// Records of a tree, extracted once per content.
     #[derive(Default)]
-    struct Extractor(HashMap<(String, String), FileRecord>);
+    pub(crate) struct Extractor(HashMap<(String, String), FileRecord>);
 
     impl Extractor {
-        fn records(&mut self, tree: &BTreeMap<String, String>) -> Vec<FileRecord> {
+        pub(crate) fn records(&mut self, tree: &BTreeMap<String, String>) -> Vec<FileRecord> {
             tree.iter()
                 .map(|(path, source)| {
                     self.0
@@ -879,7 +997,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn projects(records: &[FileRecord]) -> Vec<Project> {
+    pub(crate) fn projects(records: &[FileRecord]) -> Vec<Project> {
         records
             .iter()
             .filter_map(|r| r.mix_project.clone())
@@ -918,7 +1036,7 @@ pub(crate) mod tests {
         );
     }
 
-    fn fixtures() -> BTreeMap<String, String> {
+    pub(crate) fn fixtures() -> BTreeMap<String, String> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         let mut tree = BTreeMap::new();
         let mut folders = vec![root.clone()];
@@ -944,10 +1062,10 @@ pub(crate) mod tests {
     }
 
     /// xorshift64*: reproducible without a dependency.
-    struct Random(u64);
+    pub(crate) struct Random(pub(crate) u64);
 
     impl Random {
-        fn below(&mut self, n: usize) -> usize {
+        pub(crate) fn below(&mut self, n: usize) -> usize {
             self.0 ^= self.0 >> 12;
             self.0 ^= self.0 << 25;
             self.0 ^= self.0 >> 27;
@@ -1000,7 +1118,7 @@ pub(crate) mod tests {
     }
 
     /// One random edit of the tree; its description.
-    fn edit(
+    pub(crate) fn edit(
         tree: &mut BTreeMap<String, String>,
         original: &BTreeMap<String, String>,
         random: &mut Random,
