@@ -331,6 +331,8 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
         );
     }
     let ready_summary = summary(live.repository());
+    // The load's parse trees, sources and copies are freed: give them back before watching.
+    crate::subsystems::repository::memory_manager::release_freed();
     // The start-up probe writes in the index's folder.
     let probe_folder = crate::index::Location::of(&batch::cache_setting(&args.input, true), &root)
         .map(|location| location.folder);

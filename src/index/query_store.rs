@@ -329,6 +329,28 @@ impl QueryStore {
     }
 }
 
+/// One entity's table in the stored form, column by column.
+pub(crate) struct EncodedTable {
+    entity: String,
+    columns: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl EncodedTable {
+    pub(crate) fn of(entity: &str, table: &Table) -> EncodedTable {
+        let catalog = crate::query::fields::of(entity).unwrap_or(&[]);
+        EncodedTable {
+            entity: entity.to_string(),
+            columns: catalog
+                .iter()
+                .zip(&table.columns)
+                .filter_map(|(field, column)| {
+                    Some((field.name, stored::encode(column.as_ref()?).ok()?))
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Where a run that built a repository stores its tables: the same database, written in one
 /// transaction.
 pub(crate) struct TableWriter {
@@ -367,25 +389,23 @@ impl TableWriter {
         generations: &Generations,
         tables: impl Iterator<Item = (&'t str, &'t Table)>,
     ) -> Result<(), rusqlite::Error> {
-        let tables: Vec<(&str, &str, &Table)> = tables
-            .map(|(entity, table)| (entity, generations.of_entity(entity), table))
-            .collect();
-        let catalog_of = |entity: &str| crate::query::fields::of(entity).unwrap_or(&[]);
+        let tables: Vec<(&str, &Table)> = tables.collect();
         // Encoded outside the transaction.
-        type Encoded<'a> = (&'a str, &'a str, Vec<(&'a str, Vec<u8>)>);
-        let encoded: Vec<Encoded<'_>> = tables
+        let encoded: Vec<EncodedTable> = tables
             .par_iter()
-            .map(|(entity, generation, table)| {
-                let columns = catalog_of(entity)
-                    .iter()
-                    .zip(&table.columns)
-                    .filter_map(|(field, column)| {
-                        Some((field.name, stored::encode(column.as_ref()?).ok()?))
-                    })
-                    .collect();
-                (*entity, *generation, columns)
-            })
+            .map(|(entity, table)| EncodedTable::of(entity, table))
             .collect();
+        self.store_encoded(scope, generations, &encoded)
+    }
+
+    /// [`store`](Self::store) of tables encoded already: a caller that builds them one
+    /// at a time holds the compact stored form of each, not every table at once.
+    pub(crate) fn store_encoded(
+        &self,
+        scope: &str,
+        generations: &Generations,
+        encoded: &[EncodedTable],
+    ) -> Result<(), rusqlite::Error> {
         let now = super::now_ns();
         let transaction = self.connection.unchecked_transaction()?;
         {
@@ -398,7 +418,8 @@ impl TableWriter {
                                            written_ns)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            for (entity, generation, columns) in &encoded {
+            for EncodedTable { entity, columns } in encoded {
+                let generation = generations.of_entity(entity);
                 delete.execute(params![self.root, self.config, scope, entity])?;
                 for (field, data) in columns {
                     insert.execute(params![

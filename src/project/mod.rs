@@ -180,6 +180,10 @@ impl Repository {
     }
 
     pub(crate) fn file(&self, path: &str) -> Option<&FileRecord> {
+        // The records are sorted by path: no index to build (and keep) for this one.
+        if let Ok(position) = self.files.binary_search_by(|f| f.path.as_str().cmp(path)) {
+            return Some(&self.files[position]);
+        }
         self.indexes()
             .by_path
             .get(path)

@@ -1500,56 +1500,60 @@ pub(crate) fn build(
         } else {
             std::iter::once(0..total).collect()
         };
-        let pieces: Vec<tables::Table> = ranges
-            .into_par_iter()
-            .filter_map(|range| {
-                let mut out = TableBuilder::new(catalog);
-                match entity {
-                    "modules" => modules(repository, range, fans.as_ref()?, &mut out),
-                    "functions" => functions(
-                        repository,
-                        range,
-                        counts.as_ref()?,
-                        callbacks.as_ref()?,
-                        &mut out,
-                    ),
-                    "clauses" => clauses(repository, range, &mut out),
-                    "calls" => calls(repository, range, &mut out),
-                    "references" => references(repository, range, &mut out),
-                    "files" => files(repository, range, &mut out),
-                    "dependencies" => {
-                        for edge in &repository.graph().edges {
-                            out.push_row(edge_row(repository, edge));
-                        }
+        let piece = |range: Range<usize>| -> Option<tables::Table> {
+            let mut out = TableBuilder::new(catalog);
+            match entity {
+                "modules" => modules(repository, range, fans.as_ref()?, &mut out),
+                "functions" => functions(
+                    repository,
+                    range,
+                    counts.as_ref()?,
+                    callbacks.as_ref()?,
+                    &mut out,
+                ),
+                "clauses" => clauses(repository, range, &mut out),
+                "calls" => calls(repository, range, &mut out),
+                "references" => references(repository, range, &mut out),
+                "files" => files(repository, range, &mut out),
+                "dependencies" => {
+                    for edge in &repository.graph().edges {
+                        out.push_row(edge_row(repository, edge));
                     }
-                    "cycles" => {
-                        for row in report_cycles(repository) {
-                            out.push_row(row);
-                        }
-                    }
-                    "findings" => {
-                        for (file, finding) in findings {
-                            out.push_row(finding_row(repository, file, finding));
-                        }
-                    }
-                    _ => return None,
                 }
-                Some(out.finish())
-            })
-            .collect();
-        let mut pieces = pieces.into_iter();
-        let table = match (pieces.next(), pieces.len()) {
+                "cycles" => {
+                    for row in report_cycles(repository) {
+                        out.push_row(row);
+                    }
+                }
+                "findings" => {
+                    for (file, finding) in findings {
+                        out.push_row(finding_row(repository, file, finding));
+                    }
+                }
+                _ => return None,
+            }
+            Some(out.finish())
+        };
+        let table = if ranges.len() == 1 {
             // One piece needs no second interning.
-            (Some(only), 0) => only,
-            (first, _) => {
-                let mut merged = TableBuilder::new(catalog);
-                for piece in first.into_iter().chain(pieces) {
+            ranges.into_iter().next().and_then(piece)
+        } else {
+            // A few pieces at a time, each appended (in order) and dropped before the next
+            // are built: the peak is the table and a window of pieces, not every piece.
+            let window = rayon::current_num_threads() * 2;
+            let mut merged = TableBuilder::new(catalog);
+            for group in ranges.chunks(window) {
+                let pieces: Vec<Option<tables::Table>> =
+                    group.par_iter().cloned().map(piece).collect();
+                for piece in pieces.into_iter().flatten() {
                     merged.append(piece);
                 }
-                merged.finish()
             }
+            Some(merged.finish())
         };
-        tables.insert(entity, table);
+        if let Some(table) = table {
+            tables.insert(entity, table);
+        }
     }
     tables
 }

@@ -4,3 +4,4 @@
 
 pub(crate) mod core;
 pub(crate) mod enhanced;
+pub(crate) mod memory_manager;

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use super::{lock, Change, Context, Note};
 use crate::faults;
-use crate::index::query_store::{Generations, TableWriter};
+use crate::index::query_store::{EncodedTable, Generations, TableWriter};
 use crate::index::Stat;
 use crate::model::Severity;
 use crate::otp::{ChildContext, ChildError, Health};
@@ -491,11 +491,26 @@ fn write_tables(sync: &Context) -> Option<Duration> {
     if settings.rules.is_some() {
         entities.push("findings");
     }
-    let tables = exec::build(&repository, &findings, &entities);
+    // One entity at a time, each encoded and its table dropped before the next is built: a
+    // session holds the compact stored form of the tables, not every table at once.
+    let encoded: Vec<EncodedTable> = entities
+        .iter()
+        .filter_map(|entity| {
+            let tables = exec::build(&repository, &findings, &[entity]);
+            let encoded = EncodedTable::of(entity, tables.get(entity)?);
+            drop(tables);
+            // What the build freed goes back at once: the next table does not pile on it.
+            crate::subsystems::repository::memory_manager::release_freed();
+            Some(encoded)
+        })
+        .collect();
+    drop(findings);
     let generations = Generations::of(repository.files(), settings.rules.as_deref());
     writer
-        .store(&settings.scope, &generations, tables.iter())
+        .store_encoded(&settings.scope, &generations, &encoded)
         .ok()?;
+    drop(encoded);
+    crate::subsystems::repository::memory_manager::release_freed();
     Some(started.elapsed())
 }
 
