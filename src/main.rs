@@ -28,6 +28,11 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+/// The system allocator, counting the live heap for the MemoryManager.
+#[global_allocator]
+static ALLOCATOR: subsystems::repository::memory_manager::allocator::Counting =
+    subsystems::repository::memory_manager::allocator::Counting;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A panic that escapes every per-file and per-service boundary is a bug: report it in one

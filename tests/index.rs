@@ -529,7 +529,7 @@ fn cache_info_and_clear() {
     assert_eq!(info.code(), 0, "{}", info.stderr());
     let info = json(&info);
     assert_eq!(info["exists"], true);
-    assert_eq!(info["schema_version"], 3);
+    assert_eq!(info["schema_version"], 4);
     let root = &info["roots"][0];
     assert!(root["files"].as_u64().unwrap() > 0);
     assert_eq!(root["scopes"], 1, "one run scope: {root:#}");

@@ -149,6 +149,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             })
             .collect(),
         cache: batch.cache.clone(),
+        memory: crate::subsystems::repository::memory_manager::runtime(),
         warnings,
     };
     let batch::Batch {

@@ -95,6 +95,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         pools: host.pools(),
         rules: Vec::new(),
         cache,
+        memory: crate::subsystems::repository::memory_manager::runtime(),
         warnings,
     };
     let shutdown_started = Instant::now();

@@ -237,6 +237,8 @@ fn summary(repository: &Repository) -> Summary {
 
 pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
+    // A long-lived process: its threads' turns must not each keep an arena's high-water mark.
+    crate::subsystems::repository::memory_manager::limit_arenas();
     let mut paths = args.paths.clone();
     if paths.is_empty() {
         paths.push(PathBuf::from("."));

@@ -39,7 +39,7 @@ use crate::project::Repository;
 pub(crate) use writer::Writer;
 
 /// Bumped when the tables or the stored form change incompatibly.
-pub(crate) const SCHEMA_VERSION: u32 = 3;
+pub(crate) const SCHEMA_VERSION: u32 = 4;
 /// The name of the database file inside the cache folder.
 pub(crate) const DATABASE: &str = "index.db";
 /// The default cache folder under the root.

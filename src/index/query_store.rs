@@ -267,8 +267,9 @@ impl QueryStore {
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT data FROM query_tables WHERE root = ?1 AND config = ?2 AND scope = ?3
-                 AND entity = ?4 AND field = ?5 AND generation = ?6 AND length(data) <= ?7",
+                "SELECT data, length(data) <= ?7 FROM query_tables WHERE root = ?1
+                 AND config = ?2 AND scope = ?3 AND entity = ?4 AND field = ?5
+                 AND generation = ?6 ORDER BY part",
             )
             .ok()?;
         let mut tables = Tables::default();
@@ -281,22 +282,34 @@ impl QueryStore {
             let mut len = None;
             for field in fields {
                 let position = catalog.iter().position(|f| f.name == *field)?;
-                let blob: Vec<u8> = statement
-                    .query_row(
-                        params![
-                            self.root,
-                            self.config,
-                            scope,
-                            entity,
-                            field,
-                            generation,
-                            MAX_BLOB as i64
-                        ],
-                        |row| row.get(0),
-                    )
-                    .optional()
-                    .ok()??;
-                let column: Column = stored::decode(&blob).ok()?;
+                // The column's parts in order, each a continuation of the ones before.
+                let mut rows = statement
+                    .query(params![
+                        self.root,
+                        self.config,
+                        scope,
+                        entity,
+                        field,
+                        generation,
+                        MAX_BLOB as i64
+                    ])
+                    .ok()?;
+                let mut column: Option<Column> = None;
+                while let Some(row) = rows.next().ok()? {
+                    if !row.get::<_, bool>(1).ok()? {
+                        return None;
+                    }
+                    let part: Column = stored::decode(row.get_ref(0).ok()?.as_blob().ok()?).ok()?;
+                    match &mut column {
+                        None => column = Some(part),
+                        Some(column) => {
+                            if !column.extend(part) {
+                                return None;
+                            }
+                        }
+                    }
+                }
+                let column = column?;
                 if *len.get_or_insert(column.len()) != column.len() {
                     return None;
                 }
@@ -351,6 +364,42 @@ impl EncodedTable {
     }
 }
 
+/// Where [`TableWriter::store_parts`] puts the parts of the tables it writes.
+pub(crate) struct Parts<'t> {
+    insert: rusqlite::Statement<'t>,
+    root: i64,
+    config: &'t str,
+    scope: &'t str,
+    generations: &'t Generations,
+    now: i64,
+    /// Each entity's next part number.
+    next: HashMap<String, i64>,
+}
+
+impl Parts<'_> {
+    /// Writes the next part of an entity's table.
+    pub(crate) fn put(&mut self, table: EncodedTable) -> Result<(), rusqlite::Error> {
+        let next = self.next.entry(table.entity.clone()).or_insert(0);
+        let part = *next;
+        *next += 1;
+        let generation = self.generations.of_entity(&table.entity);
+        for (field, data) in &table.columns {
+            self.insert.execute(params![
+                self.root,
+                self.config,
+                self.scope,
+                table.entity,
+                field,
+                part,
+                generation,
+                data,
+                self.now
+            ])?;
+        }
+        Ok(())
+    }
+}
+
 /// Where a run that built a repository stores its tables: the same database, written in one
 /// transaction.
 pub(crate) struct TableWriter {
@@ -395,45 +444,46 @@ impl TableWriter {
             .par_iter()
             .map(|(entity, table)| EncodedTable::of(entity, table))
             .collect();
-        self.store_encoded(scope, generations, &encoded)
+        let entities: Vec<&str> = tables.iter().map(|(entity, _)| *entity).collect();
+        self.store_parts(scope, generations, &entities, |parts| {
+            encoded.into_iter().try_for_each(|table| parts.put(table))
+        })
     }
 
-    /// [`store`](Self::store) of tables encoded already: a caller that builds them one
-    /// at a time holds the compact stored form of each, not every table at once.
-    pub(crate) fn store_encoded(
+    /// [`store`](Self::store) part by part: `write` puts each entity's parts in order (each
+    /// drained from its builder, [`TableBuilder::drain`](crate::query::tables::TableBuilder::drain)),
+    /// all in one transaction: a large table is never held whole, and a reader sees the old
+    /// tables or the new ones. An error of `write` rolls everything back.
+    pub(crate) fn store_parts(
         &self,
         scope: &str,
         generations: &Generations,
-        encoded: &[EncodedTable],
+        entities: &[&str],
+        write: impl FnOnce(&mut Parts<'_>) -> Result<(), rusqlite::Error>,
     ) -> Result<(), rusqlite::Error> {
-        let now = super::now_ns();
         let transaction = self.connection.unchecked_transaction()?;
         {
             let mut delete = transaction.prepare(
                 "DELETE FROM query_tables WHERE root = ?1 AND config = ?2 AND scope = ?3
                  AND entity = ?4",
             )?;
-            let mut insert = transaction.prepare(
-                "INSERT INTO query_tables (root, config, scope, entity, field, generation, data,
-                                           written_ns)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for EncodedTable { entity, columns } in encoded {
-                let generation = generations.of_entity(entity);
+            for entity in entities {
                 delete.execute(params![self.root, self.config, scope, entity])?;
-                for (field, data) in columns {
-                    insert.execute(params![
-                        self.root,
-                        self.config,
-                        scope,
-                        entity,
-                        field,
-                        generation,
-                        data,
-                        now
-                    ])?;
-                }
             }
+            let mut parts = Parts {
+                insert: transaction.prepare(
+                    "INSERT INTO query_tables (root, config, scope, entity, field, part,
+                                               generation, data, written_ns)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?,
+                root: self.root,
+                config: &self.config,
+                scope,
+                generations,
+                now: super::now_ns(),
+                next: HashMap::new(),
+            };
+            write(&mut parts)?;
         }
         transaction.execute(
             "DELETE FROM query_answers WHERE root = ?1 AND config = ?2 AND scope = ?3",

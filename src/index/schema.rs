@@ -75,10 +75,11 @@ CREATE TABLE IF NOT EXISTS query_tables (
     scope      TEXT NOT NULL,
     entity     TEXT NOT NULL,
     field      TEXT NOT NULL,
+    part       INTEGER NOT NULL,
     generation TEXT NOT NULL,
     data       BLOB NOT NULL,
     written_ns INTEGER NOT NULL,
-    PRIMARY KEY (root, config, scope, entity, field)
+    PRIMARY KEY (root, config, scope, entity, field, part)
 ) STRICT;
 CREATE TABLE IF NOT EXISTS call_sites (
     root   INTEGER NOT NULL,

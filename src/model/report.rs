@@ -125,9 +125,25 @@ pub(crate) struct RuntimeInfo {
     /// The index ([5], `docs/index.md`): how it served this run; absent with `--no-cache`.
     #[serde(default, skip_serializing_if = "crate::model::stored::none")]
     pub(crate) cache: Option<CacheRuntime>,
+    /// What the run held in memory at most (the MemoryManager's measures).
+    #[serde(default)]
+    pub(crate) memory: MemoryRuntime,
     /// Non-fatal warnings, in the order they arose: each is also printed to stderr as
     /// `elixirscope: warning: ...` unless `-q`, so a quiet CI run still has them here.
     pub(crate) warnings: Vec<String>,
+}
+
+/// The run's memory, as the MemoryManager measures it ([5b]).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MemoryRuntime {
+    /// The most heap bytes allocated and not yet freed at once, counted by the allocator,
+    /// until the report was made.
+    pub(crate) peak_heap_bytes: u64,
+    /// The process's peak resident set size (`VmHWM`) by then; absent where the system
+    /// does not say.
+    #[serde(default, skip_serializing_if = "crate::model::stored::none")]
+    pub(crate) peak_resident_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]

@@ -1464,6 +1464,33 @@ pub(crate) fn build(
     findings: &[(&FileRecord, &Finding)],
     entities: &[&str],
 ) -> Tables {
+    // One entity at a time, each finished before the next starts: the peak memory is the
+    // tables built plus one entity's pieces, not every entity's twice.
+    let mut tables = Tables::default();
+    build_parts(
+        repository,
+        findings,
+        entities,
+        &mut |entity, builder, last| {
+            if last {
+                let table = std::mem::replace(builder, TableBuilder::new(&[])).finish();
+                tables.insert(entity, table);
+            }
+        },
+    );
+    tables
+}
+
+/// Builds the tables of `entities` one at a time, each a window of pieces (chunks of files
+/// built in parallel) after another, appended in order. After each window `sink` gets the
+/// entity's builder (to [`drain`](TableBuilder::drain) what it holds, or leave it to grow),
+/// and whether that was the entity's last window.
+pub(crate) fn build_parts(
+    repository: &Repository,
+    findings: &[(&FileRecord, &Finding)],
+    entities: &[&str],
+    sink: &mut dyn FnMut(&str, &mut TableBuilder, bool),
+) {
     use rayon::prelude::*;
     // What every chunk reads of the whole repository, made once.
     let counts = entities
@@ -1487,9 +1514,6 @@ pub(crate) fn build(
         "references",
         "files",
     ];
-    // One entity at a time (its chunks in parallel), each finished before the next starts:
-    // the peak memory is the tables built plus one entity's pieces, not every entity's twice.
-    let mut tables = Tables::default();
     for &entity in entities {
         let Some(catalog) = fields::of(entity) else {
             continue;
@@ -1534,28 +1558,19 @@ pub(crate) fn build(
             }
             Some(out.finish())
         };
-        let table = if ranges.len() == 1 {
-            // One piece needs no second interning.
-            ranges.into_iter().next().and_then(piece)
-        } else {
-            // A few pieces at a time, each appended (in order) and dropped before the next
-            // are built: the peak is the table and a window of pieces, not every piece.
-            let window = rayon::current_num_threads() * 2;
-            let mut merged = TableBuilder::new(catalog);
-            for group in ranges.chunks(window) {
-                let pieces: Vec<Option<tables::Table>> =
-                    group.par_iter().cloned().map(piece).collect();
-                for piece in pieces.into_iter().flatten() {
-                    merged.append(piece);
-                }
+        // A few pieces at a time, each appended (in order) and dropped before the next are
+        // built: the peak is the builder and a window of pieces, not every piece.
+        let window = rayon::current_num_threads();
+        let mut merged = TableBuilder::new(catalog);
+        let groups: Vec<&[Range<usize>]> = ranges.chunks(window).collect();
+        for (n, group) in groups.iter().enumerate() {
+            let pieces: Vec<Option<tables::Table>> = group.par_iter().cloned().map(piece).collect();
+            for piece in pieces.into_iter().flatten() {
+                merged.append(piece);
             }
-            Some(merged.finish())
-        };
-        if let Some(table) = table {
-            tables.insert(entity, table);
+            sink(entity, &mut merged, n + 1 == groups.len());
         }
     }
-    tables
 }
 
 /// The entities the index keeps per run scope (`findings` apart: they come from the analysis).

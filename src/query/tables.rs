@@ -48,6 +48,37 @@ impl Column {
     }
 
     /// The cell of `row` (null past the end).
+    /// Adds a part drained after this one from the same builder: its dictionary values follow
+    /// this one's, its IDs already count them. `false` (nothing added) for another type.
+    pub(crate) fn extend(&mut self, part: Column) -> bool {
+        match (self, part) {
+            (
+                Column::Str { dict, ids },
+                Column::Str {
+                    dict: more,
+                    ids: rows,
+                },
+            ) => {
+                dict.extend(more);
+                ids.extend(rows);
+            }
+            (Column::Int(values), Column::Int(more)) => values.extend(more),
+            (Column::Bool(values), Column::Bool(more)) => values.extend(more),
+            (
+                Column::List { dict, rows },
+                Column::List {
+                    dict: more,
+                    rows: next,
+                },
+            ) => {
+                dict.extend(more);
+                rows.extend(next);
+            }
+            _ => return false,
+        }
+        true
+    }
+
     pub(crate) fn cell(&self, row: usize) -> Cell {
         match self {
             Column::Str { dict, ids } => match ids.get(row) {
@@ -122,11 +153,14 @@ enum ColumnBuilder {
 
 type Interner = HashMap<String, u32, RandomState>;
 
+/// The ID of `value` in the column's dictionary, added when new. IDs count every value ever
+/// added: `dict` holds only those not yet drained ([`TableBuilder::drain`]).
 fn intern(dict: &mut Vec<String>, seen: &mut Interner, value: String) -> u32 {
+    let next = u32::try_from(seen.len()).unwrap_or(NULL - 1);
     match seen.entry(value) {
         std::collections::hash_map::Entry::Occupied(entry) => *entry.get(),
         std::collections::hash_map::Entry::Vacant(entry) => {
-            let id = u32::try_from(dict.len()).unwrap_or(NULL - 1);
+            let id = next;
             dict.push(entry.key().clone());
             *entry.insert(id)
         }
@@ -224,6 +258,23 @@ impl ColumnBuilder {
         }
     }
 
+    /// The rows and dictionary values added since the last drain, as a column whose IDs
+    /// continue the ones drained before ([`Column::extend`] puts them back together).
+    fn drain(&mut self) -> Column {
+        match self {
+            ColumnBuilder::Str { dict, ids, .. } => Column::Str {
+                dict: std::mem::take(dict),
+                ids: std::mem::take(ids),
+            },
+            ColumnBuilder::Int(values) => Column::Int(std::mem::take(values)),
+            ColumnBuilder::Bool(values) => Column::Bool(std::mem::take(values)),
+            ColumnBuilder::List { dict, rows, .. } => Column::List {
+                dict: std::mem::take(dict),
+                rows: std::mem::take(rows),
+            },
+        }
+    }
+
     fn finish(self) -> Column {
         match self {
             ColumnBuilder::Str { dict, ids, .. } => Column::Str { dict, ids },
@@ -295,6 +346,17 @@ impl TableBuilder {
             }
         }
         self.len += table.len;
+    }
+
+    /// The rows pushed or appended since the last drain, in the stored form of a part: the
+    /// tables of [`TableWriter`](crate::index::query_store::TableWriter) are written part by
+    /// part, so a large entity is never held whole.
+    pub(crate) fn drain(&mut self) -> Table {
+        let len = std::mem::take(&mut self.len);
+        Table {
+            len,
+            columns: self.columns.iter_mut().map(|c| Some(c.drain())).collect(),
+        }
     }
 
     pub(crate) fn finish(self) -> Table {
@@ -391,5 +453,29 @@ mod tests {
             vec![Cell::Null, Cell::Int(-3), Cell::Null, Cell::Null]
         );
         assert!(table.row(0, &[false; 4]).is_empty());
+
+        // Drained part by part (each stored and read back), the parts extend into the same
+        // table; a value first seen in an earlier part keeps its ID in a later one.
+        let mut builder = TableBuilder::new(&fields);
+        let mut parts = Vec::new();
+        for row in &rows {
+            builder.push_row(row.clone());
+            parts.push(builder.drain());
+        }
+        assert!(matches!(parts[2].column(0), Some(Column::Str { dict, .. }) if dict.is_empty()));
+        let mut columns: Vec<Option<Column>> = vec![None; fields.len()];
+        for part in parts {
+            for (column, piece) in columns.iter_mut().zip(part.columns) {
+                let bytes = crate::model::stored::encode(&piece.unwrap()).unwrap();
+                let piece: Column = crate::model::stored::decode(&bytes).unwrap();
+                match column {
+                    None => *column = Some(piece),
+                    Some(column) => assert!(column.extend(piece)),
+                }
+            }
+        }
+        let joined = Table { len: 3, columns };
+        assert_eq!(joined.columns, table.columns);
+        assert!(!Column::Int(vec![]).extend(Column::Bool(vec![])));
     }
 }

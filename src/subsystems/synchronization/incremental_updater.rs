@@ -438,8 +438,10 @@ fn apply(sync: &Context, pool: &rayon::ThreadPool, change: Change, cancel: &Canc
             removed.iter(),
         );
     }
-    let mut dirty = lock(&sync.dirty);
-    dirty.extend(parsed.into_iter().map(|(_, record)| record.path));
+    lock(&sync.dirty).extend(parsed.into_iter().map(|(_, record)| record.path));
+    drop(live);
+    // The update's transient memory goes back (the event is out already).
+    crate::subsystems::repository::memory_manager::release_freed();
 }
 
 /// Writes the query tables of the live state, so `query` answers from them: the files
@@ -491,25 +493,28 @@ fn write_tables(sync: &Context) -> Option<Duration> {
     if settings.rules.is_some() {
         entities.push("findings");
     }
-    // One entity at a time, each encoded and its table dropped before the next is built: a
-    // session holds the compact stored form of the tables, not every table at once.
-    let encoded: Vec<EncodedTable> = entities
-        .iter()
-        .filter_map(|entity| {
-            let tables = exec::build(&repository, &findings, &[entity]);
-            let encoded = EncodedTable::of(entity, tables.get(entity)?);
-            drop(tables);
-            // What the build freed goes back at once: the next table does not pile on it.
-            crate::subsystems::repository::memory_manager::release_freed();
-            Some(encoded)
-        })
-        .collect();
-    drop(findings);
+    // Part by part: each window of files' rows is drained from its builder, encoded and
+    // written before the next is built (one transaction for all): the session never holds a
+    // whole table, nor every table encoded.
     let generations = Generations::of(repository.files(), settings.rules.as_deref());
     writer
-        .store_encoded(&settings.scope, &generations, &encoded)
+        .store_parts(&settings.scope, &generations, &entities, |parts| {
+            let mut result = Ok(());
+            exec::build_parts(
+                &repository,
+                &findings,
+                &entities,
+                &mut |entity, builder, _| {
+                    if result.is_ok() {
+                        result = parts.put(EncodedTable::of(entity, &builder.drain()));
+                    }
+                },
+            );
+            result
+        })
         .ok()?;
-    drop(encoded);
+    drop(findings);
+    // What the builds freed goes back: glibc would keep it.
     crate::subsystems::repository::memory_manager::release_freed();
     Some(started.elapsed())
 }
