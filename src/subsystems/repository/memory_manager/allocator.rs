@@ -2,27 +2,59 @@
 //!
 //! RSS alone misleads: glibc keeps freed memory in its arenas, so a cache evicted may not
 //! lower it. The process's allocator is the system's, wrapped to keep the bytes allocated and
-//! not yet freed (live) and the most there have been (peak): two relaxed atomic operations an
-//! allocation, and a third when it raises the peak.
+//! not yet freed (live) and the most there have been (peak).
+//!
+//! An atomic operation on every allocation cost the parse 7 % on two cores (the counter's
+//! cache line moves between them). Each thread sums its own allocations and frees and adds
+//! the sum to the shared counters once it passes [`FLUSH`] either way: the figures are exact
+//! to within that much a thread, at a few instructions an allocation.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+/// How far a thread's own count may drift before it is added to the shared one.
+const FLUSH: isize = 256 << 10;
+
+thread_local! {
+    /// This thread's allocations minus its frees, not yet added to [`LIVE`]. A `const`
+    /// initializer and no destructor: reading it never allocates.
+    static PENDING: Cell<isize> = const { Cell::new(0) };
+}
 
 /// The system allocator, counting (registered in `main.rs`).
 pub(crate) struct Counting;
 
-fn added(size: usize) {
-    let live = LIVE.fetch_add(size, Relaxed) + size;
-    if live > PEAK.load(Relaxed) {
-        PEAK.fetch_max(live, Relaxed);
+fn note(delta: isize) {
+    let due = PENDING.try_with(|pending| {
+        let sum = pending.get() + delta;
+        if sum.abs() >= FLUSH {
+            pending.set(0);
+            sum
+        } else {
+            pending.set(sum);
+            0
+        }
+    });
+    // A thread being torn down has no pending count left: straight to the shared one.
+    let due = due.unwrap_or(delta);
+    if due != 0 {
+        let live = LIVE.fetch_add(due, Relaxed) + due;
+        if live > PEAK.load(Relaxed) {
+            PEAK.fetch_max(live, Relaxed);
+        }
     }
 }
 
+fn added(size: usize) {
+    note(isize::try_from(size).unwrap_or(isize::MAX));
+}
+
 fn removed(size: usize) {
-    LIVE.fetch_sub(size, Relaxed);
+    note(-isize::try_from(size).unwrap_or(isize::MAX));
 }
 
 // SAFETY: every call goes to `System` with the caller's arguments unchanged; the counters
@@ -66,12 +98,12 @@ unsafe impl GlobalAlloc for Counting {
 /// Bytes allocated and not freed.
 #[cfg_attr(not(test), allow(dead_code))] // reason: the Monitor of [5b] is its first reader
 pub(crate) fn live_bytes() -> usize {
-    LIVE.load(Relaxed)
+    usize::try_from(LIVE.load(Relaxed)).unwrap_or(0)
 }
 
 /// The most bytes live at once since the start.
 pub(crate) fn peak_bytes() -> usize {
-    PEAK.load(Relaxed)
+    usize::try_from(PEAK.load(Relaxed)).unwrap_or(0)
 }
 
 /// The process's peak resident set size (`VmHWM` of `/proc/self/status`); `None` where
