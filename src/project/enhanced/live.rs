@@ -288,19 +288,14 @@ impl LivePhase {
                 return self.rebuild(&changed_paths, cancel, before);
             }
         }
-        self.resolve(&resolve, !changed.is_empty(), cancel)
+        self.resolve(&resolve, !changed.is_empty())
     }
 
     /// Classifies, ranks and resolves the files marked, against the others as they are;
     /// merges the graph again. `exports_changed`: whether an export changed (the templates
-    /// and the index are built again, not refreshed).
-    fn resolve(
-        &mut self,
-        resolve: &[bool],
-        exports_changed: bool,
-        cancel: &CancelToken,
-    ) -> Applied {
-        let _ = cancel;
+    /// and the index are built again, not refreshed). An update in flight completes: it
+    /// does not look at the cancel signal (a rebuild does, through the phase).
+    fn resolve(&mut self, resolve: &[bool], exports_changed: bool) -> Applied {
         let repository = Arc::make_mut(&mut self.repository);
         let files = &mut repository.files;
         if exports_changed {
@@ -468,7 +463,9 @@ impl LivePhase {
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::super::tests::{assert_same, edit, fixtures, projects, Extractor, Random};
+    use super::super::tests::{
+        a_and_its_reader, assert_same, edit, fixtures, projects, Extractor, Random,
+    };
     use super::*;
 
     /// The paths whose content differs between two trees, and those gone.
@@ -570,15 +567,7 @@ mod tests {
     #[test]
     fn a_body_edit_resolves_its_file_alone() {
         let mut extractor = Extractor::default();
-        let mut tree = BTreeMap::new();
-        tree.insert(
-            "lib/a.ex".to_string(),
-            "defmodule A do\n  def f(x), do: x\nend\n".to_string(),
-        );
-        tree.insert(
-            "lib/b.ex".to_string(),
-            "defmodule B do\n  def g(x), do: A.f(x)\nend\n".to_string(),
-        );
+        let mut tree = a_and_its_reader();
         let (mut live, states) =
             LivePhase::start(extractor.records(&tree), None, true, &CancelToken::new());
         assert_eq!(states.iter().flatten().count(), 2);

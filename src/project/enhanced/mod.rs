@@ -167,22 +167,38 @@ fn flag(set: bool, bit: u8) -> u8 {
 
 impl Resolution {
     fn capture(file: &FileRecord, ranks: &[Option<u32>], extracted: &[Extracted]) -> Resolution {
+        Resolution::capture_against(file, ranks, Some(extracted))
+    }
+
+    /// What the phase may write into a record, as it is in `file` (as extracted): applied to
+    /// the record after the phase, it gives back the one before ([`undo`](Self::undo)).
+    fn absolute(file: &FileRecord) -> Resolution {
+        Resolution::capture_against(file, &[], None)
+    }
+
+    /// What `file` holds, as a change of its calls as `extracted` (`None`: every value
+    /// written out, for a record in any state).
+    fn capture_against(
+        file: &FileRecord,
+        ranks: &[Option<u32>],
+        extracted: Option<&[Extracted]>,
+    ) -> Resolution {
         let mut table = SymbolTable::default();
         let mut calls_out = Vec::new();
         let mut references_out = Vec::new();
-        let mut extracted = extracted.iter();
+        let mut extracted = extracted.map(|e| e.iter());
         let unknown = (None, None);
         each_list(file, &mut |own, calls, references| {
             for call in calls {
-                let before = extracted.next().unwrap_or(&unknown);
+                let before = extracted.as_mut().map(|e| e.next().unwrap_or(&unknown));
                 let module = match call.module {
-                    module if module == before.0 => ModuleChange::Same,
+                    module if before.is_some_and(|b| module == b.0) => ModuleChange::Same,
                     Some(module) if Some(module.as_str()) == own => ModuleChange::Own,
                     Some(module) if module.as_str() == "Kernel" => ModuleChange::Kernel,
                     module => ModuleChange::Set(module.map(|m| table.position(m))),
                 };
                 let candidates = match &call.imports {
-                    imports if *imports == before.1 => CandidatesChange::Same,
+                    imports if before.is_some_and(|b| *imports == b.1) => CandidatesChange::Same,
                     None => CandidatesChange::Cleared,
                     Some(imports) => CandidatesChange::Set(
                         imports
@@ -211,52 +227,6 @@ impl Resolution {
                 .map(|(module, rank)| ModuleResolution {
                     kinds: module.kinds.clone(),
                     rank,
-                })
-                .collect(),
-            calls: calls_out,
-            references: references_out,
-        }
-    }
-
-    /// What the phase may write into a record, as it is in `file` (as extracted): applied to
-    /// the record after the phase, it gives back the one before ([`undo`](Self::undo)).
-    fn absolute(file: &FileRecord) -> Resolution {
-        let mut table = SymbolTable::default();
-        let mut calls_out = Vec::new();
-        let mut references_out = Vec::new();
-        each_list(file, &mut |own, calls, references| {
-            for call in calls {
-                calls_out.push(CallResolution {
-                    target: call.target,
-                    flags: flag(call.is_macro, MACRO)
-                        | flag(call.undefined, UNDEFINED)
-                        | flag(call.imported, IMPORTED),
-                    module: match call.module {
-                        Some(module) if Some(module.as_str()) == own => ModuleChange::Own,
-                        Some(module) if module.as_str() == "Kernel" => ModuleChange::Kernel,
-                        module => ModuleChange::Set(module.map(|m| table.position(m))),
-                    },
-                    candidates: match &call.imports {
-                        None => CandidatesChange::Cleared,
-                        Some(imports) => CandidatesChange::Set(
-                            imports
-                                .iter()
-                                .map(|(m, only)| (table.position(*m), *only))
-                                .collect(),
-                        ),
-                    },
-                });
-            }
-            references_out.extend(references.iter().map(|r| table.position(r.module)));
-        });
-        Resolution {
-            symbols: table.symbols,
-            modules: file
-                .modules
-                .iter()
-                .map(|module| ModuleResolution {
-                    kinds: module.kinds.clone(),
-                    rank: None,
                 })
                 .collect(),
             calls: calls_out,
@@ -1258,8 +1228,8 @@ pub(crate) mod tests {
         }
     }
 
-    #[test]
-    fn a_body_edit_re_resolves_its_file_and_an_export_its_readers() {
+    /// `A.f/1`, and `B` calling it.
+    pub(crate) fn a_and_its_reader() -> BTreeMap<String, String> {
         let mut tree = BTreeMap::new();
         tree.insert(
             "lib/a.ex".to_string(),
@@ -1269,6 +1239,12 @@ pub(crate) mod tests {
             "lib/b.ex".to_string(),
             "defmodule B do\n  def g(x), do: A.f(x)\nend\n".to_string(),
         );
+        tree
+    }
+
+    #[test]
+    fn a_body_edit_re_resolves_its_file_and_an_export_its_readers() {
+        let mut tree = a_and_its_reader();
         tree.insert(
             "lib/c.ex".to_string(),
             "defmodule C do\n  def h, do: :ok\nend\n".to_string(),
