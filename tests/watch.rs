@@ -206,6 +206,61 @@ fn sigint_stops_the_session_with_exit_0() {
     assert_eq!(session.exit_code(), 0);
 }
 
+/// The watched folder deleted under the session: a `stopped` event, then exit 2 with a
+/// message saying what happened, never a session waiting forever.
+#[test]
+fn a_removed_root_ends_the_session_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("app");
+    copy_tree(&fixtures().join("sample_app"), &root);
+    let mut child = bin()
+        .args(["watch", "--format", "ndjson", "--no-cache"])
+        .arg(&root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = stdout.lines().map_while(Result::ok);
+    assert!(
+        lines.by_ref().any(|line| line.contains("\"ready\"")),
+        "no ready event"
+    );
+    // A session that never ends is killed after a generous wait (the test then fails).
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pid = i32::try_from(child.id()).unwrap();
+    let watchdog = {
+        let done = std::sync::Arc::clone(&done);
+        std::thread::spawn(move || {
+            for _ in 0..600 {
+                if done.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            // SAFETY: our own child, not yet reaped (`done` is set before the wait).
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        })
+    };
+    std::fs::remove_dir_all(&root).unwrap();
+    let rest: Vec<String> = lines.collect();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    watchdog.join().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        rest.iter().any(|line| line.contains("\"stopped\"")),
+        "no stopped event: {rest:?}"
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("was removed or replaced"),
+        "stderr: {stderr}"
+    );
+}
+
 /// A rename, an editor's atomic save and a burst of 300 written files: few updates, nothing
 /// missed, and the `stopped` summary equals a fresh `parse --no-cache` of the tree.
 #[test]

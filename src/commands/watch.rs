@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -367,15 +367,31 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
 
     let mut ready = false;
     let mut updates = 0u64;
-    let mut failure = None;
+    let mut failure: Option<String> = None;
     let mut failed: Option<String> = None;
+    // The watched folder itself: once it is gone (or another folder took its path) no watch
+    // sees anything again, and the session would wait forever.
+    let folder = folder_identity(&root);
+    let mut folder_checked = Instant::now();
     while !signals::stop_requested() && args.max_updates.is_none_or(|max| updates < max) {
+        if folder_checked.elapsed() >= IDLE_CHECK {
+            folder_checked = Instant::now();
+            if folder_identity(&root) != folder {
+                failure = Some(format!(
+                    "the watched folder {} was removed or replaced: start watch again once it \
+                     is back",
+                    root.display()
+                ));
+                break;
+            }
+        }
         let note = match notes.recv_timeout(IDLE_CHECK) {
             Ok(note) => note,
             Err(_) => {
                 if !host.is_running() {
-                    failure =
-                        Some("the Synchronization subsystem gave up (restart intensity exceeded)");
+                    failure = Some(
+                        "the Synchronization subsystem gave up (restart intensity exceeded)".into(),
+                    );
                     break;
                 }
                 continue;
@@ -448,4 +464,19 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
         Some(exit::TERMINATED) => exit::TERMINATED,
         _ => exit::SUCCESS,
     })
+}
+
+/// The device and inode of a folder, `None` when it is not one: the same path naming another
+/// folder (deleted and made again, a checkout moved into place) is another folder.
+#[cfg(unix)]
+fn folder_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path).ok()?;
+    metadata.is_dir().then(|| (metadata.dev(), metadata.ino()))
+}
+
+/// Elsewhere, whether it is still a folder.
+#[cfg(not(unix))]
+fn folder_identity(path: &Path) -> Option<(u64, u64)> {
+    path.is_dir().then_some((0, 0))
 }
