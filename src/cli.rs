@@ -550,6 +550,10 @@ pub(crate) enum CacheAction {
     Info(CacheTarget),
     /// Delete the index (the database and its journal files).
     Clear(CacheTarget),
+    /// Remove what nothing can serve again (every root whose folder is gone, with all it
+    /// stored; entries of files that are gone) and give the free space back (incremental
+    /// vacuum when a quarter of the file is free). Safe beside a running `watch`.
+    Clean(CacheTarget),
 }
 
 #[derive(Debug, Args)]

@@ -740,3 +740,71 @@ fn a_stored_resolution_that_does_not_decode_is_resolved_again() {
         assert_eq!(next["runtime"]["warnings"], serde_json::json!([]));
     }
 }
+
+/// `cache clean`: a root whose folder is gone goes with everything stored for it, an entry
+/// of a file that is gone goes, the space is given back, and the root kept is served as
+/// before.
+#[test]
+fn cache_clean_removes_gone_roots_and_files_and_vacuums() {
+    let kept = sample_copy();
+    let gone = sample_copy();
+    let cache = scratch();
+    for project in [&kept, &gone] {
+        let run = run_with(&mut with_cache(cache.path(), PARSE, project.path()));
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+    }
+    let gone_root = std::fs::canonicalize(gone.path()).unwrap();
+    drop(gone);
+    let removed_file = first_ex_file(kept.path());
+    std::fs::remove_file(&removed_file).unwrap();
+
+    let clean = |format: &str| {
+        run_with(
+            bin()
+                .env("ELIXIRSCOPE_CACHE_DIR", cache.path())
+                .args(["cache", "clean", "--format", format])
+                .arg(kept.path()),
+        )
+    };
+    let run = clean("json");
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let cleaned = json(&run);
+    assert_eq!(
+        cleaned["roots_removed"],
+        serde_json::json!([gone_root.display().to_string()])
+    );
+    assert_eq!(cleaned["entries_removed"], 1, "{cleaned:#}");
+    assert!(cleaned["pages_freed"].as_u64().unwrap() > 0, "{cleaned:#}");
+    assert!(
+        cleaned["bytes_after"].as_u64() < cleaned["bytes_before"].as_u64(),
+        "{cleaned:#}"
+    );
+    // Nothing left to clean.
+    let again = json(&clean("json"));
+    assert_eq!(again["roots_removed"], serde_json::json!([]));
+    assert_eq!(again["entries_removed"], 0);
+    assert!(clean("text").stdout().contains("removed:        0 entries"));
+
+    let info = json(&run_with(
+        bin()
+            .env("ELIXIRSCOPE_CACHE_DIR", cache.path())
+            .args(["cache", "info", "--format", "json"])
+            .arg(kept.path()),
+    ));
+    assert_eq!(info["roots"].as_array().unwrap().len(), 1, "{info:#}");
+    // The root kept is served as a fresh run sees it.
+    let warm = run_with(&mut with_cache(cache.path(), PARSE, kept.path()));
+    assert_eq!(warm.code(), 0, "{}", warm.stderr());
+    assert_eq!(stable(json(&warm)), no_cache(PARSE, kept.path()).1);
+
+    // No index: nothing to clean, not an error.
+    let empty = scratch();
+    let none = run_with(
+        bin()
+            .env("ELIXIRSCOPE_CACHE_DIR", empty.path())
+            .args(["cache", "clean", "--format", "text"])
+            .arg(kept.path()),
+    );
+    assert_eq!(none.code(), 0);
+    assert!(none.stdout().contains("no index at"), "{}", none.stdout());
+}

@@ -1,4 +1,4 @@
-//! `elixirscope cache info|clear`: the index of a project, shown or deleted.
+//! `elixirscope cache info|clear|clean`: the index of a project, shown, deleted or cleaned.
 
 use std::io::{IsTerminal, Write};
 
@@ -14,7 +14,53 @@ pub(crate) fn run(args: &CacheArgs) -> anyhow::Result<u8> {
     match &args.action {
         CacheAction::Info(target) => info(target),
         CacheAction::Clear(target) => clear(target),
+        CacheAction::Clean(target) => clean(target),
     }
+}
+
+fn json_output(format: SimpleFormat) -> bool {
+    match format {
+        SimpleFormat::Json => true,
+        SimpleFormat::Text => false,
+        SimpleFormat::Auto => !std::io::stdout().is_terminal(),
+    }
+}
+
+fn clean(target: &CacheTarget) -> anyhow::Result<u8> {
+    let location = location(target)?;
+    let cleaned = index::cleaner::clean(&location.database).with_context(|| {
+        format!(
+            "cannot clean the index {}; `elixirscope cache clear` deletes it",
+            location.database.display()
+        )
+    })?;
+    let mut out = output::stdout();
+    match (cleaned, json_output(target.format)) {
+        (None, true) => writeln!(out, "null")?,
+        (None, false) => writeln!(out, "no index at {}", location.database.display())?,
+        (Some(cleaned), true) => {
+            serde_json::to_writer_pretty(&mut out, &cleaned)?;
+            writeln!(out)?;
+        }
+        (Some(cleaned), false) => {
+            writeln!(out, "index:          {}", cleaned.database)?;
+            for root in &cleaned.roots_removed {
+                writeln!(out, "removed root:   {root} (its folder is gone)")?;
+            }
+            writeln!(
+                out,
+                "removed:        {} entries of files that are gone",
+                cleaned.entries_removed
+            )?;
+            writeln!(
+                out,
+                "vacuum:         {} pages freed; {} -> {} bytes",
+                cleaned.pages_freed, cleaned.bytes_before, cleaned.bytes_after
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(exit::SUCCESS)
 }
 
 fn location(target: &CacheTarget) -> anyhow::Result<Location> {
@@ -35,11 +81,7 @@ fn info(target: &CacheTarget) -> anyhow::Result<u8> {
             location.database.display()
         )
     })?;
-    let json = match target.format {
-        SimpleFormat::Json => true,
-        SimpleFormat::Text => false,
-        SimpleFormat::Auto => !std::io::stdout().is_terminal(),
-    };
+    let json = json_output(target.format);
     let mut out = output::stdout();
     if json {
         serde_json::to_writer_pretty(&mut out, &info)?;

@@ -20,6 +20,7 @@
 //! opened by a path the index names), and any error — a corrupt or foreign database, a blob that
 //! fails to decode, a full disk — becomes one warning and a run without the bad entries.
 
+pub(crate) mod cleaner;
 pub(crate) mod query_store;
 mod schema;
 mod writer;

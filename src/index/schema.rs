@@ -149,10 +149,15 @@ pub(super) fn open(database: &Path) -> Result<Connection, OpenError> {
         )
         .map_err(OpenError::Unreadable)?;
     if tables == 0 {
-        // Only an empty database takes `auto_vacuum`; the Cleaner of [5b] runs the incremental
-        // vacuum.
+        // Only an empty database takes `auto_vacuum`; the Cleaner (`cleaner`) runs the
+        // incremental vacuum. The switch to WAL above wrote the header already, so the setting
+        // takes effect through a VACUUM (instant on an empty database): without it the index
+        // was made without auto-vacuum and could never give space back.
         connection
             .pragma_update(None, "auto_vacuum", "INCREMENTAL")
+            .map_err(OpenError::Unreadable)?;
+        connection
+            .execute_batch("VACUUM")
             .map_err(OpenError::Unreadable)?;
     }
     // IMMEDIATE: the write lock is taken (waiting on the busy timeout) before the schema is
