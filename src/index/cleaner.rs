@@ -187,7 +187,10 @@ mod tests {
             index_of_a_gone_root(&database, 64, auto_vacuum);
             let cleaned = clean(&database).unwrap().unwrap();
             assert_eq!(cleaned.roots_removed.len(), 1);
-            assert!(cleaned.pages_freed > 0, "auto_vacuum {auto_vacuum}: {cleaned:?}");
+            assert!(
+                cleaned.pages_freed > 0,
+                "auto_vacuum {auto_vacuum}: {cleaned:?}"
+            );
             assert!(
                 cleaned.bytes_after * 4 < cleaned.bytes_before,
                 "auto_vacuum {auto_vacuum}: {cleaned:?}"
