@@ -22,13 +22,13 @@ use foldhash::{HashMap, HashSet, HashSetExt};
 use rayon::prelude::*;
 
 use super::{
-    changed_places, exports_of, extracted, mentions_of, mix, phase, Definitions, Extracted,
-    FileState, ModuleExports, Previous, Resolution, StateRef,
+    changed_places, exports_of, extracted, inert, mentions_of, mix, phase, projects_of,
+    Definitions, Extracted, FileState, ModuleExports, Previous, Resolution, StateRef,
 };
 use crate::extract::{ids, kinds};
 use crate::graph::resolve::ProjectIndex;
 use crate::graph::{self, FileEdges};
-use crate::model::{FileRecord, Module, ModuleKind, Project, Status};
+use crate::model::{FileRecord, Module, ModuleKind};
 use crate::otp::cancel::CancelToken;
 use crate::project::Repository;
 
@@ -84,17 +84,6 @@ pub(crate) struct LivePhase {
     templates: kinds::Templates,
     /// Built at the start when calls are resolved.
     index: Option<ProjectIndex>,
-}
-
-fn inert(file: &FileRecord) -> bool {
-    !matches!(file.status, Status::Ok | Status::SyntaxError)
-}
-
-fn projects_of(files: &[FileRecord]) -> Vec<Project> {
-    files
-        .iter()
-        .filter_map(|record| record.mix_project.clone())
-        .collect()
 }
 
 fn templates_of(files: &[FileRecord], kept: &HashMap<String, Kept>) -> kinds::Templates {

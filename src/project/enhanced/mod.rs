@@ -658,6 +658,19 @@ fn close_over_reachers<'a>(
     }
 }
 
+/// A file that was not parsed (skipped, failed, timed out): nothing to resolve.
+fn inert(file: &FileRecord) -> bool {
+    !matches!(file.status, Status::Ok | Status::SyntaxError)
+}
+
+/// The Mix projects among the records.
+fn projects_of(files: &[FileRecord]) -> Vec<Project> {
+    files
+        .iter()
+        .filter_map(|record| record.mix_project.clone())
+        .collect()
+}
+
 /// Where each module name is defined, and what follows from it.
 struct Definitions {
     /// Name → (file, module) of each definition, in path order.
@@ -765,10 +778,7 @@ pub(crate) fn phase(
     let is_carried: Vec<bool> = carried.iter().map(Option::is_some).collect();
     let changed = previous.map(|previous| changed_names(previous, &exports, &is_carried));
     // A file that was not parsed (skipped, failed, timed out) has nothing to resolve.
-    let inert: Vec<bool> = files
-        .iter()
-        .map(|f| !matches!(f.status, Status::Ok | Status::SyntaxError))
-        .collect();
+    let inert: Vec<bool> = files.iter().map(inert).collect();
     let resolve: Vec<bool> = carried
         .iter()
         .zip(&inert)
@@ -967,12 +977,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub(crate) fn projects(records: &[FileRecord]) -> Vec<Project> {
-        records
-            .iter()
-            .filter_map(|r| r.mix_project.clone())
-            .collect()
-    }
+    pub(super) use super::projects_of as projects;
 
     /// The states the index holds after an outcome: those it resolved, replaced; those it
     /// carried, kept; those of files gone, dropped.

@@ -95,12 +95,6 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
-/// Bytes allocated and not freed.
-#[cfg_attr(not(test), allow(dead_code))] // reason: the Monitor of [5b] is its first reader
-pub(crate) fn live_bytes() -> usize {
-    usize::try_from(LIVE.load(Relaxed)).unwrap_or(0)
-}
-
 /// The most bytes live at once since the start.
 pub(crate) fn peak_bytes() -> usize {
     usize::try_from(PEAK.load(Relaxed)).unwrap_or(0)
@@ -118,6 +112,11 @@ pub(crate) fn peak_resident_bytes() -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bytes allocated and not freed (the Monitor of [5b] will read them).
+    fn live_bytes() -> usize {
+        usize::try_from(LIVE.load(Relaxed)).unwrap_or(0)
+    }
 
     #[test]
     fn an_allocation_is_counted_while_it_lives() {
