@@ -349,6 +349,18 @@ pub(crate) struct AnalyzeArgs {
     /// Ignore Credo's and Sobelow's suppression comments.
     #[arg(long)]
     pub(crate) no_foreign_suppressions: bool,
+
+    /// Keep the run within SIZE of memory (`512MiB`, `2G`; units KiB, MiB, GiB or K, M, G).
+    /// At 80% the caches are evicted; at 95% one file is parsed at a time and the records
+    /// held shrink to what the report reads. A limit the run cannot meet exits 2 naming the
+    /// least that would do.
+    #[arg(long, value_name = "SIZE", env = "ELIXIRSCOPE_MEMORY_LIMIT", value_parser = memory_limit)]
+    pub(crate) memory_limit: Option<u64>,
+}
+
+/// `--memory-limit`'s value parser.
+fn memory_limit(text: &str) -> Result<u64, String> {
+    crate::subsystems::repository::memory_manager::budget::parse_size(text)
 }
 
 #[derive(Debug, Args, Clone)]

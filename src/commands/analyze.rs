@@ -13,7 +13,7 @@ use crate::commands::batch::{self, BatchOptions};
 use crate::commands::output;
 use crate::exit;
 use crate::model::BreakerVerdictState;
-use crate::model::{FailureRecord, Reason, RuleTiming, RuntimeInfo, Status};
+use crate::model::{FailureRecord, FileRecord, Reason, RuleTiming, RuntimeInfo, Status};
 use crate::report::analysis::{
     self, AnalyzeReport, AnalyzeRun, DisabledRule, FileOutcome, RuleSummary,
 };
@@ -62,6 +62,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             scope: None,
             querying: false,
             whole_records: false,
+            memory_limit: args.memory_limit.map(|limit| (limit, keep_outcome as fn(&mut _) -> bool)),
         },
         started,
     )?;
@@ -149,7 +150,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             })
             .collect(),
         cache: batch.cache.clone(),
-        memory: crate::subsystems::repository::memory_manager::runtime(),
+        memory: batch.host.shared().memory.runtime(),
         warnings,
     };
     let batch::Batch {
@@ -192,6 +193,21 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
     };
     batch::free_at_exit(report);
     Ok(code)
+}
+
+/// What of a record `analyze`'s report reads, kept when records are spilled under memory
+/// pressure: the path, the outcome and the findings. The facts go (they are in the index
+/// when the run has one); `true` when there were any.
+fn keep_outcome(record: &mut FileRecord) -> bool {
+    let held = !record.modules.is_empty()
+        || !record.calls.is_empty()
+        || !record.errors.is_empty()
+        || record.mix_project.is_some();
+    record.modules = Vec::new();
+    record.calls = Vec::new();
+    record.errors = Vec::new();
+    record.mix_project = None;
+    held
 }
 
 fn write(

@@ -15,11 +15,14 @@ use crate::commands::output;
 use crate::discover::{self, DiscoverOptions, Discovery};
 use crate::index::{self, Cache, CacheSetting};
 use crate::model::CacheRuntime;
+use crate::model::FileRecord;
 use crate::model::PhaseTiming;
 use crate::project::Repository;
 use crate::rules::Analysis;
 use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
-use crate::subsystems::parsing::batch_processor::BatchJob;
+use crate::subsystems::parsing::batch_processor::{BatchJob, Pressure};
+use crate::subsystems::repository::memory_manager::cache_manager::IndexPages;
+use crate::subsystems::repository::memory_manager::Spill;
 use crate::subsystems::parsing::parser::FileOptions;
 use crate::subsystems::repository::enhanced::{self, PhaseRequest};
 use crate::subsystems::root::{
@@ -63,6 +66,9 @@ pub(crate) struct BatchOptions {
     /// Whether stored files are served whole with their findings (`watch` keeps them), not
     /// as the findings alone.
     pub(crate) whole_records: bool,
+    /// `--memory-limit` in bytes, with what of a record the command's report reads (what a
+    /// record is reduced to when spilled under pressure).
+    pub(crate) memory_limit: Option<(u64, fn(&mut FileRecord) -> bool)>,
 }
 
 /// The key of a run scope: the paths given and the discovery options. Two runs with the same
@@ -123,7 +129,25 @@ pub(crate) fn run(
         (true, true) => ANALYSIS_QUERY_SUBSYSTEMS,
         (false, true) => BATCH_QUERY_SUBSYSTEMS,
     };
-    let host = Host::start(subsystems, jobs, options.analysis.clone())?;
+    let host = Host::start(
+        subsystems,
+        jobs,
+        options.analysis.clone(),
+        options.memory_limit.map(|(limit, _)| limit),
+    )?;
+    let memory = Arc::clone(&host.shared().memory);
+    if options.memory_limit.is_some() {
+        let largest = discovery
+            .entries
+            .iter()
+            .filter_map(|entry| std::fs::metadata(&entry.absolute).ok())
+            .map(|metadata| metadata.len().min(input.max_file_size))
+            .max()
+            .unwrap_or(0);
+        memory
+            .set_floor(largest, discovery.entries.len() as u64)
+            .map_err(|exceeded| anyhow::anyhow!(exceeded.message()))?;
+    }
     let analysis = host
         .shared()
         .patterns
@@ -139,6 +163,14 @@ pub(crate) fn run(
         analysis.as_deref(),
         &mut warnings,
     );
+    // The index's page caches are the CacheManager's while the run has it open.
+    let index_pages: Option<Arc<dyn crate::subsystems::repository::memory_manager::cache_manager::Evict>> =
+        cache.as_ref().map(|cache| {
+            let pages: Arc<dyn crate::subsystems::repository::memory_manager::cache_manager::Evict> =
+                Arc::new(IndexPages(Arc::clone(cache)));
+            memory.caches.register(Arc::clone(&pages));
+            pages
+        });
     let parse_started = Instant::now();
     let progress = Arc::new(Progress::new(discovery.entries.len() as u64, options.quiet));
     let ticker = Arc::clone(&progress);
@@ -153,8 +185,18 @@ pub(crate) fn run(
             cache: cache.clone(),
         },
         Box::new(move || ticker.tick()),
+        options.memory_limit.map(|(_, keep)| Pressure {
+            memory: Arc::clone(&memory),
+            keep,
+        }),
     );
+    let spill: std::sync::Weak<dyn Spill> = Arc::downgrade(&job) as std::sync::Weak<BatchJob>;
+    memory.register_spill(spill);
     let records = host.run_batch(job)?;
+    if let Some(exceeded) = memory.exceeded() {
+        progress.finish();
+        anyhow::bail!(exceeded.message());
+    }
     progress.finish();
     if let Some(cache) = &cache {
         let seen = records.iter().map(|r| r.path.as_str()).collect();
@@ -199,6 +241,12 @@ pub(crate) fn run(
         }
         runtime
     });
+    drop(index_pages);
+    if let Some(index) = &index {
+        // The run is done with the index: the MemoryManager's Cleaner sees whether it
+        // needs cleaning.
+        host.clean_index(index.database().to_path_buf());
+    }
     if repository.unresolved_files() > 0 {
         output::warn(
             &mut warnings,

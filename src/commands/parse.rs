@@ -39,6 +39,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
             scope: Some(batch::scope(&args.paths, &args.input)),
             querying: false,
             whole_records: false,
+            memory_limit: None,
         },
         started,
     )?;

@@ -337,7 +337,7 @@ impl Warm {
             None => None,
         };
         let query_started = Instant::now();
-        let host = Host::start(QUERY_SUBSYSTEMS, self.jobs, None)?;
+        let host = Host::start(QUERY_SUBSYSTEMS, self.jobs, None, None)?;
         let shared = Arc::clone(host.shared());
         let root = discovery.root.clone();
         let tables = Arc::new(tables);
@@ -415,6 +415,7 @@ impl Cold<'_> {
                 querying: true,
                 // The phase needs the records, the findings table their findings.
                 whole_records: findings && reads_facts,
+                memory_limit: None,
             },
             self.started,
         )?;

@@ -41,7 +41,7 @@ pub(crate) fn run(args: &RuntimeArgs) -> anyhow::Result<u8> {
         .map(|node| node.id)
         .collect();
     // The default rule selection: the Analysis subsystem compiles it as `analyze` would.
-    let host = Host::start(&subsystems, 1, Some(Selection::default()))?;
+    let host = Host::start(&subsystems, 1, Some(Selection::default()), None)?;
     let start_ms = started.elapsed().as_secs_f64() * 1000.0;
     // Exercise both bulkheads and the task pool once, so the check proves they serve work.
     let interactive = host.shared().bulkheads.interactive()?.install(|| 1 + 1);

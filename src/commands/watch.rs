@@ -292,6 +292,7 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<u8> {
             scope: Some(scope.clone()),
             querying: false,
             whole_records: true,
+            memory_limit: None,
         },
         started,
     )?;

@@ -48,8 +48,23 @@ fn size(database: &Path) -> u64 {
         .sum()
 }
 
+/// How much a clean looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sweep {
+    /// Every root's entries, each file checked (`cache clean`).
+    Everything,
+    /// The end of a run (the MemoryManager's Cleaner): the run removed its own root's
+    /// vanished files already, so only gone roots and the vacuum, a few milliseconds.
+    AfterRun,
+}
+
 /// Cleans the index at `database`; `None` when there is none.
 pub(crate) fn clean(database: &Path) -> anyhow::Result<Option<Cleaned>> {
+    sweep(database, Sweep::Everything)
+}
+
+/// Cleans the index at `database` as far as `sweep` says; `None` when there is none.
+pub(crate) fn sweep(database: &Path, sweep: Sweep) -> anyhow::Result<Option<Cleaned>> {
     if !database.exists() {
         return Ok(None);
     }
@@ -79,10 +94,14 @@ pub(crate) fn clean(database: &Path) -> anyhow::Result<Option<Cleaned>> {
             cleaned.roots_removed.push(path);
             continue;
         }
-        cleaned.entries_removed += remove_vanished(&connection, id, root)?;
+        if sweep == Sweep::Everything {
+            cleaned.entries_removed += remove_vanished(&connection, id, root)?;
+        }
     }
     cleaned.pages_freed = vacuum(&connection)?;
-    let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    if sweep == Sweep::Everything || cleaned.pages_freed > 0 {
+        let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
     drop(connection);
     cleaned.bytes_after = size(database);
     Ok(Some(cleaned))

@@ -358,6 +358,28 @@ impl Session {
         }
     }
 
+    /// Gives back the page caches of the idle reader connections (SQLite's
+    /// `shrink_memory`); the bytes SQLite no longer holds and the connections shrunk.
+    pub(crate) fn release_memory(&self) -> (u64, u64) {
+        let before = sqlite_memory_used();
+        let readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        for connection in readers.iter() {
+            let _ = connection.execute_batch("PRAGMA shrink_memory");
+        }
+        let shrunk = readers.len() as u64;
+        drop(readers);
+        (before.saturating_sub(sqlite_memory_used()), shrunk)
+    }
+
+    /// Caps each reader connection's page cache at `bytes`.
+    pub(crate) fn limit_page_cache(&self, bytes: u64) {
+        let kib = (bytes / 1024).max(64);
+        let readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        for connection in readers.iter() {
+            let _ = connection.execute_batch(&format!("PRAGMA cache_size = -{kib}"));
+        }
+    }
+
     /// Runs `read` on a pooled connection; an error is a warning and `None`.
     fn with_reader<T>(
         &self,
@@ -550,6 +572,14 @@ pub(crate) fn info(database: &Path) -> Result<Info, rusqlite::Error> {
     })
 }
 
+/// The bytes SQLite holds in this process, every connection's page cache and statements
+/// together (its own allocator's count, not the Rust heap's).
+pub(crate) fn sqlite_memory_used() -> u64 {
+    // SAFETY: a read of SQLite's global statistics; thread-safe in its default mode.
+    let used = unsafe { rusqlite::ffi::sqlite3_memory_used() };
+    u64::try_from(used).unwrap_or(0)
+}
+
 /// The index as a run uses it: the entries loaded at the start, the writer that stores what
 /// the run parses, and the counters of `runtime.cache`. Shared by the parse workers.
 pub(crate) struct Cache {
@@ -718,6 +748,21 @@ impl Cache {
 
     /// A run that keeps the records (`watch`): a stored file is served whole, with its
     /// findings when rules run.
+    /// The database file this run reads and writes.
+    pub(crate) fn database(&self) -> &Path {
+        &self.session.location().database
+    }
+
+    /// The idle readers' page caches given back ([`Session::release_memory`]).
+    pub(crate) fn release_memory(&self) -> (u64, u64) {
+        self.session.release_memory()
+    }
+
+    /// Caps each reader's page cache ([`Session::limit_page_cache`]).
+    pub(crate) fn limit_page_cache(&self, bytes: u64) {
+        self.session.limit_page_cache(bytes);
+    }
+
     pub(crate) fn serving_whole_records(mut self) -> Cache {
         self.whole = true;
         self

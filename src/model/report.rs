@@ -144,6 +144,64 @@ pub(crate) struct MemoryRuntime {
     /// does not say.
     #[serde(default, skip_serializing_if = "crate::model::stored::none")]
     pub(crate) peak_resident_bytes: Option<u64>,
+    /// `--memory-limit` in bytes; absent without one.
+    #[serde(default, skip_serializing_if = "crate::model::stored::none")]
+    pub(crate) limit_bytes: Option<u64>,
+    /// Each change of the pressure level, in order (with a limit only).
+    #[serde(default, skip_serializing_if = "crate::model::stored::empty")]
+    pub(crate) transitions: Vec<PressureTransition>,
+    /// What each cache gave up under pressure, by cache name.
+    #[serde(default, skip_serializing_if = "crate::model::stored::empty")]
+    pub(crate) evictions: Vec<CacheEviction>,
+    /// Whether the batch was narrowed to one file in flight (critical pressure).
+    #[serde(default, skip_serializing_if = "crate::model::stored::falsy")]
+    pub(crate) narrowed: bool,
+    /// Records held in their spilled form: only what the report reads (critical pressure).
+    #[serde(default, skip_serializing_if = "crate::model::stored::is_zero")]
+    pub(crate) spilled_records: u64,
+    /// What the MemoryManager's Cleaner did to the index at the end of the run, when it did
+    /// anything.
+    #[serde(default, skip_serializing_if = "crate::model::stored::none")]
+    pub(crate) index_cleaned: Option<IndexCleaned>,
+}
+
+/// A change of the pressure level, as the Monitor measured it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PressureTransition {
+    /// Milliseconds since the runtime started.
+    pub(crate) at_ms: u64,
+    /// `normal`, `elevated` or `critical`.
+    pub(crate) from: String,
+    pub(crate) to: String,
+    /// The live heap then.
+    pub(crate) heap_bytes: u64,
+    /// The resident set then; absent where the system does not say.
+    #[serde(default, skip_serializing_if = "crate::model::stored::none")]
+    pub(crate) resident_bytes: Option<u64>,
+}
+
+/// What one cache gave up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CacheEviction {
+    /// `compiled_patterns` or `index_pages`.
+    pub(crate) cache: String,
+    /// Entries (patterns, or connections whose page cache was given back).
+    pub(crate) entries: u64,
+    pub(crate) bytes: u64,
+}
+
+/// The Cleaner's work on the index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IndexCleaned {
+    /// Roots whose folder is gone, removed with everything stored for them.
+    pub(crate) roots_removed: u64,
+    /// Pages the incremental vacuum gave back.
+    pub(crate) pages_freed: u64,
+    pub(crate) bytes_before: u64,
+    pub(crate) bytes_after: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]

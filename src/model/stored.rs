@@ -70,6 +70,11 @@ pub(crate) fn falsy(value: &bool) -> bool {
     !*value && !storing()
 }
 
+/// `skip_serializing_if` of a count the JSON leaves out when zero.
+pub(crate) fn is_zero(value: &u64) -> bool {
+    *value == 0 && !storing()
+}
+
 /// `skip_serializing_if` of a field that only the stored form carries.
 pub(crate) fn json_only<T>(_value: &T) -> bool {
     !storing()

@@ -101,7 +101,6 @@ const fn pool(id: &'static str, design_name: &'static str, built: Built) -> Desi
 use RestartType::{Permanent, Transient};
 use Strategy::{OneForOne, RestForOne};
 
-const PLANNED_MEMORY: Built = Built::Planned("[5b] memory manager");
 const PLANNED_OPTIMIZER: Built =
     Built::Planned("[5b] memory manager (scheduling under memory pressure)");
 
@@ -151,21 +150,27 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     kind: NodeKind::Supervisor(RestForOne, RestartIntensity::SERVICES),
                     restart: Permanent,
                     shutdown: None,
-                    built: PLANNED_MEMORY,
+                    built: Built::Yes("subsystems::repository::memory_manager::MemoryManager"),
                     children: &[
                         worker(
                             "monitor",
                             "MemoryManager.Monitor",
                             Permanent,
                             ms(5_000),
-                            PLANNED_MEMORY,
+                            Built::Yes(
+                                "memory_manager::monitor (the counting allocator's live heap and \
+                                 /proc's resident set against --memory-limit)",
+                            ),
                         ),
                         worker(
                             "cache_manager",
                             "MemoryManager.CacheManager",
                             Permanent,
                             ms(5_000),
-                            PLANNED_MEMORY,
+                            Built::Yes(
+                                "memory_manager::cache_manager (byte-counted caches under one \
+                                 budget: compiled patterns, the index's page caches)",
+                            ),
                         ),
                         // The design says temporary, which rest_for_one would never restart as
                         // a bystander: transient (docs/runtime.md).
@@ -174,14 +179,20 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                             "MemoryManager.Cleaner",
                             Transient,
                             ms(1_000),
-                            PLANNED_MEMORY,
+                            Built::Yes(
+                                "memory_manager::cleaner (index::cleaner at the end of a run \
+                                 that used the index)",
+                            ),
                         ),
                         worker(
                             "pressure_handler",
                             "MemoryManager.PressureHandler",
                             Permanent,
                             ms(5_000),
-                            PLANNED_MEMORY,
+                            Built::Yes(
+                                "memory_manager::pressure_handler (evicts; at critical narrows \
+                                 the batch and spills its records)",
+                            ),
                         ),
                     ],
                 },

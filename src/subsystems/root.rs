@@ -19,6 +19,9 @@ use super::parsing::batch_processor::BatchJob;
 use super::pools::Bulkheads;
 use super::querying::executor;
 use super::repository::core::RepositoryCore;
+use super::repository::memory_manager::{
+    cache_manager, cleaner, monitor, pressure_handler, MemoryManager,
+};
 use super::run_breakers::RunBreakers;
 use super::synchronization::{self, file_watcher, incremental_updater, synchronizer};
 use crate::faults;
@@ -72,6 +75,8 @@ pub(crate) struct Shared {
     pub(crate) patterns: Option<PatternLibrary>,
     pub(crate) bulkheads: Bulkheads,
     pub(crate) breakers: RunBreakers,
+    /// The Repository.MemoryManager's state: the budget, the level, the caches.
+    pub(crate) memory: Arc<MemoryManager>,
     batch_jobs: Mutex<VecDeque<Arc<BatchJob>>>,
     doorbell: (Sender<()>, Receiver<()>),
     /// The Querying.Executor's queue: the queries waiting for a worker.
@@ -101,17 +106,20 @@ pub(crate) struct ShutdownReport {
 impl Host {
     /// Starts the root with the given subsystems (ids of the design's root children), in the
     /// design's order whatever the order given.
-    /// `selection`: the patterns the Analysis subsystem compiles, when it is started.
+    /// `selection`: the patterns the Analysis subsystem compiles, when it is started;
+    /// `memory_limit`: the MemoryManager's budget in bytes (`--memory-limit`).
     pub(crate) fn start(
         subsystems: &[&str],
         batch_threads: usize,
         selection: Option<Selection>,
+        memory_limit: Option<u64>,
     ) -> Result<Host, HostError> {
         let shared = Arc::new(Shared {
             repository: RepositoryCore::new(Repository::default()),
             patterns: selection.map(PatternLibrary::new),
             bulkheads: Bulkheads::new(batch_threads)?,
             breakers: RunBreakers::default(),
+            memory: MemoryManager::new(memory_limit),
             batch_jobs: Mutex::new(VecDeque::new()),
             doorbell: crossbeam_channel::unbounded(),
             queries: executor::Queue::default(),
@@ -173,6 +181,23 @@ impl Host {
         }
         *lock(&self.batch_queue) = Some(job.queue_stats());
         Ok(job.take_records())
+    }
+
+    /// Has the MemoryManager's Cleaner clean the index at `database`, now the run is done
+    /// with it, and waits for it: the transient Cleaner is started again for the request.
+    pub(crate) fn clean_index(&self, database: std::path::PathBuf) {
+        let memory = &self.shared.memory;
+        memory.request_clean(database);
+        let started = self
+            .root()
+            .child_supervisor("repository")
+            .and_then(|repository| repository.child_supervisor("memory_manager"))
+            .and_then(|manager| manager.restart_child("cleaner"));
+        if started.is_ok() {
+            // A clean is a few queries and bounded vacuum steps; past this, the process
+            // exits and SQLite rolls the step back.
+            memory_manager_wait(memory);
+        }
     }
 
     /// Runs a query through the Querying subsystem: the Executor takes it from its queue and
@@ -408,6 +433,10 @@ impl Drop for Host {
     }
 }
 
+fn memory_manager_wait(memory: &MemoryManager) {
+    let _ = memory.wait_cleaned(Duration::from_secs(30));
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
@@ -523,6 +552,10 @@ fn service_body(id: &str, shared: &Arc<Shared>, context: ChildContext) -> Result
                 }
             }
         }
+        "monitor" => monitor::serve(&shared.memory, &context),
+        "cache_manager" => cache_manager::serve(&shared.memory, &context),
+        "cleaner" => cleaner::serve(&shared.memory, &context),
+        "pressure_handler" => pressure_handler::serve(&shared.memory, &context),
         "executor" => {
             faults::crash_service_once(id);
             let pool = shared

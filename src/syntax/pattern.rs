@@ -53,23 +53,72 @@ pub(crate) struct PatternError {
 
 /// Compiled patterns kept per process (design: PatternMatcher.Cache): a query compiles its
 /// pattern when it is checked, planned and searched, `watch` for every update, [4c]'s user
-/// rules once per file; each compiles once. Bounded: the least recently used go first.
+/// rules once per file; each compiles once. Bounded by bytes (the MemoryManager's
+/// CacheManager sets the budget and evicts it under pressure): the least recently used go
+/// first.
 struct CompiledCache {
-    entries: Vec<(String, Arc<Pattern>)>,
+    /// Least recently used first; each with its weight ([`weight`]).
+    entries: Vec<(String, Arc<Pattern>, u64)>,
+    bytes: u64,
+    budget: u64,
 }
 
-const COMPILED_KEPT: usize = 128;
+/// The budget without a memory limit: thousands of typical patterns.
+const COMPILED_BUDGET: u64 = 8 << 20;
+
+/// A compiled pattern's weight: its text twice (key and source) and its tree, which costs
+/// about 32 bytes a byte of source (the ratio measured on the bench corpus, 27, with room).
+fn weight(text: &str, pattern: &Pattern) -> u64 {
+    (text.len() + pattern.source.len() * 33) as u64 + 256
+}
 
 static COMPILED: Mutex<CompiledCache> = Mutex::new(CompiledCache {
     entries: Vec::new(),
+    bytes: 0,
+    budget: COMPILED_BUDGET,
 });
+
+impl CompiledCache {
+    /// Drops the least recently used until at most `target` bytes remain; (entries, bytes).
+    fn evict_to(&mut self, target: u64) -> (u64, u64) {
+        let (mut entries, mut bytes) = (0, 0);
+        while self.bytes > target && !self.entries.is_empty() {
+            let (_, _, weight) = self.entries.remove(0);
+            self.bytes -= weight;
+            entries += 1;
+            bytes += weight;
+        }
+        (entries, bytes)
+    }
+}
+
+fn compiled_cache() -> std::sync::MutexGuard<'static, CompiledCache> {
+    COMPILED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The bytes the compiled patterns are weighed at.
+pub(crate) fn compiled_bytes() -> u64 {
+    compiled_cache().bytes
+}
+
+/// Sets the compiled patterns' budget, evicting down to it; (entries, bytes) evicted.
+pub(crate) fn set_compiled_budget(bytes: u64) -> (u64, u64) {
+    let mut cache = compiled_cache();
+    cache.budget = bytes;
+    cache.evict_to(bytes)
+}
+
+/// Evicts compiled patterns until at most `target` bytes remain; (entries, bytes) evicted.
+pub(crate) fn evict_compiled_to(target: u64) -> (u64, u64) {
+    compiled_cache().evict_to(target)
+}
 
 impl Pattern {
     /// [`Pattern::compile`] through the process's cache of compiled patterns.
     pub(crate) fn compiled(text: &str) -> Result<Arc<Pattern>, PatternError> {
         {
-            let mut cache = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(at) = cache.entries.iter().position(|(t, _)| t == text) {
+            let mut cache = compiled_cache();
+            if let Some(at) = cache.entries.iter().position(|(t, _, _)| t == text) {
                 let entry = cache.entries.remove(at);
                 let pattern = Arc::clone(&entry.1);
                 cache.entries.push(entry);
@@ -77,11 +126,14 @@ impl Pattern {
             }
         }
         let pattern = Arc::new(Pattern::compile(text)?);
-        let mut cache = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.entries.len() >= COMPILED_KEPT {
-            cache.entries.remove(0);
+        let weight = weight(text, &pattern);
+        let mut cache = compiled_cache();
+        let budget = cache.budget;
+        if weight <= budget {
+            cache.evict_to(budget - weight);
+            cache.bytes += weight;
+            cache.entries.push((text.to_string(), Arc::clone(&pattern), weight));
         }
-        cache.entries.push((text.to_string(), Arc::clone(&pattern)));
         Ok(pattern)
     }
 
@@ -806,10 +858,13 @@ mod tests {
         let first = Pattern::compiled("Kept.call($A)").unwrap();
         let again = Pattern::compiled("Kept.call($A)").unwrap();
         assert!(Arc::ptr_eq(&first, &again));
-        for n in 0..COMPILED_KEPT + 5 {
+        assert!(compiled_bytes() >= weight("Kept.call($A)", &first));
+        for n in 0..64 {
             Pattern::compiled(&format!("Other.f{n}($A)")).unwrap();
         }
-        assert!(COMPILED.lock().unwrap().entries.len() <= COMPILED_KEPT);
+        assert!(compiled_bytes() <= COMPILED_BUDGET);
+        let (entries, bytes) = evict_compiled_to(0);
+        assert!(entries >= 1 && bytes > 0);
         let recompiled = Pattern::compiled("Kept.call($A)").unwrap();
         assert!(!Arc::ptr_eq(&first, &recompiled));
         assert!(Pattern::compiled("f(").is_err());

@@ -19,6 +19,15 @@ use crate::faults;
 use crate::model::FileRecord;
 use crate::otp::{ChildContext, ChildError};
 use crate::subsystems::parsing::parser::{self, FileOptions};
+use crate::subsystems::repository::memory_manager::{MemoryManager, Spill};
+
+/// A batch under a memory limit: the MemoryManager, asked after every file, and what of a
+/// record the command's report reads (the rest is dropped when records are spilled;
+/// `true` when it dropped something).
+pub(crate) struct Pressure {
+    pub(crate) memory: Arc<MemoryManager>,
+    pub(crate) keep: fn(&mut FileRecord) -> bool,
+}
 
 /// Queue slots per worker thread: enough to keep workers busy, small enough to bound memory.
 const QUEUE_SLOTS_PER_WORKER: usize = 4;
@@ -63,6 +72,9 @@ pub(crate) struct BatchJob {
     queue_high_water: AtomicUsize,
     queue_capacity: AtomicUsize,
     on_file_done: Box<dyn Fn() + Send + Sync>,
+    pressure: Option<Pressure>,
+    /// Held by the file in flight while the batch is narrowed.
+    narrow: Mutex<()>,
 }
 
 impl BatchJob {
@@ -70,6 +82,7 @@ impl BatchJob {
         entries: Vec<Entry>,
         options: FileOptions,
         on_file_done: Box<dyn Fn() + Send + Sync>,
+        pressure: Option<Pressure>,
     ) -> Arc<BatchJob> {
         let results = (0..entries.len()).map(|_| Mutex::new(None)).collect();
         let empty = entries.is_empty();
@@ -82,6 +95,8 @@ impl BatchJob {
             queue_high_water: AtomicUsize::new(0),
             queue_capacity: AtomicUsize::new(0),
             on_file_done,
+            pressure,
+            narrow: Mutex::new(()),
         })
     }
 
@@ -158,7 +173,10 @@ impl BatchJob {
         if self.is_done(index) {
             return; // already done by a worker of an earlier, crashed processor
         }
-        let record = parser::process(&self.entries[index], &self.options);
+        let record = match &self.pressure {
+            None => parser::process(&self.entries[index], &self.options),
+            Some(pressure) => self.process_under(pressure, index),
+        };
         let first = {
             let mut slot = self.slot(index);
             let first = slot.is_none();
@@ -178,6 +196,31 @@ impl BatchJob {
                 condvar.notify_all();
             }
         }
+    }
+
+    /// [`parser::process`] under a memory limit: one file at a time once narrowed, the
+    /// record in its spilled form once spilling, none past a limit that cannot be met.
+    fn process_under(&self, pressure: &Pressure, index: usize) -> FileRecord {
+        let memory = &pressure.memory;
+        let entry = &self.entries[index];
+        if memory.exceeded().is_some() {
+            return FileRecord::unparsed(
+                entry.path.clone(),
+                crate::model::Status::Skipped,
+                crate::model::Reason::Interrupted,
+                Some("not analysed: the memory limit cannot be met".into()),
+            );
+        }
+        let gate = memory
+            .narrowed()
+            .then(|| self.narrow.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let mut record = parser::process(entry, &self.options);
+        drop(gate);
+        if memory.spilling() && (pressure.keep)(&mut record) {
+            memory.note_spilled(1);
+        }
+        memory.check();
+        record
     }
 
     /// Waits up to `timeout` for every file to have a result.
@@ -214,6 +257,24 @@ impl BatchJob {
                 })
             })
             .collect()
+    }
+}
+
+impl Spill for BatchJob {
+    /// Reduces every record held so far to what the report reads.
+    fn spill(&self) -> u64 {
+        let Some(pressure) = &self.pressure else {
+            return 0;
+        };
+        let mut spilled = 0;
+        for index in 0..self.results.len() {
+            if let Some(record) = self.slot(index).as_mut() {
+                if (pressure.keep)(record) {
+                    spilled += 1;
+                }
+            }
+        }
+        spilled
     }
 }
 

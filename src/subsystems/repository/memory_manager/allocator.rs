@@ -95,6 +95,36 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+/// Bytes allocated and not freed, by every thread (exact to within [`FLUSH`] a thread).
+pub(crate) fn live_bytes() -> usize {
+    usize::try_from(LIVE.load(Relaxed)).unwrap_or(0)
+}
+
+/// The process's resident set size now (`/proc/self/statm`, one short read); `None` where
+/// there is none.
+pub(crate) fn resident_bytes() -> Option<usize> {
+    use std::io::Read;
+    let mut buffer = [0u8; 128];
+    let mut file = std::fs::File::open("/proc/self/statm").ok()?;
+    let read = file.read(&mut buffer).ok()?;
+    let text = std::str::from_utf8(&buffer[..read]).ok()?;
+    let pages: usize = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * page_size())
+}
+
+fn page_size() -> usize {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf reads a constant of the system.
+        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        usize::try_from(size).unwrap_or(4096)
+    }
+    #[cfg(not(unix))]
+    {
+        4096
+    }
+}
+
 /// The most bytes live at once since the start.
 pub(crate) fn peak_bytes() -> usize {
     usize::try_from(PEAK.load(Relaxed)).unwrap_or(0)
@@ -113,11 +143,6 @@ pub(crate) fn peak_resident_bytes() -> Option<usize> {
 mod tests {
     use super::*;
 
-    /// Bytes allocated and not freed (the Monitor of [5b] will read them).
-    fn live_bytes() -> usize {
-        usize::try_from(LIVE.load(Relaxed)).unwrap_or(0)
-    }
-
     #[test]
     fn an_allocation_is_counted_while_it_lives() {
         // Other tests allocate meanwhile: a 64 MiB block stands out of their noise.
@@ -132,5 +157,6 @@ mod tests {
             "live {during} with the block, {after} after"
         );
         assert!(peak_resident_bytes().is_some_and(|r| r > 0));
+        assert!(resident_bytes().is_some_and(|r| r > 0));
     }
 }
