@@ -90,8 +90,16 @@ pub(crate) fn init() -> Result<(), String> {
 }
 
 /// Whether any fault is injected in this run (results then depend on more than the files).
-pub(crate) fn active() -> bool {
-    FAULTS.get().is_some_and(|faults| !faults.is_empty())
+/// Whether an injected fault changes what a file's result is (a parse or rule fault), so the
+/// run must not store results in the index. A service crash does not: its run's results are
+/// the files' own (the crash tests prove it), and the MemoryManager's Cleaner only runs with
+/// an index.
+pub(crate) fn alter_results() -> bool {
+    FAULTS.get().is_some_and(|faults| {
+        faults
+            .iter()
+            .any(|fault| !matches!(fault, Injection::ServiceCrash(_)))
+    })
 }
 
 /// The fault to inject while parsing `path`, if any.
@@ -133,6 +141,21 @@ pub(crate) fn slow_rule(rule: &str) {
 }
 
 /// Panics if a crash of the child `id` is injected and has not happened yet.
+/// Whether [`crash_service_once`] would crash `id` now.
+pub(crate) fn would_crash(id: &str) -> bool {
+    let Some(faults) = FAULTS.get() else {
+        return false;
+    };
+    faults
+        .iter()
+        .any(|f| matches!(f, Injection::ServiceCrash(name) if name == id))
+        && !CRASHED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .any(|name| name == id)
+}
+
 pub(crate) fn crash_service_once(id: &str) {
     let Some(faults) = FAULTS.get() else { return };
     let wanted = faults

@@ -62,7 +62,9 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             scope: None,
             querying: false,
             whole_records: false,
-            memory_limit: args.memory_limit.map(|limit| (limit, keep_outcome as fn(&mut _) -> bool)),
+            memory_limit: args
+                .memory_limit
+                .map(|limit| (limit, keep_outcome as fn(&mut _) -> bool)),
         },
         started,
     )?;

@@ -21,10 +21,10 @@ use crate::project::Repository;
 use crate::rules::Analysis;
 use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
 use crate::subsystems::parsing::batch_processor::{BatchJob, Pressure};
-use crate::subsystems::repository::memory_manager::cache_manager::IndexPages;
-use crate::subsystems::repository::memory_manager::Spill;
 use crate::subsystems::parsing::parser::FileOptions;
 use crate::subsystems::repository::enhanced::{self, PhaseRequest};
+use crate::subsystems::repository::memory_manager::cache_manager::{Evict, IndexPages};
+use crate::subsystems::repository::memory_manager::Spill;
 use crate::subsystems::root::{
     Host, ANALYSIS_QUERY_SUBSYSTEMS, ANALYSIS_SUBSYSTEMS, BATCH_QUERY_SUBSYSTEMS, BATCH_SUBSYSTEMS,
 };
@@ -47,7 +47,15 @@ pub(crate) struct Batch {
     pub(crate) cache: Option<CacheRuntime>,
     /// The index itself, for a run that goes on writing it (`watch`).
     pub(crate) index: Option<Arc<Cache>>,
+    /// The index's page caches, under the CacheManager while the index is open.
+    #[allow(dead_code)]
+    // reason: held, not read: its registration with the CacheManager lives as long
+    pub(crate) index_pages: Option<Arc<dyn Evict>>,
 }
+
+/// What of a record a command's report reads: reduces a record to it (`true` when it
+/// dropped something).
+pub(crate) type Keep = fn(&mut FileRecord) -> bool;
 
 pub(crate) struct BatchOptions {
     pub(crate) calls: bool,
@@ -68,7 +76,7 @@ pub(crate) struct BatchOptions {
     pub(crate) whole_records: bool,
     /// `--memory-limit` in bytes, with what of a record the command's report reads (what a
     /// record is reduced to when spilled under pressure).
-    pub(crate) memory_limit: Option<(u64, fn(&mut FileRecord) -> bool)>,
+    pub(crate) memory_limit: Option<(u64, Keep)>,
 }
 
 /// The key of a run scope: the paths given and the discovery options. Two runs with the same
@@ -164,13 +172,11 @@ pub(crate) fn run(
         &mut warnings,
     );
     // The index's page caches are the CacheManager's while the run has it open.
-    let index_pages: Option<Arc<dyn crate::subsystems::repository::memory_manager::cache_manager::Evict>> =
-        cache.as_ref().map(|cache| {
-            let pages: Arc<dyn crate::subsystems::repository::memory_manager::cache_manager::Evict> =
-                Arc::new(IndexPages(Arc::clone(cache)));
-            memory.caches.register(Arc::clone(&pages));
-            pages
-        });
+    let index_pages: Option<Arc<dyn Evict>> = cache.as_ref().map(|cache| {
+        let pages: Arc<dyn Evict> = Arc::new(IndexPages(Arc::clone(cache)));
+        memory.caches.register(Arc::clone(&pages), memory.level());
+        pages
+    });
     let parse_started = Instant::now();
     let progress = Arc::new(Progress::new(discovery.entries.len() as u64, options.quiet));
     let ticker = Arc::clone(&progress);
@@ -241,7 +247,6 @@ pub(crate) fn run(
         }
         runtime
     });
-    drop(index_pages);
     if let Some(index) = &index {
         // The run is done with the index: the MemoryManager's Cleaner sees whether it
         // needs cleaning.
@@ -267,14 +272,15 @@ pub(crate) fn run(
         warnings,
         cache,
         index,
+        index_pages,
     })
 }
 
 /// Where a run's index is: off for `--no-cache`, standard input (`allowed` false) and runs
-/// with injected faults (their results are not the files').
+/// with injected parse or rule faults (their results are not the files').
 pub(crate) fn cache_setting(input: &InputArgs, allowed: bool) -> CacheSetting {
     match &input.cache_dir {
-        _ if input.no_cache || !allowed || crate::faults::active() => CacheSetting::Off,
+        _ if input.no_cache || !allowed || crate::faults::alter_results() => CacheSetting::Off,
         Some(folder) => CacheSetting::Folder(folder.clone()),
         None => CacheSetting::UnderRoot,
     }

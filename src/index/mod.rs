@@ -182,6 +182,8 @@ pub(crate) struct Session {
     /// Paths with findings stored for `rules`.
     with_findings: HashSet<String>,
     readers: Mutex<Vec<Connection>>,
+    /// Reader connections opened so far (pooled or in use).
+    opened: std::sync::atomic::AtomicUsize,
     pub(crate) counters: Counters,
     warnings: Mutex<Vec<String>>,
 }
@@ -247,6 +249,7 @@ impl Session {
             entries,
             with_findings,
             readers: Mutex::new(vec![connection]),
+            opened: std::sync::atomic::AtomicUsize::new(1),
             counters: Counters::default(),
             warnings: Mutex::new(warnings),
         })
@@ -358,17 +361,35 @@ impl Session {
         }
     }
 
-    /// Gives back the page caches of the idle reader connections (SQLite's
-    /// `shrink_memory`); the bytes SQLite no longer holds and the connections shrunk.
+    /// Gives back the page caches of the reader connections (SQLite's `shrink_memory`): the
+    /// idle ones at once, those in use as they come back, waiting [`SHRINK_WAIT`] at most
+    /// (a read takes microseconds). The bytes SQLite no longer holds and the connections
+    /// shrunk.
     pub(crate) fn release_memory(&self) -> (u64, u64) {
         let before = sqlite_memory_used();
-        let readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
-        for connection in readers.iter() {
-            let _ = connection.execute_batch("PRAGMA shrink_memory");
+        let opened = self.opened.load(std::sync::atomic::Ordering::Relaxed);
+        let deadline = std::time::Instant::now() + SHRINK_WAIT;
+        let mut shrunk: HashSet<usize> = HashSet::new();
+        loop {
+            {
+                let readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+                for connection in readers.iter() {
+                    // SAFETY: the handle is only compared, as the connection's identity.
+                    let id = unsafe { connection.handle() } as usize;
+                    if shrunk.insert(id) {
+                        let _ = connection.execute_batch("PRAGMA shrink_memory");
+                    }
+                }
+            }
+            if shrunk.len() >= opened || std::time::Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
-        let shrunk = readers.len() as u64;
-        drop(readers);
-        (before.saturating_sub(sqlite_memory_used()), shrunk)
+        (
+            before.saturating_sub(sqlite_memory_used()),
+            shrunk.len() as u64,
+        )
     }
 
     /// Caps each reader connection's page cache at `bytes`.
@@ -389,7 +410,11 @@ impl Session {
         let connection = match pooled {
             Some(connection) => connection,
             None => match schema::open_connection(&self.location.database) {
-                Ok(connection) => connection,
+                Ok(connection) => {
+                    self.opened
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    connection
+                }
                 Err(err) => {
                     self.warn(format!(
                         "cannot read the index {}: {err}",
@@ -571,6 +596,9 @@ pub(crate) fn info(database: &Path) -> Result<Info, rusqlite::Error> {
         roots,
     })
 }
+
+/// How long an eviction waits for the reader connections in use to come back.
+const SHRINK_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The bytes SQLite holds in this process, every connection's page cache and statements
 /// together (its own allocator's count, not the Rust heap's).
@@ -947,5 +975,28 @@ impl Cache {
             re_resolved: counters.re_resolved.load(Relaxed),
         };
         (runtime, warnings)
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::*;
+
+    #[test]
+    fn the_readers_page_caches_are_given_back() {
+        let folder = tempfile::tempdir().unwrap();
+        let location = Location::of(
+            &CacheSetting::Folder(folder.path().to_path_buf()),
+            folder.path(),
+        )
+        .unwrap();
+        let session = Session::open(location, folder.path(), "c".into(), None).unwrap();
+        // Opening read the schema and the root's entries through the pooled reader.
+        let (bytes, connections) = session.release_memory();
+        assert_eq!(connections, 1);
+        assert!(bytes > 0, "nothing given back");
+        // Nothing left to give.
+        assert_eq!(session.release_memory().0, 0);
+        session.limit_page_cache(1 << 20);
     }
 }

@@ -132,7 +132,9 @@ impl Pattern {
         if weight <= budget {
             cache.evict_to(budget - weight);
             cache.bytes += weight;
-            cache.entries.push((text.to_string(), Arc::clone(&pattern), weight));
+            cache
+                .entries
+                .push((text.to_string(), Arc::clone(&pattern), weight));
         }
         Ok(pattern)
     }

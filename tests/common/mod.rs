@@ -15,6 +15,7 @@ pub fn bin() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_elixirscope"));
     command
         .env_remove("ELIXIRSCOPE_FAULTS")
+        .env_remove("ELIXIRSCOPE_MEMORY_LIMIT")
         .env_remove("NO_COLOR")
         .env("ELIXIRSCOPE_CACHE_DIR", fresh_cache_dir());
     command

@@ -211,9 +211,11 @@ impl BatchJob {
                 Some("not analysed: the memory limit cannot be met".into()),
             );
         }
-        let gate = memory
-            .narrowed()
-            .then(|| self.narrow.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let gate = memory.narrowed().then(|| {
+            self.narrow
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        });
         let mut record = parser::process(entry, &self.options);
         drop(gate);
         if memory.spilling() && (pressure.keep)(&mut record) {

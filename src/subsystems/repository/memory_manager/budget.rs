@@ -68,8 +68,8 @@ pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
         "g" | "gb" | "gib" => 1 << 30,
         _ => {
             return Err(format!(
-                "cannot read the memory limit {text:?}: the unit must be KiB, MiB or GiB (or K, M, G)"
-            ))
+            "cannot read the memory limit {text:?}: the unit must be KiB, MiB or GiB (or K, M, G)"
+        ))
         }
     };
     let value: f64 = number.parse().map_err(|_| {

@@ -57,10 +57,16 @@ impl CacheManager {
         }
     }
 
-    /// Takes `cache` under the budget: with a limit, it is capped at its share at once.
-    pub(crate) fn register(&self, cache: Arc<dyn Evict>) {
+    /// Takes `cache` under the budget: with a limit, it is capped at its share at once, and
+    /// at a quarter of it when memory is already past normal (`level`).
+    pub(crate) fn register(&self, cache: Arc<dyn Evict>, level: Level) {
         if let Some(limit) = self.limit {
-            cache.set_budget(limit * SHARE_PERCENT / 100);
+            let share = limit * SHARE_PERCENT / 100;
+            cache.set_budget(if level == Level::Normal {
+                share
+            } else {
+                share / 4
+            });
         }
         let mut caches = lock(&self.caches);
         caches.retain(|c| c.strong_count() > 0);
@@ -68,7 +74,10 @@ impl CacheManager {
     }
 
     fn live(&self) -> Vec<Arc<dyn Evict>> {
-        lock(&self.caches).iter().filter_map(Weak::upgrade).collect()
+        lock(&self.caches)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect()
     }
 
     /// Evicts for `level`: elevated halves every cache, critical empties them.
@@ -87,9 +96,18 @@ impl CacheManager {
             .collect()
     }
 
+    /// Puts back a request taken but not served (a crash injected on taking it).
+    fn requeue(&self, request: EvictRequest) {
+        let _ = self.requests.0.send(request);
+    }
+
     /// Asks the CacheManager service to evict for `level` and waits for what went (`None`
     /// when it did not answer in time: it is restarting).
-    pub(crate) fn request(&self, level: Level, timeout: Duration) -> Option<Vec<(String, u64, u64)>> {
+    pub(crate) fn request(
+        &self,
+        level: Level,
+        timeout: Duration,
+    ) -> Option<Vec<(String, u64, u64)>> {
         let (reply, answer) = crossbeam_channel::bounded(1);
         self.requests.0.send(EvictRequest { level, reply }).ok()?;
         answer.recv_timeout(timeout).ok()
@@ -97,15 +115,28 @@ impl CacheManager {
 }
 
 /// The service: registers the process's own caches, then answers eviction requests.
-pub(crate) fn serve(manager: &Arc<MemoryManager>, context: &ChildContext) -> Result<(), ChildError> {
-    crate::faults::crash_service_once(context.id());
+pub(crate) fn serve(
+    manager: &Arc<MemoryManager>,
+    context: &ChildContext,
+) -> Result<(), ChildError> {
     let patterns: Arc<dyn Evict> = Arc::new(CompiledPatterns);
-    manager.caches.register(Arc::clone(&patterns));
+    manager
+        .caches
+        .register(Arc::clone(&patterns), manager.level());
     context.report_health(Health::Healthy);
     let requests = manager.caches.requests.1.clone();
     loop {
         select! {
             recv(requests) -> request => {
+                // `service:cache_manager:crash` crashes on the first request; the request
+                // goes back to the front of the queue for the restarted service.
+                if crate::faults::would_crash(context.id()) {
+                    if let Ok(request) = request {
+                        manager.caches.requeue(request);
+                    }
+                    crate::faults::crash_service_once(context.id());
+                    continue;
+                }
                 let Ok(request) = request else { return Ok(()) };
                 let evicted = manager.caches.evict(request.level);
                 let _ = request.reply.send(evicted);
@@ -158,5 +189,66 @@ impl Evict for IndexPages {
             (0, _) => (0, 0),
             (bytes, connections) => (connections, bytes),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A byte-counted cache of entries of 100 bytes each, for the CacheManager's own rules.
+    struct Entries {
+        held: AtomicU64,
+        budget: AtomicU64,
+    }
+
+    impl Evict for Entries {
+        fn name(&self) -> &'static str {
+            "entries"
+        }
+        fn bytes(&self) -> u64 {
+            self.held.load(Ordering::Relaxed) * 100
+        }
+        fn set_budget(&self, bytes: u64) {
+            self.budget.store(bytes, Ordering::Relaxed);
+        }
+        fn evict_to(&self, target: u64) -> (u64, u64) {
+            let held = self.held.load(Ordering::Relaxed);
+            let kept = (target / 100).min(held);
+            self.held.store(kept, Ordering::Relaxed);
+            (held - kept, (held - kept) * 100)
+        }
+    }
+
+    #[test]
+    fn elevated_halves_each_cache_critical_empties_it_and_the_budget_is_a_share() {
+        let manager = CacheManager::new(Some(100 << 20));
+        let cache = Arc::new(Entries {
+            held: AtomicU64::new(40),
+            budget: AtomicU64::new(0),
+        });
+        manager.register(cache.clone(), Level::Normal);
+        assert_eq!(cache.budget.load(Ordering::Relaxed), 5 << 20);
+        assert_eq!(manager.evict(Level::Normal), vec![]);
+        assert_eq!(
+            manager.evict(Level::Elevated),
+            vec![("entries".into(), 20, 2_000)]
+        );
+        assert_eq!(
+            manager.evict(Level::Critical),
+            vec![("entries".into(), 20, 2_000)]
+        );
+        assert_eq!(cache.bytes(), 0);
+        // Registered under pressure: a quarter of the share.
+        let late = Arc::new(Entries {
+            held: AtomicU64::new(0),
+            budget: AtomicU64::new(0),
+        });
+        manager.register(late.clone(), Level::Elevated);
+        assert_eq!(late.budget.load(Ordering::Relaxed), (5 << 20) / 4);
+        // A cache dropped by its owner leaves the manager.
+        drop((cache, late));
+        assert!(manager.live().is_empty());
     }
 }

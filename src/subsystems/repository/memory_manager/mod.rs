@@ -86,6 +86,8 @@ pub(crate) struct MemoryManager {
     spilling: AtomicBool,
     /// Set once the critical responses are all in force: past the limit then, the run fails.
     responded: AtomicBool,
+    /// Set once the caches were evicted for a level.
+    evicted: AtomicBool,
     exceeded: Mutex<Option<Exceeded>>,
     /// The least the run needs (see [`MemoryManager::set_floor`]).
     floor: AtomicU64,
@@ -120,6 +122,7 @@ impl MemoryManager {
             narrowed: AtomicBool::new(false),
             spilling: AtomicBool::new(false),
             responded: AtomicBool::new(false),
+            evicted: AtomicBool::new(false),
             exceeded: Mutex::new(None),
             floor: AtomicU64::new(0),
             files: AtomicU64::new(0),
@@ -166,8 +169,9 @@ impl MemoryManager {
         };
         self.files.store(files, Ordering::Relaxed);
         let resident = allocator::resident_bytes().unwrap_or(0) as u64;
-        let floor = resident + largest_file.saturating_mul(TREE_BYTES_PER_SOURCE_BYTE) + files
-            * SPILLED_RECORD_BYTES;
+        let floor = resident
+            + largest_file.saturating_mul(TREE_BYTES_PER_SOURCE_BYTE)
+            + files * SPILLED_RECORD_BYTES;
         self.floor.store(floor, Ordering::Relaxed);
         // The levels are reached before the limit: a floor above the critical mark could
         // never settle.
@@ -214,8 +218,10 @@ impl MemoryManager {
     }
 
     fn spill_all(&self) -> u64 {
-        let spillers: Vec<Arc<dyn Spill>> =
-            lock(&self.spillers).iter().filter_map(Weak::upgrade).collect();
+        let spillers: Vec<Arc<dyn Spill>> = lock(&self.spillers)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
         spillers.iter().map(|s| s.spill()).sum()
     }
 

@@ -22,19 +22,30 @@ use crate::otp::{ChildContext, ChildError, Health};
 /// How long the handler waits for the CacheManager (restarting, say) before going on.
 const EVICT_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub(crate) fn serve(manager: &Arc<MemoryManager>, context: &ChildContext) -> Result<(), ChildError> {
-    crate::faults::crash_service_once(context.id());
+pub(crate) fn serve(
+    manager: &Arc<MemoryManager>,
+    context: &ChildContext,
+) -> Result<(), ChildError> {
     context.report_health(Health::Healthy);
     let levels = manager.levels.1.clone();
     // A level published while the handler was restarting is still in the queue; a response
     // interrupted by the crash is taken again from the level in force.
-    if manager.level() == Level::Critical && !manager.responded.load(Ordering::Acquire) {
-        respond(manager, Level::Critical);
+    match manager.level() {
+        Level::Critical if !manager.responded.load(Ordering::Acquire) => {
+            respond(manager, Level::Critical)
+        }
+        Level::Elevated if !manager.evicted.load(Ordering::Acquire) => {
+            respond(manager, Level::Elevated)
+        }
+        _ => {}
     }
     loop {
         select! {
             recv(levels) -> level => {
                 let Ok(level) = level else { return Ok(()) };
+                // `service:pressure_handler:crash` crashes on the first level, before
+                // answering it: the restarted handler answers the level in force.
+                crate::faults::crash_service_once(context.id());
                 respond(manager, level);
             }
             recv(context.stop_signal()) -> _ => return Ok(()),
@@ -55,6 +66,7 @@ fn respond(manager: &MemoryManager, level: Level) {
     if let Some(evicted) = manager.caches.request(level, EVICT_TIMEOUT) {
         manager.note_evictions(&evicted);
     }
+    manager.evicted.store(true, Ordering::Release);
     if level == Level::Critical {
         let spilled = manager.spill_all();
         manager.note_spilled(spilled);
