@@ -126,6 +126,11 @@ fn the_report_shows_pools_breakers_and_phases() {
             "root/repository",
             "root/repository/core",
             "root/repository/enhanced",
+            "root/repository/memory_manager",
+            "root/repository/memory_manager/cache_manager",
+            "root/repository/memory_manager/cleaner",
+            "root/repository/memory_manager/monitor",
+            "root/repository/memory_manager/pressure_handler",
             "root/task_supervisor",
         ]
     );
@@ -236,6 +241,11 @@ fn runtime_check_starts_checks_and_stops_in_reverse_order() {
             "root/parsing/batch_processor",
             "root/parsing/parser",
             "root/parsing",
+            // The Cleaner is transient and ended with nothing to clean: not running.
+            "root/repository/memory_manager/pressure_handler",
+            "root/repository/memory_manager/cache_manager",
+            "root/repository/memory_manager/monitor",
+            "root/repository/memory_manager",
             "root/repository/enhanced",
             "root/repository/core",
             "root/repository",
