@@ -8,7 +8,8 @@
 //!   disables it after 5 files and drops its findings;
 //! - `rule:<rule-id>:slow`: the rule burns 10 ms on every node it visits without checking any
 //!   deadline itself, so only the engine's cancellation checks can end the file's work;
-//! - `service:<child-id>:crash`: the named child of the supervision tree panics once, right
+//! - `service:<child-id>:crash`: the named child of the supervision tree panics once (a run
+//!   with only these keeps its index: its results are the files' own), right
 //!   after it starts; its supervisor restarts it (or not) by its restart type.
 //!
 //! Without the variable the list is empty and no fault code runs.
