@@ -222,6 +222,13 @@ pub(crate) struct ParseArgs {
     /// function bodies are only read where they can define something.
     #[arg(long)]
     pub(crate) no_metrics: bool,
+
+    /// Keep the run within SIZE of memory (`512MiB`, `2G`; units KiB, MiB, GiB or K, M, G).
+    /// At 80% the caches are evicted; at 95% one file is parsed at a time and each record is
+    /// put aside in a temporary database, only its module table held; the report reads them
+    /// back. A limit the run cannot meet exits 2 naming the least that would do.
+    #[arg(long, value_name = "SIZE", env = "ELIXIRSCOPE_MEMORY_LIMIT", value_parser = memory_limit)]
+    pub(crate) memory_limit: Option<u64>,
 }
 
 /// Options shared by every subcommand that reads a project.

@@ -8,6 +8,9 @@
 //!   disables it after 5 files and drops its findings;
 //! - `rule:<rule-id>:slow`: the rule burns 10 ms on every node it visits without checking any
 //!   deadline itself, so only the engine's cancellation checks can end the file's work;
+//! - `memory:elevated|critical`: with `--memory-limit`, the MemoryManager's Monitor reports
+//!   at least that pressure level whatever it measures, so its responses can be tested on any
+//!   tree and machine (the run keeps its index: its results are the files' own);
 //! - `service:<child-id>:crash`: the named child of the supervision tree panics once (a run
 //!   with only these keeps its index: its results are the files' own), right
 //!   after it starts; its supervisor restarts it (or not) by its restart type.
@@ -31,6 +34,8 @@ enum Injection {
     ServiceCrash(String),
     RulePanic(String),
     RuleSlow(String),
+    /// The MemoryManager's Monitor reports at least this level (1 elevated, 2 critical).
+    MemoryLevel(u8),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,9 +71,11 @@ fn parse_spec(spec: &str) -> Result<Vec<Injection>, String> {
             (Some("service"), Some(child), Some("crash")) if !child.is_empty() => {
                 faults.push(Injection::ServiceCrash(child.to_string()));
             }
+            (Some("memory"), Some("elevated"), None) => faults.push(Injection::MemoryLevel(1)),
+            (Some("memory"), Some("critical"), None) => faults.push(Injection::MemoryLevel(2)),
             _ => {
                 return Err(format!(
-                    "cannot read fault {item:?}: expected parse:panic|hang|vanish:<path-suffix>, rule:<rule-id>:panic or service:<child-id>:crash"
+                    "cannot read fault {item:?}: expected parse:panic|hang|vanish:<path-suffix>, rule:<rule-id>:panic, service:<child-id>:crash or memory:elevated|critical"
                 ))
             }
         }
@@ -97,9 +104,12 @@ pub(crate) fn init() -> Result<(), String> {
 /// an index.
 pub(crate) fn alter_results() -> bool {
     FAULTS.get().is_some_and(|faults| {
-        faults
-            .iter()
-            .any(|fault| !matches!(fault, Injection::ServiceCrash(_)))
+        faults.iter().any(|fault| {
+            !matches!(
+                fault,
+                Injection::ServiceCrash(_) | Injection::MemoryLevel(_)
+            )
+        })
     })
 }
 
@@ -142,6 +152,21 @@ pub(crate) fn slow_rule(rule: &str) {
 }
 
 /// Panics if a crash of the child `id` is injected and has not happened yet.
+/// The least pressure level (1 elevated, 2 critical) the Monitor is to report, whatever it
+/// measures (`memory:elevated|critical`): the responses run on any machine, on any tree.
+pub(crate) fn memory_level() -> u8 {
+    FAULTS.get().map_or(0, |faults| {
+        faults
+            .iter()
+            .filter_map(|fault| match fault {
+                Injection::MemoryLevel(level) => Some(*level),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    })
+}
+
 /// Whether [`crash_service_once`] would crash `id` now.
 pub(crate) fn would_crash(id: &str) -> bool {
     let Some(faults) = FAULTS.get() else {

@@ -17,8 +17,13 @@ use serde_json::Value;
 /// A tree whose records are a large share of the run's memory: 400 modules of 16 functions,
 /// each with findings.
 fn tree() -> tempfile::TempDir {
+    tree_of(16)
+}
+
+/// 400 modules of `functions` functions each.
+fn tree_of(functions: usize) -> tempfile::TempDir {
     let dir = common::scratch();
-    let body: String = (0..16)
+    let body: String = (0..functions)
         .map(|f| {
             format!(
                 "  def f{f}(x, y) do\n    case Map.get(x, :k{f}) do\n      nil -> IO.inspect(y)\n      \
@@ -186,6 +191,86 @@ fn a_limit_at_the_peak_is_elevated_and_a_lower_one_narrows_and_spills() {
         "{}",
         critical.memory()
     );
+}
+
+/// `parse` under critical pressure puts each record aside in a temporary database, keeps the
+/// module tables, resolves each record read back whole, and writes the report from the
+/// database: the same files and graph as without a limit. The tree holds the sample
+/// application too, whose templates (`use`) the phase reads through the module tables.
+///
+/// On a tree this small the process itself is most of a debug build's memory, so no limit
+/// lets `parse` both reach critical pressure and complete; `memory:critical` makes the
+/// Monitor report critical under a generous limit instead, and the responses run for real
+/// (BENCHMARKS.md has `parse` under a real limit on the bench corpus).
+#[test]
+fn parse_under_critical_pressure_spills_and_reports_the_same_files_and_graph() {
+    let dir = tree();
+    common::copy_tree(
+        &common::fixtures().join("sample_app"),
+        &dir.path().join("sample_app"),
+    );
+    let parse = |extra: &[&str], faults: &str| {
+        let mut command = bin();
+        command
+            .env("ELIXIRSCOPE_FAULTS", faults)
+            .arg("parse")
+            .args(extra)
+            .arg(dir.path());
+        let run = run_with(&mut command);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        serde_json::from_str::<Value>(&run.stdout()).unwrap()
+    };
+    let natural = parse(&["--no-cache", "--format", "json"], "");
+    for extra in [&["--no-cache"][..], &[]] {
+        for format in ["json", "ndjson"] {
+            let args = [extra, &["--memory-limit", "4GiB", "--format", format]].concat();
+            if format == "ndjson" {
+                // Every file line equals the JSON report's record.
+                let mut command = bin();
+                command
+                    .env("ELIXIRSCOPE_FAULTS", "memory:critical")
+                    .arg("parse")
+                    .args(&args)
+                    .arg(dir.path());
+                let run = run_with(&mut command);
+                assert_eq!(run.code(), 0, "{}", run.stderr());
+                let files: Vec<Value> = run
+                    .stdout()
+                    .lines()
+                    .map(|line| serde_json::from_str::<Value>(line).unwrap())
+                    .filter(|line| line["type"] == "file")
+                    .map(|mut line| {
+                        line.as_object_mut().unwrap().remove("type");
+                        line
+                    })
+                    .collect();
+                assert_eq!(Value::Array(files), natural["files"], "{extra:?} ndjson");
+                continue;
+            }
+            let squeezed = parse(&args, "memory:critical");
+            let memory = &squeezed["runtime"]["memory"];
+            assert_eq!(memory["narrowed"], true, "{memory}");
+            assert!(memory["spilled_records"].as_u64() >= Some(400), "{memory}");
+            assert!(memory["spilled_bytes"].as_u64() > Some(0), "{memory}");
+            assert_eq!(squeezed["files"], natural["files"], "{extra:?}");
+            assert_eq!(squeezed["graph"], natural["graph"], "{extra:?}");
+            assert_eq!(
+                squeezed["summary"]["modules"],
+                natural["summary"]["modules"]
+            );
+        }
+    }
+    // The spill database is gone with the run (in the system's temporary folder here).
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("elixirscope-spill-")
+        })
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

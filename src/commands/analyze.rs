@@ -64,7 +64,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             whole_records: false,
             memory_limit: args
                 .memory_limit
-                .map(|limit| (limit, keep_outcome as fn(&mut _) -> bool)),
+                .map(|limit| (limit, batch::SpillMode::Reduce(keep_outcome))),
         },
         started,
     )?;

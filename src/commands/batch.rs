@@ -13,14 +13,14 @@ use std::path::Path;
 use crate::cli::InputArgs;
 use crate::commands::output;
 use crate::discover::{self, DiscoverOptions, Discovery};
+use crate::index::spill::SpillStore;
 use crate::index::{self, Cache, CacheSetting};
 use crate::model::CacheRuntime;
-use crate::model::FileRecord;
 use crate::model::PhaseTiming;
 use crate::project::Repository;
 use crate::rules::Analysis;
 use crate::subsystems::analysis::pattern_matcher::pattern_library::Selection;
-use crate::subsystems::parsing::batch_processor::{BatchJob, Pressure};
+use crate::subsystems::parsing::batch_processor::{BatchJob, Keep, Pressure, SpillTo};
 use crate::subsystems::parsing::parser::FileOptions;
 use crate::subsystems::repository::enhanced::{self, PhaseRequest};
 use crate::subsystems::repository::memory_manager::cache_manager::{Evict, IndexPages};
@@ -47,15 +47,23 @@ pub(crate) struct Batch {
     pub(crate) cache: Option<CacheRuntime>,
     /// The index itself, for a run that goes on writing it (`watch`).
     pub(crate) index: Option<Arc<Cache>>,
+    /// The records spilled under memory pressure, which the report reads back.
+    pub(crate) spill: Option<Arc<SpillStore>>,
     /// The index's page caches, under the CacheManager while the index is open.
     #[allow(dead_code)]
     // reason: held, not read: its registration with the CacheManager lives as long
     pub(crate) index_pages: Option<Arc<dyn Evict>>,
 }
 
-/// What of a record a command's report reads: reduces a record to it (`true` when it
-/// dropped something).
-pub(crate) type Keep = fn(&mut FileRecord) -> bool;
+/// How a command's records are spilled under critical memory pressure.
+#[derive(Clone, Copy)]
+pub(crate) enum SpillMode {
+    /// Reduced to what its report reads (`analyze`).
+    Reduce(Keep),
+    /// Stored whole in a spill database, the module table kept (`parse`): the report reads
+    /// them back.
+    Store,
+}
 
 pub(crate) struct BatchOptions {
     pub(crate) calls: bool,
@@ -74,9 +82,8 @@ pub(crate) struct BatchOptions {
     /// Whether stored files are served whole with their findings (`watch` keeps them), not
     /// as the findings alone.
     pub(crate) whole_records: bool,
-    /// `--memory-limit` in bytes, with what of a record the command's report reads (what a
-    /// record is reduced to when spilled under pressure).
-    pub(crate) memory_limit: Option<(u64, Keep)>,
+    /// `--memory-limit` in bytes, and how the records are spilled under pressure.
+    pub(crate) memory_limit: Option<(u64, SpillMode)>,
 }
 
 /// The key of a run scope: the paths given and the discovery options. Two runs with the same
@@ -177,6 +184,23 @@ pub(crate) fn run(
         memory.caches.register(Arc::clone(&pages), memory.level());
         pages
     });
+    // Where `parse` spills: created up front, so a run that cannot have one fails now.
+    let spill_store = match options.memory_limit {
+        Some((_, SpillMode::Store)) => {
+            let near = cache
+                .as_ref()
+                .and_then(|c| c.database().parent().map(Path::to_path_buf));
+            let store =
+                SpillStore::create(near.as_deref(), discovery.entries.len()).map_err(|err| {
+                    anyhow::anyhow!(
+                        "cannot create the database --memory-limit spills records into: {err}; \
+                     free the temporary folder or run without --memory-limit"
+                    )
+                })?;
+            Some(Arc::new(store))
+        }
+        _ => None,
+    };
     let parse_started = Instant::now();
     let progress = Arc::new(Progress::new(discovery.entries.len() as u64, options.quiet));
     let ticker = Arc::clone(&progress);
@@ -191,9 +215,13 @@ pub(crate) fn run(
             cache: cache.clone(),
         },
         Box::new(move || ticker.tick()),
-        options.memory_limit.map(|(_, keep)| Pressure {
+        options.memory_limit.map(|(_, spill)| Pressure {
             memory: Arc::clone(&memory),
-            keep,
+            spill: match (spill, &spill_store) {
+                (SpillMode::Store, Some(store)) => SpillTo::Store(Arc::clone(store)),
+                (SpillMode::Reduce(keep), _) => SpillTo::Reduce(keep),
+                (SpillMode::Store, None) => unreachable!("the spill store is created above"),
+            },
         }),
     );
     let spill: std::sync::Weak<dyn Spill> = Arc::downgrade(&job) as std::sync::Weak<BatchJob>;
@@ -218,6 +246,7 @@ pub(crate) fn run(
     let project_phase = options.project_phase;
     let scope = options.scope.clone().filter(|_| cache.is_some());
     let index = cache.clone();
+    let spilled = spill_store.clone().filter(|_| memory.spilled_records() > 0);
     host.run_task("project_phase", move || {
         let repository = if project_phase {
             enhanced::update(
@@ -226,6 +255,9 @@ pub(crate) fn run(
                     calls,
                     stored: index.as_deref().zip(scope.as_deref()),
                     cancel: &signals::run_token(),
+                    spilled: spilled
+                        .as_deref()
+                        .map(|store| store as &dyn crate::model::SpilledRecords),
                 },
             )
         } else {
@@ -239,6 +271,9 @@ pub(crate) fn run(
     })?;
     let repository = host.shared().repository.take();
     phases.push(phase("project", project_started));
+    if let Some(exceeded) = memory.exceeded() {
+        anyhow::bail!(exceeded.message());
+    }
     let index = cache.clone();
     let cache = cache.map(|cache| {
         let (runtime, cache_warnings) = cache.finish();
@@ -272,6 +307,7 @@ pub(crate) fn run(
         warnings,
         cache,
         index,
+        spill: spill_store,
         index_pages,
     })
 }

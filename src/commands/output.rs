@@ -33,13 +33,18 @@ fn use_color(args: &OutputArgs) -> bool {
         .enabled(args.output.is_none() && std::io::stdout().is_terminal())
 }
 
-pub(crate) fn write_report(report: &Report, args: &OutputArgs) -> anyhow::Result<()> {
+/// `spilled`: the records put aside under memory pressure, read back as they are written.
+pub(crate) fn write_report(
+    report: &Report,
+    args: &OutputArgs,
+    spilled: Option<&dyn crate::model::SpilledRecords>,
+) -> anyhow::Result<()> {
     let format = resolved_format(args);
     let color = use_color(args);
     let emit = |out: &mut dyn Write| -> std::io::Result<()> {
         match format {
-            Format::Json | Format::Auto => report::json::write(report, out),
-            Format::Ndjson => report::ndjson::write(report, out),
+            Format::Json | Format::Auto => report::json::write(report, out, spilled),
+            Format::Ndjson => report::ndjson::write(report, out, spilled),
             Format::Text => report::text::write(report, out, color),
         }
     };

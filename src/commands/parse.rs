@@ -25,6 +25,7 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         phases,
         warnings,
         cache,
+        spill,
         ..
     } = batch::run(
         discovery,
@@ -39,7 +40,9 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
             scope: Some(batch::scope(&args.paths, &args.input)),
             querying: false,
             whole_records: false,
-            memory_limit: None,
+            memory_limit: args
+                .memory_limit
+                .map(|limit| (limit, batch::SpillMode::Store)),
         },
         started,
     )?;
@@ -96,7 +99,11 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         pools: host.pools(),
         rules: Vec::new(),
         cache,
-        memory: crate::subsystems::repository::memory_manager::runtime(),
+        memory: {
+            let mut memory = host.shared().memory.runtime();
+            memory.spilled_bytes = spill.as_ref().map_or(0, |store| store.bytes());
+            memory
+        },
         warnings,
     };
     let shutdown_started = Instant::now();
@@ -118,7 +125,10 @@ pub(crate) fn run(args: &ParseArgs) -> anyhow::Result<u8> {
         .phases
         .push(phase("runtime_shutdown", shutdown_started));
     report.runtime.phases.push(phase("report", write_started));
-    output::write_report(&report, &args.output)?;
+    let spilled = spill
+        .as_deref()
+        .map(|store| store as &dyn crate::model::SpilledRecords);
+    output::write_report(&report, &args.output, spilled)?;
     batch::free_at_exit(report);
 
     if let Some(code) = signals::exit_code() {

@@ -23,6 +23,7 @@
 pub(crate) mod cleaner;
 pub(crate) mod query_store;
 mod schema;
+pub(crate) mod spill;
 mod writer;
 
 use std::collections::{HashMap, HashSet};

@@ -117,6 +117,18 @@ pub(crate) struct FileRecord {
     pub(crate) mix_project: Option<Project>,
 }
 
+/// Records a run put aside under memory pressure ([5b]): the report reads each back, whole,
+/// by its position in the run's list, as it writes it.
+pub(crate) trait SpilledRecords: Sync {
+    /// The whole record at `position`, when it was spilled; `None` when the one in memory is
+    /// whole.
+    fn full(&self, position: usize) -> Option<FileRecord>;
+
+    /// Stores `record` as the whole record at `position` from now on (the project phase's
+    /// resolved form); an error when it cannot.
+    fn replace(&self, position: usize, record: &FileRecord) -> Result<(), String>;
+}
+
 /// The most syntax errors listed per file: a binary file can hold thousands.
 pub(crate) const MAX_ERRORS_PER_FILE: usize = 100;
 

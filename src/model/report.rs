@@ -159,6 +159,9 @@ pub(crate) struct MemoryRuntime {
     /// Records held in their spilled form: only what the report reads (critical pressure).
     #[serde(default, skip_serializing_if = "crate::model::stored::is_zero")]
     pub(crate) spilled_records: u64,
+    /// `parse`: the bytes written to the spill database (records as parsed, then resolved).
+    #[serde(default, skip_serializing_if = "crate::model::stored::is_zero")]
+    pub(crate) spilled_bytes: u64,
     /// What the MemoryManager's Cleaner did to the index at the end of the run, when it did
     /// anything.
     #[serde(default, skip_serializing_if = "crate::model::stored::none")]

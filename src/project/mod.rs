@@ -135,7 +135,7 @@ impl Repository {
         calls: bool,
         cancel: &CancelToken,
     ) -> Repository {
-        enhanced::phase(files, mix_projects, calls, cancel, None).repository
+        enhanced::phase(files, mix_projects, calls, cancel, None, None).repository
     }
 
     /// The records as they are, without the project phase (`analyze`, whose rules read each

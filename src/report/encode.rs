@@ -475,12 +475,12 @@ mod tests {
             );
         }
         let mut fast = Vec::new();
-        super::super::json::write(report, &mut fast).unwrap();
+        super::super::json::write(report, &mut fast, None).unwrap();
         let mut reference = serde_json::to_vec(report).unwrap();
         reference.push(b'\n');
         assert!(fast == reference, "the whole report differs");
         let mut fast = Vec::new();
-        super::super::ndjson::write(report, &mut fast).unwrap();
+        super::super::ndjson::write(report, &mut fast, None).unwrap();
         let mut reference = Vec::new();
         super::super::ndjson::write_with_serde(report, &mut reference);
         assert!(fast == reference, "the NDJSON report differs");

@@ -6,9 +6,15 @@
 use std::io::Write;
 
 use super::encode;
-use crate::model::{FileRecord, Report};
+use crate::model::{FileRecord, Report, SpilledRecords};
 
-pub(crate) fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+/// `spilled`: the records the run put aside under memory pressure ([5b]), read back whole as
+/// they are written; the report's own are their module tables.
+pub(crate) fn write(
+    report: &Report,
+    out: &mut dyn Write,
+    spilled: Option<&dyn SpilledRecords>,
+) -> std::io::Result<()> {
     let Report {
         schema_version,
         tool,
@@ -30,7 +36,7 @@ pub(crate) fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()>
     out.write_all(b",\"summary\":")?;
     serde_json::to_writer(&mut *out, summary)?;
     out.write_all(b",\"files\":[")?;
-    write_files_in_parallel(files, out)?;
+    write_files_in_parallel(files, out, spilled)?;
     out.write_all(b"]")?;
     if let Some(graph) = graph {
         out.write_all(b",\"graph\":")?;
@@ -50,12 +56,19 @@ const FILES_PER_CHUNK: usize = 64;
 /// the longest serial phase of a run. The next chunk is encoded while this thread writes the
 /// last one, so neither the pool nor the writer waits at every chunk's end; at most two
 /// encoded chunks exist at once.
-fn write_files_in_parallel(files: &[FileRecord], out: &mut dyn Write) -> std::io::Result<()> {
+fn write_files_in_parallel(
+    files: &[FileRecord],
+    out: &mut dyn Write,
+    spilled: Option<&dyn SpilledRecords>,
+) -> std::io::Result<()> {
     use rayon::prelude::*;
-    let encode = |chunk: &[FileRecord]| -> Vec<Vec<u8>> {
+    let encode = |(start, chunk): (usize, &[FileRecord])| -> Vec<Vec<u8>> {
         chunk
             .par_iter()
-            .map(|file| {
+            .enumerate()
+            .map(|(offset, file)| {
+                let whole = spilled.and_then(|spilled| spilled.full(start + offset));
+                let file = whole.as_ref().unwrap_or(file);
                 // A record's JSON is about 3.5 times its file's size (calls included): sized
                 // once, it is written without regrowing.
                 let estimate = usize::try_from(file.bytes).unwrap_or(0).saturating_mul(4);
@@ -65,7 +78,10 @@ fn write_files_in_parallel(files: &[FileRecord], out: &mut dyn Write) -> std::io
             })
             .collect()
     };
-    let mut chunks = files.chunks(FILES_PER_CHUNK);
+    let mut chunks = files
+        .chunks(FILES_PER_CHUNK)
+        .enumerate()
+        .map(|(index, chunk)| (index * FILES_PER_CHUNK, chunk));
     let mut current = chunks.next().map(encode);
     let mut first = true;
     while let Some(encoded) = current.take() {

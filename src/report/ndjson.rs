@@ -27,7 +27,12 @@ enum Line<'a> {
     Runtime(&'a RuntimeInfo),
 }
 
-pub(crate) fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+/// `spilled`: as [`super::json::write`]'s.
+pub(crate) fn write(
+    report: &Report,
+    out: &mut dyn Write,
+    spilled: Option<&dyn crate::model::SpilledRecords>,
+) -> std::io::Result<()> {
     fn emit(out: &mut dyn Write, line: Line<'_>) -> std::io::Result<()> {
         serde_json::to_writer(&mut *out, &line)?;
         out.write_all(b"\n")
@@ -42,7 +47,9 @@ pub(crate) fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()>
         },
     )?;
     let mut bytes = Vec::new();
-    for file in &report.files {
+    for (position, file) in report.files.iter().enumerate() {
+        let whole = spilled.and_then(|spilled| spilled.full(position));
+        let file = whole.as_ref().unwrap_or(file);
         // `{"type":"file",` and the record's fields: what serde's internal tag writes.
         bytes.clear();
         super::encode::file(&mut bytes, file);

@@ -115,7 +115,7 @@ impl LivePhase {
         let mut kept: Vec<Kept> = records.par_iter().map(Kept::of_extracted).collect();
         let templates = templates_of(&records, &HashMap::default());
         let projects = projects_of(&records);
-        let mut outcome = phase(records, projects, calls, cancel, stored.as_ref());
+        let mut outcome = phase(records, projects, calls, cancel, stored.as_ref(), None);
         let mut previous = stored.unwrap_or_default().advance(&outcome);
         let files = outcome.repository.files();
         for ((file, kept), resolved) in files.iter().zip(&mut kept).zip(&outcome.resolved) {
@@ -502,7 +502,7 @@ mod tests {
                 });
                 let all = extractor.records(&tree);
                 let projects = projects(&all);
-                let rebuilt = phase(all, projects, true, &CancelToken::new(), None);
+                let rebuilt = phase(all, projects, true, &CancelToken::new(), None, None);
                 let context = format!("seed {seed}, step {step}, after {history:?}");
                 assert_same(live.repository(), &rebuilt.repository, &context);
                 // Every record changed or removed was seen before.
@@ -545,7 +545,7 @@ mod tests {
         assert_eq!(applied.resolved, ["lib/u.ex"], "no export changed");
         let all = extractor.records(&tree);
         let projects = projects(&all);
-        let rebuilt = phase(all, projects, true, &CancelToken::new(), None);
+        let rebuilt = phase(all, projects, true, &CancelToken::new(), None, None);
         assert_same(
             live.repository(),
             &rebuilt.repository,

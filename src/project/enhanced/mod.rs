@@ -34,8 +34,8 @@ use crate::graph::resolve::ProjectIndex;
 use crate::graph::{self, FileEdges};
 use crate::model::{
     intern, Call, CallForm, CallTarget, DirectiveKind, DuplicateModule, FileRecord,
-    ImportCandidates, InjectedKind, Location, Module, ModuleKind, Project, Reference, Status,
-    Symbol,
+    ImportCandidates, InjectedKind, Location, Module, ModuleKind, Project, Reference,
+    SpilledRecords, Status, Symbol,
 };
 use crate::otp::cancel::CancelToken;
 
@@ -730,17 +730,59 @@ impl Definitions {
 
 /// The project phase over `files` (sorted by path, as extracted), reusing what `previous`
 /// (the last phase over the same scope) resolved wherever that is still right.
+/// Reduces a record to what the project phase needs of a file it does not hold whole (its
+/// record spilled under memory pressure, [5b]): the module table. The calls and references
+/// go, except in template modules (those with `quote` blocks), whose local calls the project
+/// index reads. `true` when something went.
+pub(crate) fn keep_module_table(file: &mut FileRecord) -> bool {
+    fn clear<T>(list: &mut Vec<T>, dropped: &mut bool) {
+        *dropped |= !list.is_empty();
+        *list = Vec::new();
+    }
+    let mut dropped = false;
+    clear(&mut file.calls, &mut dropped);
+    for module in file.modules.iter_mut().filter(|m| m.injected.is_empty()) {
+        clear(&mut module.calls, &mut dropped);
+        clear(&mut module.references, &mut dropped);
+        for clause in module.functions.iter_mut().flat_map(|f| &mut f.clauses) {
+            clear(&mut clause.calls, &mut dropped);
+            clear(&mut clause.references, &mut dropped);
+        }
+        for definition in &mut module.dynamic_definitions {
+            clear(&mut definition.calls, &mut dropped);
+            clear(&mut definition.references, &mut dropped);
+        }
+    }
+    dropped
+}
+
+/// The module part of the phase for one file: the kinds a `use` brings, and the IDs.
+fn module_part(file: &mut FileRecord, ranks: &[Option<u32>], templates: &kinds::Templates) {
+    for (module, rank) in file.modules.iter_mut().zip(ranks) {
+        kinds::classify_through_project(module, templates);
+        if rank.is_some() {
+            ids::assign(module, rank.map(|r| r as usize));
+        }
+    }
+}
+
+/// `spilled`: the records held as their module table ([`keep_module_table`]), read whole from
+/// here to be resolved and put back resolved; such a phase carries nothing from `previous`
+/// and makes no states to store.
 pub(crate) fn phase(
     mut files: Vec<FileRecord>,
     projects: Vec<Project>,
     calls: bool,
     cancel: &CancelToken,
     previous: Option<&Previous>,
+    spilled: Option<&dyn SpilledRecords>,
 ) -> Outcome {
     for file in &mut files {
         file.project = mix::nearest(&projects, &file.path).map(|p| p.path.clone());
     }
-    let previous = previous.filter(|p| p.projects == projects);
+    let previous = previous
+        .filter(|p| p.projects == projects)
+        .filter(|_| spilled.is_none());
     // A stored state serves a file whose content is the one it was made from.
     let carried: Vec<Option<&FileState>> = files
         .iter()
@@ -812,14 +854,7 @@ pub(crate) fn phase(
     for (index, file) in files.iter_mut().enumerate() {
         match (resolve[index], carried[index], &templates) {
             (false, Some(state), _) => state.resolution.apply_modules(file),
-            (true, _, Some(templates)) => {
-                for (module, rank) in file.modules.iter_mut().zip(&ranks[index]) {
-                    kinds::classify_through_project(module, templates);
-                    if rank.is_some() {
-                        ids::assign(module, rank.map(|r| r as usize));
-                    }
-                }
-            }
+            (true, _, Some(templates)) => module_part(file, &ranks[index], templates),
             _ => {}
         }
     }
@@ -848,9 +883,24 @@ pub(crate) fn phase(
                 if cancel.is_cancelled() {
                     return Some(None);
                 }
+                let first = |module| first_definitions.contains(&(file_index, module));
+                // A spilled record: read whole, given the module part, resolved, put back.
+                let whole = spilled.and_then(|spilled| spilled.full(file_index));
+                if let (Some(mut whole), Some(spilled)) = (whole, spilled) {
+                    whole.project = file.project.clone();
+                    if let Some(templates) = &templates {
+                        module_part(&mut whole, &ranks[file_index], templates);
+                    }
+                    graph::resolve::resolve_file(&mut whole, &index);
+                    let file_edges = graph::file_edges(&whole, &names, first, &index);
+                    if spilled.replace(file_index, &whole).is_err() {
+                        // Kept whole in memory instead: the report reads it from there.
+                        *file = whole;
+                    }
+                    return Some(Some((file_edges, Vec::new())));
+                }
                 let before = extracted(file);
                 graph::resolve::resolve_file(file, &index);
-                let first = |module| first_definitions.contains(&(file_index, module));
                 let file_edges = graph::file_edges(file, &names, first, &index);
                 Some(Some((file_edges, before)))
             })
@@ -884,7 +934,7 @@ pub(crate) fn phase(
         .zip(fresh.into_par_iter())
         .enumerate()
         .map(|(index, (file, fresh))| {
-            if !resolved[index] {
+            if !resolved[index] || spilled.is_some() {
                 return None;
             }
             let carried = carried[index];
@@ -992,7 +1042,7 @@ pub(crate) mod tests {
     ) -> Outcome {
         let records = extractor.records(tree);
         let projects = projects(&records);
-        phase(records, projects, true, &CancelToken::new(), previous)
+        phase(records, projects, true, &CancelToken::new(), previous, None)
     }
 
     pub(crate) fn assert_same(incremental: &Repository, rebuilt: &Repository, step: &str) {
@@ -1209,6 +1259,69 @@ pub(crate) mod tests {
             }
         }
         .unwrap_or_else(|| "no edit".into())
+    }
+
+    /// Spilled records in memory, as the spill database holds them.
+    #[derive(Default)]
+    struct Held(std::sync::Mutex<HashMap<usize, FileRecord>>);
+
+    impl SpilledRecords for Held {
+        fn full(&self, position: usize) -> Option<FileRecord> {
+            self.0.lock().unwrap().get(&position).cloned()
+        }
+        fn replace(&self, position: usize, record: &FileRecord) -> Result<(), String> {
+            self.0.lock().unwrap().insert(position, record.clone());
+            Ok(())
+        }
+    }
+
+    /// A phase over module tables, each record read whole to be resolved, gives the records
+    /// and graph of a phase over whole records, on the fixtures (templates included) and after
+    /// random edits; spilling only some of the records too.
+    #[test]
+    fn a_phase_over_spilled_records_equals_one_over_whole_records() {
+        let original = fixtures();
+        let mut extractor = Extractor::default();
+        let mut random = Random(11);
+        let mut tree = original.clone();
+        for step in 0..6 {
+            let whole = run(&mut extractor, &tree, None);
+            for every in [1, 2] {
+                let held = Held::default();
+                let mut records = extractor.records(&tree);
+                for (position, record) in records.iter_mut().enumerate() {
+                    if position % every == 0 {
+                        held.replace(position, record).unwrap();
+                        keep_module_table(record);
+                    }
+                }
+                let projects = projects(&records);
+                let spilled = phase(
+                    records,
+                    projects,
+                    true,
+                    &CancelToken::new(),
+                    None,
+                    Some(&held),
+                );
+                let mut files = spilled.repository.files().to_vec();
+                for (position, file) in files.iter_mut().enumerate() {
+                    if let Some(resolved) = held.full(position) {
+                        *file = resolved;
+                    }
+                }
+                assert_eq!(files.len(), whole.repository.files().len());
+                for (a, b) in files.iter().zip(whole.repository.files()) {
+                    assert!(a == b, "step {step}, every {every}: {} differs", a.path);
+                }
+                assert!(
+                    spilled.repository.graph() == whole.repository.graph(),
+                    "graph"
+                );
+                assert!(spilled.states.iter().all(Option::is_none));
+            }
+            edit(&mut tree, &original, &mut random, step);
+        }
     }
 
     #[test]

@@ -16,17 +16,49 @@ use crossbeam_channel::select;
 
 use crate::discover::Entry;
 use crate::faults;
+use crate::index::spill::SpillStore;
 use crate::model::FileRecord;
 use crate::otp::{ChildContext, ChildError};
+use crate::project::enhanced::keep_module_table;
 use crate::subsystems::parsing::parser::{self, FileOptions};
 use crate::subsystems::repository::memory_manager::{MemoryManager, Spill};
 
-/// A batch under a memory limit: the MemoryManager, asked after every file, and what of a
-/// record the command's report reads (the rest is dropped when records are spilled;
-/// `true` when it dropped something).
+/// Reduces a record to what a command still reads of it; `true` when something went.
+pub(crate) type Keep = fn(&mut FileRecord) -> bool;
+
+/// Where a batch's records go once spilling.
+pub(crate) enum SpillTo {
+    /// Reduced in place to what the command's report reads (`analyze`: outcome and
+    /// findings; the rest is in the index when the run has one, and read by nothing else).
+    Reduce(Keep),
+    /// Stored whole in the spill database; the module table stays for the project phase,
+    /// which reads each whole again to resolve it, and the report reads them back (`parse`).
+    Store(Arc<SpillStore>),
+}
+
+/// A batch under a memory limit: the MemoryManager, asked after every file, and where the
+/// records go under critical pressure.
 pub(crate) struct Pressure {
     pub(crate) memory: Arc<MemoryManager>,
-    pub(crate) keep: fn(&mut FileRecord) -> bool,
+    pub(crate) spill: SpillTo,
+}
+
+impl Pressure {
+    /// Spills the record at `position`; `true` when it was.
+    fn spill(&self, position: usize, record: &mut FileRecord) -> bool {
+        match &self.spill {
+            SpillTo::Reduce(keep) => keep(record),
+            SpillTo::Store(store) => {
+                if store.holds(position) || (record.modules.is_empty() && record.calls.is_empty()) {
+                    return false;
+                }
+                store.put(position, record).is_ok() && {
+                    keep_module_table(record);
+                    true
+                }
+            }
+        }
+    }
 }
 
 /// Queue slots per worker thread: enough to keep workers busy, small enough to bound memory.
@@ -218,7 +250,7 @@ impl BatchJob {
         });
         let mut record = parser::process(entry, &self.options);
         drop(gate);
-        if memory.spilling() && (pressure.keep)(&mut record) {
+        if memory.spilling() && pressure.spill(index, &mut record) {
             memory.note_spilled(1);
         }
         memory.check();
@@ -271,7 +303,7 @@ impl Spill for BatchJob {
         let mut spilled = 0;
         for index in 0..self.results.len() {
             if let Some(record) = self.slot(index).as_mut() {
-                if (pressure.keep)(record) {
+                if pressure.spill(index, record) {
                     spilled += 1;
                 }
             }

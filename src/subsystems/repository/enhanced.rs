@@ -8,7 +8,7 @@
 //! of the TaskSupervisor, on the records the batch produced (folded, like the parser).
 
 use crate::index::Cache;
-use crate::model::{FileRecord, Project};
+use crate::model::{FileRecord, Project, SpilledRecords};
 use crate::otp::cancel::CancelToken;
 use crate::project::{enhanced, Repository};
 
@@ -19,6 +19,9 @@ pub(crate) struct PhaseRequest<'a> {
     /// The index and the run scope the phase is stored under; `None` without an index.
     pub(crate) stored: Option<(&'a Cache, &'a str)>,
     pub(crate) cancel: &'a CancelToken,
+    /// The records spilled under memory pressure ([5b]); such a phase runs whole and is not
+    /// stored (the next run resolves every file again).
+    pub(crate) spilled: Option<&'a dyn SpilledRecords>,
 }
 
 /// The project phase over a batch's records (sorted by path): incremental over the scope's
@@ -28,17 +31,17 @@ pub(crate) fn update(records: Vec<FileRecord>, request: &PhaseRequest<'_>) -> Re
         .iter()
         .filter_map(|record| record.mix_project.clone())
         .collect();
-    let previous = request
-        .stored
-        .and_then(|(index, scope)| index.previous(scope));
+    let stored = request.stored.filter(|_| request.spilled.is_none());
+    let previous = stored.and_then(|(index, scope)| index.previous(scope));
     let mut outcome = enhanced::phase(
         records,
         projects,
         request.calls,
         request.cancel,
         previous.as_ref(),
+        request.spilled,
     );
-    if let Some((index, scope)) = request.stored {
+    if let Some((index, scope)) = stored {
         index.store_scope(scope, &mut outcome, previous.as_ref());
     }
     outcome.repository

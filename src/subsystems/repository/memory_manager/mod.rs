@@ -225,6 +225,11 @@ impl MemoryManager {
         spillers.iter().map(|s| s.spill()).sum()
     }
 
+    /// The records spilled so far.
+    pub(crate) fn spilled_records(&self) -> u64 {
+        lock(&self.log).spilled
+    }
+
     /// Counts records spilled as they finished (by the batch, once spilling).
     pub(crate) fn note_spilled(&self, records: u64) {
         if records > 0 {
@@ -286,6 +291,7 @@ impl MemoryManager {
                 .collect(),
             narrowed: self.narrowed(),
             spilled_records: log.spilled,
+            spilled_bytes: 0,
             index_cleaned: log.cleaned.clone(),
         }
     }
@@ -296,15 +302,6 @@ impl MemoryManager {
 const TREE_BYTES_PER_SOURCE_BYTE: u64 = 32;
 /// What a spilled record keeps: its path, status and findings (a generous average).
 const SPILLED_RECORD_BYTES: u64 = 1_024;
-
-/// The run's memory so far, for a report made without a runtime (a `watch` event).
-pub(crate) fn runtime() -> MemoryRuntime {
-    MemoryRuntime {
-        peak_heap_bytes: allocator::peak_bytes() as u64,
-        peak_resident_bytes: allocator::peak_resident_bytes().map(|b| b as u64),
-        ..MemoryRuntime::default()
-    }
-}
 
 /// Keeps glibc to one malloc arena per core. By default it opens up to eight a core as
 /// threads contend, and memory freed in one arena serves only allocations made there: a long

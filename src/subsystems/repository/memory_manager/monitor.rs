@@ -74,7 +74,8 @@ impl MemoryManager {
         let used = heap.max(resident.unwrap_or(0));
         self.outside_heap
             .store(used.saturating_sub(heap), Ordering::Relaxed);
-        let level = Level::of(used, limit);
+        // `memory:elevated|critical` (fault injection): at least that level.
+        let level = Level::of(used, limit).max(Level::from_u8(crate::faults::memory_level()));
         // Levels only rise during a run: what a run held once it holds again (its next
         // files are like its last), and a level that falls back invites oscillation.
         if level > self.level() {
