@@ -48,16 +48,20 @@ impl Pressure {
     fn spill(&self, position: usize, record: &mut FileRecord) -> bool {
         match &self.spill {
             SpillTo::Reduce(keep) => keep(record),
-            SpillTo::Store(store) => {
-                if store.holds(position) || (record.modules.is_empty() && record.calls.is_empty()) {
-                    return false;
-                }
-                store.put(position, record).is_ok() && {
-                    keep_module_table(record);
-                    true
-                }
-            }
+            SpillTo::Store(store) => store_whole(store, position, record),
         }
+    }
+}
+
+/// Puts the record at `position` aside whole in `store` and keeps its module table; `true`
+/// when it went (not when it was there already, holds no facts, or could not be stored).
+pub(crate) fn store_whole(store: &SpillStore, position: usize, record: &mut FileRecord) -> bool {
+    if store.holds(position) || (record.modules.is_empty() && record.calls.is_empty()) {
+        return false;
+    }
+    store.put(position, record).is_ok() && {
+        keep_module_table(record);
+        true
     }
 }
 

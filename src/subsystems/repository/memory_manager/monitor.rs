@@ -58,6 +58,20 @@ impl MemoryManager {
         }
     }
 
+    /// Whether what the run uses now, grown by `growth` percent, would reach the critical
+    /// mark of its limit (`false` without one).
+    pub(crate) fn would_pass_critical(&self, growth: u64) -> bool {
+        let Some(limit) = self.limit else {
+            return false;
+        };
+        if self.measure() == Level::Critical {
+            return true;
+        }
+        let heap = allocator::live_bytes() as u64;
+        let used = heap.max(allocator::resident_bytes().unwrap_or(0) as u64);
+        Level::of(used * growth / 100, limit) == Level::Critical
+    }
+
     /// Measures the heap and the resident set, publishes the level, and gives up when the
     /// limit is passed with every response already in force.
     pub(crate) fn measure(&self) -> Level {
