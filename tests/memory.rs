@@ -163,6 +163,32 @@ fn a_limit_at_the_peak_is_elevated_and_a_lower_one_narrows_and_spills() {
         assert!(eviction["bytes"].as_u64() > Some(0), "{eviction}");
     }
 
+    // The elevated response, whatever the timing: `memory:elevated` makes the Monitor
+    // report elevated under a generous limit; the index readers' page caches (filled by the
+    // warm run's reads, or by the opening of the index when it is registered under
+    // pressure) are given back.
+    let forced = analyze(
+        dir.path(),
+        Some(&cache),
+        &["--memory-limit", "4GiB"],
+        &[("ELIXIRSCOPE_FAULTS", "memory:elevated")],
+    );
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert_eq!(forced.findings(), cold.findings());
+    assert_eq!(forced.levels(), vec!["elevated".to_string()]);
+    assert!(forced.memory()["narrowed"].is_null());
+    let evictions = forced.memory()["evictions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        evictions
+            .iter()
+            .any(|e| e["cache"] == "index_pages" && e["bytes"].as_u64() > Some(0)),
+        "{}",
+        forced.memory()
+    );
+
     // Critical: a cold run with a limit under its natural peak: one file in flight, every
     // record reduced to its outcome and findings, the findings unchanged.
     let natural = analyze(dir.path(), None, &["--no-cache"], &[]);

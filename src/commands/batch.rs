@@ -186,7 +186,7 @@ pub(crate) fn run(
     // The index's page caches are the CacheManager's while the run has it open.
     let index_pages: Option<Arc<dyn Evict>> = cache.as_ref().map(|cache| {
         let pages: Arc<dyn Evict> = Arc::new(IndexPages(Arc::clone(cache)));
-        memory.caches.register(Arc::clone(&pages), memory.level());
+        memory.register_cache(Arc::clone(&pages));
         pages
     });
     // Where `parse` spills: created up front, so a run that cannot have one fails now.

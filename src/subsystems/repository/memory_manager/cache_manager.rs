@@ -84,15 +84,7 @@ impl CacheManager {
     fn evict(&self, level: Level) -> Vec<(String, u64, u64)> {
         self.live()
             .iter()
-            .filter_map(|cache| {
-                let target = match level {
-                    Level::Normal => return None,
-                    Level::Elevated => cache.bytes() / 2,
-                    Level::Critical => 0,
-                };
-                let (entries, bytes) = cache.evict_to(target);
-                (entries > 0 || bytes > 0).then(|| (cache.name().to_string(), entries, bytes))
-            })
+            .flat_map(|cache| evict_one(cache.as_ref(), level))
             .collect()
     }
 
@@ -111,6 +103,22 @@ impl CacheManager {
         let (reply, answer) = crossbeam_channel::bounded(1);
         self.requests.0.send(EvictRequest { level, reply }).ok()?;
         answer.recv_timeout(timeout).ok()
+    }
+}
+
+/// Evicts one cache for `level` (elevated halves it, critical empties it): what went, by
+/// name, when anything did.
+pub(crate) fn evict_one(cache: &dyn Evict, level: Level) -> Vec<(String, u64, u64)> {
+    let target = match level {
+        Level::Normal => return Vec::new(),
+        Level::Elevated => cache.bytes() / 2,
+        Level::Critical => 0,
+    };
+    let (entries, bytes) = cache.evict_to(target);
+    if entries > 0 || bytes > 0 {
+        vec![(cache.name().to_string(), entries, bytes)]
+    } else {
+        Vec::new()
     }
 }
 

@@ -210,6 +210,17 @@ impl MemoryManager {
         }
     }
 
+    /// Puts `cache` under the budget. Under pressure already, it is trimmed at once as the
+    /// level asks (a cache opened then holds what its opening read), and the eviction logged.
+    pub(crate) fn register_cache(&self, cache: Arc<dyn cache_manager::Evict>) {
+        let level = self.level();
+        self.caches.register(Arc::clone(&cache), level);
+        if level > Level::Normal {
+            let evicted = cache_manager::evict_one(cache.as_ref(), level);
+            self.note_evictions(&evicted);
+        }
+    }
+
     /// The batch in progress offers its records to be spilled.
     pub(crate) fn register_spill(&self, spill: Weak<dyn Spill>) {
         let mut spillers = lock(&self.spillers);
