@@ -33,6 +33,8 @@ pub(crate) struct Cleaned {
     pub(crate) entries_removed: u64,
     /// Pages the incremental vacuum gave back.
     pub(crate) pages_freed: u64,
+    /// Spill folders left by runs killed before they could delete them.
+    pub(crate) spills_removed: u64,
     pub(crate) bytes_before: u64,
     pub(crate) bytes_after: u64,
 }
@@ -99,6 +101,9 @@ pub(crate) fn sweep(database: &Path, sweep: Sweep) -> anyhow::Result<Option<Clea
         }
     }
     cleaned.pages_freed = vacuum(&connection)?;
+    if let Some(folder) = database.parent() {
+        cleaned.spills_removed = super::spill::remove_stale(folder, super::spill::STALE);
+    }
     if sweep == Sweep::Everything || cleaned.pages_freed > 0 {
         let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     }

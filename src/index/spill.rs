@@ -98,6 +98,31 @@ impl SpillStore {
     }
 }
 
+/// A spill folder this old belongs to no run still going: one killed (SIGKILL, power loss)
+/// before it could delete it.
+pub(crate) const STALE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes the spill folders in `folder` (the index's) last changed more than `older_than`
+/// ago; how many went.
+pub(crate) fn remove_stale(folder: &Path, older_than: std::time::Duration) -> u64 {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with(".spill-"))
+        .filter(|entry| {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > older_than)
+        })
+        .filter(|entry| std::fs::remove_dir_all(entry.path()).is_ok())
+        .count() as u64
+}
+
 impl SpilledRecords for SpillStore {
     fn full(&self, position: usize) -> Option<FileRecord> {
         if !self.holds(position) {
@@ -145,5 +170,25 @@ mod tests {
         assert!(store.bytes() > 0);
         drop(store);
         assert!(!folder.exists());
+    }
+
+    #[test]
+    fn only_old_spill_folders_are_removed() {
+        let folder = tempfile::tempdir().unwrap();
+        let store = SpillStore::create(Some(folder.path()), 1).unwrap();
+        std::fs::create_dir(folder.path().join("other")).unwrap();
+        // Nothing is older than an hour yet.
+        assert_eq!(
+            remove_stale(folder.path(), std::time::Duration::from_secs(3600)),
+            0
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Everything is older than 10 ms: the spill folder goes, the other stays.
+        assert_eq!(
+            remove_stale(folder.path(), std::time::Duration::from_millis(10)),
+            1
+        );
+        assert!(folder.path().join("other").exists());
+        drop(store);
     }
 }
