@@ -101,9 +101,6 @@ const fn pool(id: &'static str, design_name: &'static str, built: Built) -> Desi
 use RestartType::{Permanent, Transient};
 use Strategy::{OneForOne, RestForOne};
 
-const PLANNED_OPTIMIZER: Built =
-    Built::Planned("[5b] memory manager (scheduling under memory pressure)");
-
 /// The whole tree, children in start order (§1 and §6).
 pub(crate) const ROOT: DesignNode = DesignNode {
     id: "root",
@@ -290,7 +287,10 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                     "PerformanceOptimizer.Supervisor",
                     OneForOne,
                     None,
-                    PLANNED_OPTIMIZER,
+                    Built::Inside(
+                        "each of its jobs runs inside the component named below; none needs a \
+                         process of its own",
+                    ),
                     &[
                         worker(
                             "batch_processor",
@@ -314,7 +314,12 @@ pub(crate) const ROOT: DesignNode = DesignNode {
                             "PerformanceOptimizer.OptimizationScheduler",
                             Permanent,
                             ms(5_000),
-                            PLANNED_OPTIMIZER,
+                            Built::Inside(
+                                "the batch processor sizes its messages by what is left (guided \
+                                 scheduling); under critical memory pressure the \
+                                 memory_manager's PressureHandler narrows it to one file in \
+                                 flight and spills the records",
+                            ),
                         ),
                         worker(
                             "statistics_collector",
