@@ -11,3 +11,14 @@ pub(crate) mod root;
 pub(crate) mod run_breakers;
 pub(crate) mod signals;
 pub(crate) mod synchronization;
+
+use std::sync::{Mutex, MutexGuard};
+
+/// The services' locks: a service that panicked holding one has been restarted by its
+/// supervisor, and the state it guards is the run's, so the guard is taken back rather than
+/// the panic spread.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -15,6 +15,7 @@ use crossbeam_channel::{select, Receiver, Sender};
 
 use super::analysis::pattern_matcher::pattern_library::{PatternLibrary, Selection};
 use super::design::{self, DesignNode, NodeKind};
+use super::lock;
 use super::parsing::batch_processor::BatchJob;
 use super::pools::Bulkheads;
 use super::querying::executor;
@@ -196,7 +197,7 @@ impl Host {
         if started.is_ok() {
             // A clean is a few queries and bounded vacuum steps; past this, the process
             // exits and SQLite rolls the step back.
-            memory_manager_wait(memory);
+            let _ = memory.wait_cleaned(Duration::from_secs(30));
         }
     }
 
@@ -431,16 +432,6 @@ impl Drop for Host {
             root.shutdown();
         }
     }
-}
-
-fn memory_manager_wait(memory: &MemoryManager) {
-    let _ = memory.wait_cleaned(Duration::from_secs(30));
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn shutdown_of(node: &DesignNode) -> Shutdown {

@@ -27,7 +27,7 @@ pub(crate) mod pressure_handler;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -36,6 +36,7 @@ pub(crate) use budget::Level;
 use cache_manager::CacheManager;
 
 use crate::model::{CacheEviction, IndexCleaned, MemoryRuntime, PressureTransition};
+use crate::subsystems::lock;
 
 /// Something that holds records it can give up under pressure (the batch in progress).
 pub(crate) trait Spill: Send + Sync {
@@ -104,12 +105,6 @@ pub(crate) struct MemoryManager {
     /// Databases to clean, for the Cleaner.
     cleanups: (Sender<PathBuf>, Receiver<PathBuf>),
     cleaned: (Sender<()>, Receiver<()>),
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl MemoryManager {
@@ -273,12 +268,13 @@ impl MemoryManager {
         let _ = self.levels.0.send(level);
     }
 
-    /// Asks the Cleaner to clean `database` once the run is done with it, and waits for it.
+    /// Asks the Cleaner to clean `database` once the run is done with it (it answers each
+    /// request on [`MemoryManager::wait_cleaned`]).
     pub(crate) fn request_clean(&self, database: PathBuf) {
         let _ = self.cleanups.0.send(database);
     }
 
-    /// Waits until the Cleaner has taken every request (it runs them in order).
+    /// Waits up to `timeout` for the Cleaner to finish one request (it takes them in order).
     pub(crate) fn wait_cleaned(&self, timeout: std::time::Duration) -> bool {
         self.cleaned.1.recv_timeout(timeout).is_ok()
     }
