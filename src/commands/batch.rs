@@ -189,8 +189,11 @@ pub(crate) fn run(
         memory.register_cache(Arc::clone(&pages));
         pages
     });
-    // Where `parse` spills: created up front, so a run that cannot have one fails now.
-    let spill_store = match options.memory_limit {
+    // Where the records go under critical pressure; `parse`'s database is created up front,
+    // so a run that cannot have one fails now.
+    let spill_to = match options.memory_limit {
+        None => None,
+        Some((_, SpillMode::Reduce(keep))) => Some(SpillTo::Reduce(keep)),
         Some((_, SpillMode::Store)) => {
             let near = cache
                 .as_ref()
@@ -202,8 +205,11 @@ pub(crate) fn run(
                      free the temporary folder or run without --memory-limit"
                     )
                 })?;
-            Some(Arc::new(store))
+            Some(SpillTo::Store(Arc::new(store)))
         }
+    };
+    let spill_store = match &spill_to {
+        Some(SpillTo::Store(store)) => Some(Arc::clone(store)),
         _ => None,
     };
     let parse_started = Instant::now();
@@ -220,23 +226,17 @@ pub(crate) fn run(
             cache: cache.clone(),
         },
         Box::new(move || ticker.tick()),
-        options.memory_limit.map(|(_, spill)| Pressure {
+        spill_to.map(|spill| Pressure {
             memory: Arc::clone(&memory),
-            spill: match (spill, &spill_store) {
-                (SpillMode::Store, Some(store)) => SpillTo::Store(Arc::clone(store)),
-                (SpillMode::Reduce(keep), _) => SpillTo::Reduce(keep),
-                (SpillMode::Store, None) => unreachable!("the spill store is created above"),
-            },
+            spill,
         }),
     );
-    let spill: std::sync::Weak<dyn Spill> = Arc::downgrade(&job) as std::sync::Weak<BatchJob>;
-    memory.register_spill(spill);
+    memory.register_spill(Arc::downgrade(&job) as std::sync::Weak<dyn Spill>);
     let mut records = host.run_batch(job)?;
+    progress.finish();
     if let Some(exceeded) = memory.exceeded() {
-        progress.finish();
         anyhow::bail!(exceeded.message());
     }
-    progress.finish();
     // The project phase builds its tables on top of the records (a third more, measured on
     // the bench corpus): a run that would pass its critical mark then puts its records
     // aside first, as critical pressure would.

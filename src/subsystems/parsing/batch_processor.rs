@@ -234,8 +234,8 @@ impl BatchJob {
         }
     }
 
-    /// [`parser::process`] under a memory limit: one file at a time once narrowed, the
-    /// record in its spilled form once spilling, none past a limit that cannot be met.
+    /// [`parser::process`] under a memory limit: once degraded (critical), one file at a time
+    /// and the record in its spilled form; none past a limit that cannot be met.
     fn process_under(&self, pressure: &Pressure, index: usize) -> FileRecord {
         let memory = &pressure.memory;
         let entry = &self.entries[index];
@@ -247,14 +247,15 @@ impl BatchJob {
                 Some("not analysed: the memory limit cannot be met".into()),
             );
         }
-        let gate = memory.narrowed().then(|| {
+        let gate = memory.degraded().then(|| {
             self.narrow
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
         });
         let mut record = parser::process(entry, &self.options);
         drop(gate);
-        if memory.spilling() && pressure.spill(index, &mut record) {
+        // Asked again: pressure may have turned critical while the file was parsed.
+        if memory.degraded() && pressure.spill(index, &mut record) {
             memory.note_spilled(1);
         }
         memory.check();

@@ -80,11 +80,9 @@ pub(crate) struct MemoryManager {
     /// Resident bytes not on the Rust heap at the last full measure (code, stacks, C
     /// allocations): added to the heap for the quick check between measures.
     outside_heap: AtomicU64,
-    /// Set at the first critical level, for the rest of the run: one file in flight.
-    narrowed: AtomicBool,
-    /// Set at the first critical level, for the rest of the run: finished records are held
-    /// as their spilled form.
-    spilling: AtomicBool,
+    /// Set at the first critical level, for the rest of the run: one file in flight, and
+    /// finished records held in their spilled form.
+    degraded: AtomicBool,
     /// Set once the critical responses are all in force: past the limit then, the run fails.
     responded: AtomicBool,
     /// Set once the caches were evicted for a level.
@@ -114,8 +112,7 @@ impl MemoryManager {
             started: Instant::now(),
             level: AtomicU8::new(Level::Normal.as_u8()),
             outside_heap: AtomicU64::new(0),
-            narrowed: AtomicBool::new(false),
-            spilling: AtomicBool::new(false),
+            degraded: AtomicBool::new(false),
             responded: AtomicBool::new(false),
             evicted: AtomicBool::new(false),
             exceeded: Mutex::new(None),
@@ -140,14 +137,10 @@ impl MemoryManager {
         Level::from_u8(self.level.load(Ordering::Acquire))
     }
 
-    /// Whether the batch keeps one file in flight.
-    pub(crate) fn narrowed(&self) -> bool {
-        self.narrowed.load(Ordering::Acquire)
-    }
-
-    /// Whether finished records are kept in their spilled form.
-    pub(crate) fn spilling(&self) -> bool {
-        self.spilling.load(Ordering::Acquire)
+    /// Whether the critical responses hold: the batch keeps one file in flight and holds
+    /// finished records in their spilled form.
+    pub(crate) fn degraded(&self) -> bool {
+        self.degraded.load(Ordering::Acquire)
     }
 
     /// Set when the limit cannot be met: the run stops taking files and fails.
@@ -296,7 +289,7 @@ impl MemoryManager {
                     bytes: *bytes,
                 })
                 .collect(),
-            narrowed: self.narrowed(),
+            narrowed: self.degraded(),
             spilled_records: log.spilled,
             spilled_bytes: 0,
             index_cleaned: log.cleaned.clone(),

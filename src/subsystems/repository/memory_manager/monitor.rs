@@ -64,19 +64,16 @@ impl MemoryManager {
         let Some(limit) = self.limit else {
             return false;
         };
-        if self.measure() == Level::Critical {
-            return true;
-        }
-        let heap = allocator::live_bytes() as u64;
-        let used = heap.max(allocator::resident_bytes().unwrap_or(0) as u64);
-        Level::of(used * growth / 100, limit) == Level::Critical
+        let (level, used) = self.measure();
+        level == Level::Critical || Level::of(used * growth / 100, limit) == Level::Critical
     }
 
     /// Measures the heap and the resident set, publishes the level, and gives up when the
-    /// limit is passed with every response already in force.
-    pub(crate) fn measure(&self) -> Level {
+    /// limit is passed with every response already in force; the level and the bytes used
+    /// (normal and 0 without a limit).
+    pub(crate) fn measure(&self) -> (Level, u64) {
         let Some(limit) = self.limit else {
-            return Level::Normal;
+            return (Level::Normal, 0);
         };
         let heap = allocator::live_bytes() as u64;
         let mut resident = allocator::resident_bytes().map(|r| r as u64);
@@ -98,6 +95,6 @@ impl MemoryManager {
         if used > limit && self.responded.load(Ordering::Acquire) {
             self.exceed(used, heap);
         }
-        level
+        (level, used)
     }
 }

@@ -60,8 +60,7 @@ fn respond(manager: &MemoryManager, level: Level) {
     if level == Level::Critical {
         // First, so the records finishing meanwhile are held spilled and no new file starts
         // beside the one in flight.
-        manager.narrowed.store(true, Ordering::Release);
-        manager.spilling.store(true, Ordering::Release);
+        manager.degraded.store(true, Ordering::Release);
     }
     if let Some(evicted) = manager.caches.request(level, EVICT_TIMEOUT) {
         manager.note_evictions(&evicted);
